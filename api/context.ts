@@ -1,0 +1,30 @@
+import type { Redis } from 'ioredis';
+import type { Sequelize } from 'sequelize';
+import type { Config } from '../shared/config.js';
+import type { Role } from '../shared/domain.js';
+import type { Logger } from '../shared/logger.js';
+import type { EventQueues } from '../shared/queues.js';
+import type { DecisionWaiter } from './services/decision-waiter.js';
+
+/** What the HTTP layer depends on; built once at start-up and passed to every router. */
+export interface ApiDeps {
+  config: Config;
+  sequelize: Sequelize;
+  redis: Redis;
+  queues: EventQueues;
+  logger: Logger;
+  decisions: DecisionWaiter;
+}
+
+export interface Principal {
+  id: string;
+  role: Role;
+  tokenId: string;
+  expiresAt: number;
+}
+
+export interface AppState {
+  requestId: string;
+  logger: Logger;
+  principal?: Principal;
+}

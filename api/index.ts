@@ -1,0 +1,72 @@
+import http from 'node:http';
+import type { Config } from '../shared/config.js';
+import { createSequelize } from '../shared/db/sequelize.js';
+import type { Logger } from '../shared/logger.js';
+import { EventQueues } from '../shared/queues.js';
+import { createRedis } from '../shared/redis.js';
+import { createApp } from './app.js';
+import type { ApiDeps } from './context.js';
+import { ensureAdmin } from './services/accounts.js';
+import { DecisionWaiter } from './services/decision-waiter.js';
+
+export interface RunningApi {
+  server: http.Server;
+  deps: ApiDeps;
+  close(): Promise<void>;
+}
+
+/** Builds the API's dependencies; tests use this with an in-process server. */
+export async function createApiDeps(
+  config: Config,
+  logger: Logger,
+): Promise<ApiDeps & { close(): Promise<void> }> {
+  const sequelize = createSequelize(config);
+  const redis = createRedis(config.redisUrl);
+  const subscriber = createRedis(config.redisUrl);
+  redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
+  subscriber.on('error', (err) => logger.warn({ err }, 'redis subscriber connection error'));
+  const queues = new EventQueues(redis, config.redisPrefix, logger);
+  const decisions = new DecisionWaiter(subscriber, config.redisPrefix);
+  await decisions.start();
+  return {
+    config,
+    sequelize,
+    redis,
+    queues,
+    logger,
+    decisions,
+    async close() {
+      await queues.closeAll();
+      await sequelize.close();
+      subscriber.disconnect();
+      await redis.quit();
+    },
+  };
+}
+
+/** The API role: serves HTTP, records and enqueues requests, never allocates seats. */
+export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
+  const deps = await createApiDeps(config, logger);
+  if (config.adminEmail && config.adminPassword) {
+    await ensureAdmin(config.adminEmail, config.adminPassword, logger);
+  }
+  const app = createApp(deps);
+  const server = http.createServer(app.callback());
+  // Long polls last up to LONG_POLL_MAX_SECONDS; keep sockets open a little longer than that.
+  server.requestTimeout = (config.longPollMaxSeconds + 30) * 1000;
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  logger.info({ port: config.port, host: config.host }, 'api listening');
+  return {
+    server,
+    deps,
+    async close() {
+      // Stop accepting, let in-flight requests finish, then release connections.
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await deps.close();
+      logger.info('api stopped');
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import type { Middleware } from 'koa';
+import type { Role } from '../../shared/domain.js';
+import { Forbidden, Unauthorized } from '../../shared/errors.js';
+import type { AppState, Principal } from '../context.js';
+import type { Tokens } from '../services/tokens.js';
+
+/** The caller behind an `Authorization: Bearer` header; throws 401 for a bad or revoked token. */
+export async function readPrincipal(tokens: Tokens, header: string): Promise<Principal> {
+  const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
+  if (!match) throw new Unauthorized(header ? 'Malformed Authorization header' : 'Authentication required');
+  return tokens.verify(match[1]!, 'access');
+}
+
+/** Requires a valid, unrevoked access token; puts the caller in `ctx.state.principal`. */
+export function authenticate(tokens: Tokens): Middleware<AppState> {
+  return async (ctx, next) => {
+    ctx.state.principal = await readPrincipal(tokens, ctx.get('Authorization'));
+    await next();
+  };
+}
+
+export function requireRole(...roles: Role[]): Middleware<AppState> {
+  return async (ctx, next) => {
+    const role = ctx.state.principal?.role;
+    if (!role) throw new Unauthorized();
+    if (!roles.includes(role)) throw new Forbidden(`This needs one of the roles: ${roles.join(', ')}`);
+    await next();
+  };
+}
+
+export function principalOf(state: AppState): Principal {
+  if (!state.principal) throw new Unauthorized();
+  return state.principal;
+}

@@ -1,0 +1,38 @@
+import type { Booking, BookingRequest } from '../shared/db/models/index.js';
+
+/** The JSON shapes of bookings and booking requests, one place for each. */
+
+export function presentBooking(booking: Booking) {
+  return {
+    id: booking.id,
+    eventId: booking.eventId,
+    userId: booking.userId,
+    requestId: booking.requestId,
+    status: booking.status,
+    quantity: booking.quantity,
+    seats: booking.seats ?? null,
+    createdAt: booking.createdAt,
+    cancelledAt: booking.cancelledAt ?? null,
+    links: { self: `/bookings/${booking.id}`, event: `/events/${booking.eventId}` },
+  };
+}
+
+export function presentBookingRequest(
+  request: BookingRequest,
+  position: number | null,
+  booking: Booking | null,
+) {
+  return {
+    id: request.id,
+    kind: request.kind,
+    eventId: request.eventId,
+    status: request.status,
+    reason: request.reason ?? null,
+    position,
+    payload: request.payload,
+    booking: booking ? presentBooking(booking) : null,
+    queuedAt: request.queuedAt,
+    decidedAt: request.decidedAt ?? null,
+    links: { self: `/booking-requests/${request.id}`, event: `/events/${request.eventId}` },
+  };
+}

@@ -1,0 +1,75 @@
+import Router from '@koa/router';
+import Joi from 'joi';
+import { Op, type WhereOptions } from 'sequelize';
+import { Booking, BookingRequest } from '../../shared/db/models/index.js';
+import { NotFound } from '../../shared/errors.js';
+import type { ApiDeps, AppState, Principal } from '../context.js';
+import { authenticate, principalOf } from '../middleware/authenticate.js';
+import { validate } from '../middleware/validate.js';
+import { decodeCursor, encodeCursor, pageQuery } from '../pagination.js';
+import { presentBookingRequest } from '../presenters.js';
+import { queuePosition } from '../services/request-position.js';
+import type { Tokens } from '../services/tokens.js';
+import { uuidParam } from './events.js';
+
+const listQuery = Joi.object({
+  ...pageQuery,
+  eventId: Joi.string().guid(),
+  status: Joi.string().valid('queued', 'confirmed', 'rejected', 'cancelled'),
+});
+
+/** `Prefer: wait=N` (RFC 7240): hold the response up to N seconds until the request is decided. */
+function preferredWaitSeconds(header: string, max: number): number {
+  const match = /(?:^|[;,\s])wait=(\d{1,6})(?:$|[;,\s])/.exec(header);
+  return match ? Math.min(Number(match[1]), max) : 0;
+}
+
+export function bookingRequestRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
+  const router = new Router<AppState>({ prefix: '/booking-requests' });
+
+  router.get('/', authenticate(tokens), async (ctx) => {
+    const principal = principalOf(ctx.state);
+    const query = validate(listQuery, ctx.query, 'query');
+    const where: WhereOptions[] = [{ principalId: principal.id }];
+    if (query.eventId) where.push({ eventId: query.eventId });
+    if (query.status) where.push({ status: query.status });
+    if (query.cursor) where.push({ seq: { [Op.lt]: decodeCursor(query.cursor, ['seq']).seq } });
+    const rows = await BookingRequest.findAll({
+      where: { [Op.and]: where },
+      order: [['seq', 'DESC']],
+      limit: query.limit + 1,
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    ctx.body = {
+      data: page.map((r) => presentBookingRequest(r, null, null)),
+      next: rows.length > query.limit && last ? encodeCursor({ seq: String(last.seq) }) : null,
+    };
+  });
+
+  router.get('/:id', authenticate(tokens), async (ctx) => {
+    const principal = principalOf(ctx.state);
+    const { id } = validate(uuidParam, ctx.params, 'params');
+    let request = await visibleRequest(principal, id);
+    const wait = preferredWaitSeconds(ctx.get('Prefer'), deps.config.longPollMaxSeconds);
+    if (wait > 0 && request.status === 'queued') {
+      await deps.decisions.waitFor(id, wait * 1000, async () => {
+        request = (await BookingRequest.findByPk(id))!;
+        return request.status !== 'queued';
+      });
+      ctx.set('Preference-Applied', `wait=${wait}`);
+    }
+    const booking = request.bookingId ? await Booking.findByPk(request.bookingId) : null;
+    ctx.body = presentBookingRequest(request, await queuePosition(deps.sequelize, request), booking);
+  });
+
+  return router;
+}
+
+async function visibleRequest(principal: Principal, id: string): Promise<BookingRequest> {
+  const request = await BookingRequest.findByPk(id);
+  if (!request || (principal.role !== 'admin' && request.principalId !== principal.id)) {
+    throw new NotFound('Booking request');
+  }
+  return request;
+}

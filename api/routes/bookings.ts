@@ -1,0 +1,155 @@
+import Router from '@koa/router';
+import Joi from 'joi';
+import type { Context } from 'koa';
+import { Op, type WhereOptions } from 'sequelize';
+import { Booking, Event } from '../../shared/db/models/index.js';
+import { Conflict, Forbidden, NotFound, ValidationFailed } from '../../shared/errors.js';
+import type { ApiDeps, AppState, Principal } from '../context.js';
+import { authenticate, principalOf } from '../middleware/authenticate.js';
+import { validate } from '../middleware/validate.js';
+import { decodeCursor, encodeCursor, pageQuery } from '../pagination.js';
+import { presentBooking, presentBookingRequest } from '../presenters.js';
+import { type Accepted, submit } from '../services/intake.js';
+import { queuePosition } from '../services/request-position.js';
+import type { Tokens } from '../services/tokens.js';
+import { uuidParam } from './events.js';
+
+const idempotencyKey = Joi.string()
+  .min(1)
+  .max(255)
+  .pattern(/^[\x21-\x7e]+$/)
+  .messages({ 'string.pattern.base': 'Idempotency-Key must be printable ASCII without spaces' });
+
+const listQuery = Joi.object({
+  ...pageQuery,
+  eventId: Joi.string().guid(),
+  status: Joi.string().valid('confirmed', 'cancelled'),
+  userId: Joi.string().guid(),
+});
+
+/** Reads the Idempotency-Key header; partners must send one (they retry across networks). */
+function readIdempotencyKey(ctx: Context, principal: Principal): string | null {
+  const raw = ctx.get('Idempotency-Key');
+  if (!raw) {
+    if (principal.role === 'partner') {
+      throw new ValidationFailed('Partners must send an Idempotency-Key header', [
+        { in: 'headers', path: 'idempotency-key', message: 'is required for partners' },
+      ]);
+    }
+    return null;
+  }
+  return validate(idempotencyKey, raw, 'headers');
+}
+
+/** 202 for a request still queued (new or replayed), 200 for a replay that is already decided. */
+export async function respondAccepted(ctx: Context, deps: ApiDeps, { request, created }: Accepted) {
+  const position = await queuePosition(deps.sequelize, request);
+  ctx.status = created || request.status === 'queued' ? 202 : 200;
+  ctx.set('Location', `/booking-requests/${request.id}`);
+  if (!created) ctx.set('Idempotent-Replayed', 'true');
+  const booking = request.bookingId ? await Booking.findByPk(request.bookingId) : null;
+  ctx.body = presentBookingRequest(request, position, booking);
+}
+
+export function bookingRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
+  const router = new Router<AppState>();
+  const bookBody = Joi.object({
+    quantity: Joi.number().integer().min(1).max(deps.config.maxSeatsPerBooking).required(),
+  });
+
+  router.post('/events/:id/bookings', authenticate(tokens), async (ctx) => {
+    const principal = principalOf(ctx.state);
+    const { id: eventId } = validate(uuidParam, ctx.params, 'params');
+    const body = validate(bookBody, ctx.request.body, 'body');
+    const key = readIdempotencyKey(ctx, principal);
+    const event = await Event.findByPk(eventId, { attributes: ['id', 'status', 'startsAt'] });
+    if (!event || (event.status === 'draft' && principal.role !== 'admin')) throw new NotFound('Event');
+    if (event.status === 'cancelled') throw new Conflict('event_cancelled', 'This event has been cancelled');
+    if (event.status !== 'on_sale' || event.startsAt <= new Date()) {
+      throw new Conflict('event_not_on_sale', 'This event is not on sale');
+    }
+    const accepted = await submit(deps, {
+      principal,
+      eventId,
+      kind: 'book',
+      payload: { quantity: body.quantity },
+      idempotencyKey: key,
+      fingerprintOf: `book:${eventId}:${body.quantity}`,
+    });
+    await respondAccepted(ctx, deps, accepted);
+  });
+
+  router.get('/bookings', authenticate(tokens), async (ctx) => {
+    const principal = principalOf(ctx.state);
+    const query = validate(listQuery, ctx.query, 'query');
+    if (query.userId && principal.role !== 'admin')
+      throw new Forbidden('Only admins can list other users’ bookings');
+    const where: WhereOptions[] = [];
+    if (principal.role !== 'admin') where.push({ userId: principal.id });
+    else if (query.userId) where.push({ userId: query.userId });
+    if (query.eventId) where.push({ eventId: query.eventId });
+    if (query.status) where.push({ status: query.status });
+    if (query.cursor) {
+      const c = decodeCursor(query.cursor, ['createdAt', 'id']);
+      where.push({
+        [Op.or]: [
+          { createdAt: { [Op.lt]: new Date(c.createdAt) } },
+          { createdAt: new Date(c.createdAt), id: { [Op.lt]: c.id } },
+        ],
+      });
+    }
+    const rows = await Booking.findAll({
+      where: { [Op.and]: where },
+      order: [
+        ['createdAt', 'DESC'],
+        ['id', 'DESC'],
+      ],
+      limit: query.limit + 1,
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    ctx.body = {
+      data: page.map(presentBooking),
+      next:
+        rows.length > query.limit && last
+          ? encodeCursor({ createdAt: last.createdAt.toISOString(), id: last.id })
+          : null,
+    };
+  });
+
+  router.get('/bookings/:id', authenticate(tokens), async (ctx) => {
+    const { id } = validate(uuidParam, ctx.params, 'params');
+    ctx.body = presentBooking(await visibleBooking(principalOf(ctx.state), id));
+  });
+
+  router.post('/bookings/:id/cancel', authenticate(tokens), async (ctx) => {
+    const principal = principalOf(ctx.state);
+    const { id } = validate(uuidParam, ctx.params, 'params');
+    const key = readIdempotencyKey(ctx, principal);
+    const booking = await visibleBooking(principal, id);
+    // With a key this may be a replay of the cancel that did it, which must get its request
+    // back; a new cancel of a cancelled booking is then rejected by the allocator instead.
+    if (booking.status === 'cancelled' && !key) {
+      throw new Conflict('already_cancelled', 'This booking is already cancelled');
+    }
+    const accepted = await submit(deps, {
+      principal,
+      eventId: booking.eventId,
+      kind: 'cancel',
+      payload: { bookingId: booking.id },
+      idempotencyKey: key,
+      fingerprintOf: `cancel:${booking.id}`,
+    });
+    await respondAccepted(ctx, deps, accepted);
+  });
+
+  return router;
+}
+
+/** Someone else's booking is "not found", not "forbidden": its existence is not theirs to learn. */
+async function visibleBooking(principal: Principal, id: string): Promise<Booking> {
+  const booking = await Booking.findByPk(id);
+  if (!booking || (principal.role !== 'admin' && booking.userId !== principal.id))
+    throw new NotFound('Booking');
+  return booking;
+}

@@ -1,0 +1,141 @@
+import Router from '@koa/router';
+import Joi from 'joi';
+import { Op, type WhereOptions } from 'sequelize';
+import { Event } from '../../shared/db/models/index.js';
+import { Forbidden, NotFound, ValidationFailed } from '../../shared/errors.js';
+import type { ApiDeps, AppState } from '../context.js';
+import { authenticate, readPrincipal, requireRole } from '../middleware/authenticate.js';
+import { validate } from '../middleware/validate.js';
+import { decodeCursor, encodeCursor, pageQuery } from '../pagination.js';
+import { cancelEvent, updateEvent } from '../services/event-admin.js';
+import type { Tokens } from '../services/tokens.js';
+
+export const uuidParam = Joi.object({ id: Joi.string().guid().required() });
+
+const text = (max: number) => Joi.string().min(1).max(max).pattern(/\S/);
+const isoDate = Joi.date().iso();
+
+const listQuery = Joi.object({
+  ...pageQuery,
+  from: isoDate,
+  to: isoDate.when('from', { is: Joi.exist(), then: Joi.date().min(Joi.ref('from')) }),
+  q: Joi.string().max(100),
+  venue: Joi.string().max(200),
+  status: Joi.string().valid('on_sale', 'cancelled', 'completed', 'draft').default('on_sale'),
+});
+
+const createBody = Joi.object({
+  name: text(200).required(),
+  description: Joi.string().max(5000).allow(''),
+  venue: text(200).required(),
+  startsAt: Joi.string().isoDate().required(),
+  endsAt: Joi.string().isoDate().allow(null),
+  capacity: Joi.number().integer().min(1).max(1_000_000).required(),
+  status: Joi.string().valid('draft', 'on_sale').default('on_sale'),
+});
+
+const updateBody = Joi.object({
+  version: Joi.number().integer().min(1).required(),
+  name: text(200),
+  description: Joi.string().max(5000).allow(''),
+  venue: text(200),
+  startsAt: Joi.string().isoDate(),
+  endsAt: Joi.string().isoDate().allow(null),
+  capacity: Joi.number().integer().min(1).max(1_000_000),
+  status: Joi.string().valid('draft', 'on_sale', 'completed'),
+}).min(2);
+
+/** LIKE treats % and _ as wildcards; a search for "100%" means the text "100%". */
+const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+export function eventRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
+  const router = new Router<AppState>({ prefix: '/events' });
+  const adminOnly = [authenticate(tokens), requireRole('admin')];
+
+  router.get('/', async (ctx) => {
+    const query = validate(listQuery, ctx.query, 'query');
+    const where: WhereOptions[] = [{ status: query.status }];
+    if (query.status === 'draft') {
+      // Drafts are not public: only an admin may list them.
+      const principal = await readPrincipal(tokens, ctx.get('Authorization'));
+      if (principal.role !== 'admin') throw new Forbidden('Only admins can list draft events');
+    }
+    if (query.from) where.push({ startsAt: { [Op.gte]: query.from } });
+    if (query.to) where.push({ startsAt: { [Op.lte]: query.to } });
+    if (query.q) where.push({ name: { [Op.iLike]: `%${likeEscape(query.q)}%` } });
+    if (query.venue) where.push({ venue: { [Op.iLike]: `%${likeEscape(query.venue)}%` } });
+    if (query.cursor) {
+      const c = decodeCursor(query.cursor, ['startsAt', 'id']);
+      where.push({
+        [Op.or]: [
+          { startsAt: { [Op.gt]: new Date(c.startsAt) } },
+          { startsAt: new Date(c.startsAt), id: { [Op.gt]: c.id } },
+        ],
+      });
+    }
+    const rows = await Event.findAll({
+      where: { [Op.and]: where },
+      order: [
+        ['startsAt', 'ASC'],
+        ['id', 'ASC'],
+      ],
+      limit: query.limit + 1,
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    ctx.body = {
+      data: page,
+      next:
+        rows.length > query.limit && last
+          ? encodeCursor({ startsAt: last.startsAt.toISOString(), id: last.id })
+          : null,
+    };
+  });
+
+  router.get('/:id', async (ctx) => {
+    const { id } = validate(uuidParam, ctx.params, 'params');
+    const event = await Event.findByPk(id);
+    if (!event) throw new NotFound('Event');
+    if (event.status === 'draft') {
+      const principal = ctx.get('Authorization')
+        ? await readPrincipal(tokens, ctx.get('Authorization'))
+        : undefined;
+      if (principal?.role !== 'admin') throw new NotFound('Event');
+    }
+    ctx.body = event;
+  });
+
+  router.post('/', ...adminOnly, async (ctx) => {
+    const body = validate(createBody, ctx.request.body, 'body');
+    const startsAt = new Date(body.startsAt);
+    const endsAt = body.endsAt ? new Date(body.endsAt) : null;
+    if (endsAt && endsAt <= startsAt) {
+      throw new ValidationFailed('endsAt must be after startsAt', [
+        { in: 'body', path: 'endsAt', message: 'must be after startsAt' },
+      ]);
+    }
+    const event = await Event.create({ ...body, startsAt, endsAt });
+    // The queue exists from the start with global concurrency 1: allocation is serialized fleet-wide.
+    await deps.queues.get(event.id).setGlobalConcurrency(1);
+    ctx.status = 201;
+    ctx.set('Location', `/events/${event.id}`);
+    ctx.body = event;
+  });
+
+  router.patch('/:id', ...adminOnly, async (ctx) => {
+    const { id } = validate(uuidParam, ctx.params, 'params');
+    const body = validate(updateBody, ctx.request.body, 'body');
+    ctx.body = await updateEvent(deps.sequelize, id, {
+      ...body,
+      startsAt: body.startsAt ? new Date(body.startsAt) : undefined,
+      endsAt: body.endsAt === undefined ? undefined : body.endsAt === null ? null : new Date(body.endsAt),
+    });
+  });
+
+  router.post('/:id/cancel', ...adminOnly, async (ctx) => {
+    const { id } = validate(uuidParam, ctx.params, 'params');
+    ctx.body = await cancelEvent(deps.sequelize, id);
+  });
+
+  return router;
+}

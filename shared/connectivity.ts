@@ -1,0 +1,88 @@
+import pg from 'pg';
+import { createRedis } from './redis.js';
+
+/** A backing service that could not be reached at start-up, with a hint on how to start it. */
+export class ServiceUnreachable extends Error {
+  constructor(service: string, url: string, hint: string, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(`Cannot reach ${service} at ${redactUrl(url)} (${why}). ${hint}`);
+  }
+}
+
+/** Hide passwords before a URL goes into a log line or an error message. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<unparsable url>';
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export async function checkPostgres(url: string, timeoutMs: number): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+  try {
+    await withTimeout(
+      client.connect().then(() => client.query('SELECT 1')),
+      timeoutMs,
+      'connection',
+    );
+  } catch (err) {
+    throw new ServiceUnreachable(
+      'PostgreSQL',
+      url,
+      'Start it (e.g. `docker compose up -d postgres`) or set DATABASE_URL.',
+      err,
+    );
+  } finally {
+    await client.end().catch(() => undefined); // the connection may never have opened
+  }
+}
+
+export async function checkRedis(url: string, timeoutMs: number): Promise<void> {
+  // No retries: this probe must fail fast, unlike the service's own clients.
+  const redis = createRedis(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  redis.on('error', () => undefined); // the rejection of connect() below carries the error
+  try {
+    await withTimeout(
+      redis.connect().then(() => redis.ping()),
+      timeoutMs,
+      'connection',
+    );
+  } catch (err) {
+    throw new ServiceUnreachable(
+      'Redis',
+      url,
+      'Start it (e.g. `docker compose up -d redis`) or set REDIS_URL.',
+      err,
+    );
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Fails within `timeoutMs` with one readable line instead of hanging on an absent service. */
+export async function checkServices(config: {
+  databaseUrl: string;
+  redisUrl: string;
+  startupTimeoutMs: number;
+}): Promise<void> {
+  await Promise.all([
+    checkPostgres(config.databaseUrl, config.startupTimeoutMs),
+    checkRedis(config.redisUrl, config.startupTimeoutMs),
+  ]);
+}

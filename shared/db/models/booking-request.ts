@@ -1,0 +1,49 @@
+import {
+  type CreationOptional,
+  DataTypes,
+  type InferAttributes,
+  type InferCreationAttributes,
+  Model,
+  type Sequelize,
+} from 'sequelize';
+import type { BookingRequestKind, BookingRequestPayload, BookingRequestStatus } from '../../domain.js';
+
+export class BookingRequest extends Model<
+  InferAttributes<BookingRequest>,
+  InferCreationAttributes<BookingRequest>
+> {
+  declare id: CreationOptional<string>;
+  declare seq: CreationOptional<string>; // bigint: pg returns it as a string
+  declare principalId: string;
+  declare eventId: string;
+  declare kind: BookingRequestKind;
+  declare payload: BookingRequestPayload;
+  declare idempotencyKey: string | null;
+  declare fingerprint: string;
+  declare status: CreationOptional<BookingRequestStatus>;
+  declare reason: CreationOptional<string | null>;
+  declare bookingId: CreationOptional<string | null>;
+  declare queuedAt: CreationOptional<Date>;
+  declare decidedAt: CreationOptional<Date | null>;
+
+  static initialize(sequelize: Sequelize) {
+    BookingRequest.init(
+      {
+        id: { type: DataTypes.UUID, primaryKey: true, defaultValue: DataTypes.UUIDV4 },
+        seq: { type: DataTypes.BIGINT, autoIncrement: true },
+        principalId: { type: DataTypes.UUID, allowNull: false },
+        eventId: { type: DataTypes.UUID, allowNull: false },
+        kind: { type: DataTypes.TEXT, allowNull: false },
+        payload: { type: DataTypes.JSONB, allowNull: false },
+        idempotencyKey: { type: DataTypes.TEXT, allowNull: true },
+        fingerprint: { type: DataTypes.TEXT, allowNull: false },
+        status: { type: DataTypes.TEXT, allowNull: false, defaultValue: 'queued' },
+        reason: { type: DataTypes.TEXT, allowNull: true },
+        bookingId: { type: DataTypes.UUID, allowNull: true },
+        queuedAt: { type: DataTypes.DATE },
+        decidedAt: { type: DataTypes.DATE, allowNull: true },
+      },
+      { sequelize, tableName: 'booking_requests', underscored: true, timestamps: false },
+    );
+  }
+}

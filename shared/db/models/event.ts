@@ -1,0 +1,71 @@
+import {
+  type CreationOptional,
+  DataTypes,
+  type InferAttributes,
+  type InferCreationAttributes,
+  Model,
+  type Sequelize,
+} from 'sequelize';
+import type { EventStatus } from '../../domain.js';
+
+export class Event extends Model<InferAttributes<Event>, InferCreationAttributes<Event>> {
+  declare id: CreationOptional<string>;
+  declare name: string;
+  declare description: CreationOptional<string>;
+  declare venue: string;
+  declare startsAt: Date;
+  declare endsAt: Date | null;
+  declare capacity: number;
+  declare status: CreationOptional<EventStatus>;
+  declare booked: CreationOptional<number>;
+  declare held: CreationOptional<number>;
+  declare version: CreationOptional<number>;
+  declare createdAt: CreationOptional<Date>;
+  declare updatedAt: CreationOptional<Date>;
+
+  /** Seats a new booking could still get; a cancelled or finished event has none. */
+  availableSeats(): number {
+    if (this.status !== 'on_sale' && this.status !== 'draft') return 0;
+    return this.capacity - this.booked - this.held;
+  }
+
+  override toJSON() {
+    return {
+      id: this.id,
+      name: this.name,
+      description: this.description,
+      venue: this.venue,
+      startsAt: this.startsAt,
+      endsAt: this.endsAt,
+      capacity: this.capacity,
+      booked: this.booked,
+      held: this.held,
+      available: this.availableSeats(),
+      status: this.status,
+      version: this.version,
+      createdAt: this.createdAt,
+      updatedAt: this.updatedAt,
+    } as unknown as InferAttributes<Event>;
+  }
+
+  static initialize(sequelize: Sequelize) {
+    Event.init(
+      {
+        id: { type: DataTypes.UUID, primaryKey: true, defaultValue: DataTypes.UUIDV4 },
+        name: { type: DataTypes.TEXT, allowNull: false },
+        description: { type: DataTypes.TEXT, allowNull: false, defaultValue: '' },
+        venue: { type: DataTypes.TEXT, allowNull: false },
+        startsAt: { type: DataTypes.DATE, allowNull: false },
+        endsAt: { type: DataTypes.DATE, allowNull: true },
+        capacity: { type: DataTypes.INTEGER, allowNull: false },
+        status: { type: DataTypes.TEXT, allowNull: false, defaultValue: 'on_sale' },
+        booked: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+        held: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+        version: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 1 },
+        createdAt: DataTypes.DATE,
+        updatedAt: DataTypes.DATE,
+      },
+      { sequelize, tableName: 'events', underscored: true },
+    );
+  }
+}

@@ -1,0 +1,72 @@
+import { type ConnectionOptions, Queue } from 'bullmq';
+import type { Logger } from './logger.js';
+
+/**
+ * Names shared by the API (producer) and the worker (consumer). BullMQ forbids `:` in queue
+ * names, so event queues are `event-<uuid>`.
+ */
+export const eventQueueName = (eventId: string) => `event-${eventId}`;
+export const eventIdFromQueueName = (name: string) => name.slice('event-'.length);
+
+/** Redis set of event ids whose queue may hold work; workers open Workers only for these. */
+export const activeEventsKey = (prefix: string) => `${prefix}:active-events`;
+/** Pub/sub channel: an event id that just became active, so workers need not wait for a poll. */
+export const eventActivatedChannel = (prefix: string) => `${prefix}:event-activated`;
+/** Pub/sub channel: ids of booking requests just decided, for long-polling clients. */
+export const requestDecidedChannel = (prefix: string) => `${prefix}:request-decided`;
+
+export interface AllocationJobData {
+  eventId: string;
+  requestId: string;
+}
+
+/** Job options for allocation doorbells. The job id is the request id, so adding twice is harmless. */
+export const allocationJobOptions = (requestId: string) => ({
+  jobId: requestId,
+  removeOnComplete: { age: 3600, count: 1000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+  attempts: 5,
+  backoff: { type: 'exponential' as const, delay: 1000 },
+});
+
+/**
+ * Queue handles are cheap but not free; keep one per event, bounded so a process that has
+ * seen a million events does not keep a million objects.
+ */
+export class EventQueues {
+  private readonly queues = new Map<string, Queue<AllocationJobData>>();
+
+  constructor(
+    private readonly connection: ConnectionOptions,
+    private readonly prefix: string,
+    private readonly logger: Logger,
+    private readonly maxOpen = 1000,
+  ) {}
+
+  get(eventId: string): Queue<AllocationJobData> {
+    const existing = this.queues.get(eventId);
+    if (existing) {
+      // Re-insert to keep the map in least-recently-used order.
+      this.queues.delete(eventId);
+      this.queues.set(eventId, existing);
+      return existing;
+    }
+    const queue = new Queue<AllocationJobData>(eventQueueName(eventId), {
+      connection: this.connection,
+      prefix: this.prefix,
+    });
+    queue.on('error', (err) => this.logger.warn({ err, eventId }, 'event queue error'));
+    this.queues.set(eventId, queue);
+    if (this.queues.size > this.maxOpen) {
+      const [oldestId, oldest] = this.queues.entries().next().value!;
+      this.queues.delete(oldestId);
+      void oldest.close();
+    }
+    return queue;
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.queues.clear();
+  }
+}

@@ -1,0 +1,170 @@
+import { type Processor, Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../shared/logger.js';
+import {
+  type AllocationJobData,
+  activeEventsKey,
+  eventActivatedChannel,
+  eventQueueName,
+} from '../shared/queues.js';
+
+export interface QueuePoolOptions {
+  redis: Redis;
+  /** A connection in subscriber mode can do nothing else, so it is its own. */
+  subscriber: Redis;
+  prefix: string;
+  processor: Processor<AllocationJobData>;
+  logger: Logger;
+  maxQueues: number;
+  idleCloseMs: number;
+  pollIntervalMs: number;
+}
+
+interface OpenQueue {
+  worker: Worker<AllocationJobData>;
+  queue: Queue<AllocationJobData>;
+  lastActiveAt: number;
+}
+
+/**
+ * Removes an event from the active set only if its queue holds no job in any state that
+ * needs a worker; atomic, so a job added concurrently either is counted here or re-adds the
+ * event afterwards (the API adds the job first, then the event to the set).
+ */
+const RELEASE_IF_EMPTY = `
+local n = redis.call('LLEN', KEYS[2]) + redis.call('LLEN', KEYS[3]) + redis.call('ZCARD', KEYS[4])
+        + redis.call('ZCARD', KEYS[5]) + redis.call('LLEN', KEYS[6])
+if n == 0 then redis.call('SREM', KEYS[1], ARGV[1]) return 1 end
+return 0`;
+
+/**
+ * Keeps BullMQ Workers open only for events with pending work. Every Worker holds its own
+ * blocking Redis connection, so a process must not hold one per event ever created: it opens
+ * Workers as events become active (pub/sub signal, plus a poll of the active set as a safety
+ * net), closes them when idle, and never holds more than `maxQueues`. Several processes may
+ * open Workers on the same queue; the queue's global concurrency of 1 keeps allocation for one
+ * event serialized fleet-wide.
+ */
+export class QueuePool {
+  private readonly open = new Map<string, OpenQueue>();
+  private readonly opening = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly options: QueuePoolOptions) {}
+
+  async start(): Promise<void> {
+    const { subscriber, prefix } = this.options;
+    subscriber.on('message', (channel: string, eventId: string) => {
+      if (channel === eventActivatedChannel(prefix)) void this.ensureOpen(eventId);
+    });
+    await subscriber.subscribe(eventActivatedChannel(prefix));
+    await this.sweep();
+    this.timer = setInterval(() => void this.sweep(), this.options.pollIntervalMs);
+  }
+
+  /** Event ids this process currently has a Worker for. */
+  openEventIds(): string[] {
+    return [...this.open.keys()];
+  }
+
+  private async sweep(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.closeIdle();
+      const active = await this.options.redis.srandmember(
+        activeEventsKey(this.options.prefix),
+        this.options.maxQueues * 2,
+      );
+      for (const eventId of active) await this.ensureOpen(eventId);
+    } catch (err) {
+      this.options.logger.error({ err }, 'queue pool sweep failed');
+    }
+  }
+
+  private async ensureOpen(eventId: string): Promise<void> {
+    const existing = this.open.get(eventId);
+    if (existing) {
+      existing.lastActiveAt = Date.now();
+      return;
+    }
+    if (
+      this.closed ||
+      this.opening.has(eventId) ||
+      this.open.size + this.opening.size >= this.options.maxQueues
+    ) {
+      return;
+    }
+    this.opening.add(eventId);
+    try {
+      const { redis, prefix, processor, logger } = this.options;
+      const name = eventQueueName(eventId);
+      const queue = new Queue<AllocationJobData>(name, { connection: redis, prefix });
+      await queue.setGlobalConcurrency(1);
+      const entry: OpenQueue = { queue, worker: undefined as never, lastActiveAt: Date.now() };
+      entry.worker = new Worker<AllocationJobData>(name, processor, {
+        connection: redis,
+        prefix,
+        concurrency: 1,
+      });
+      entry.worker.on('active', () => {
+        entry.lastActiveAt = Date.now();
+      });
+      entry.worker.on('completed', () => {
+        entry.lastActiveAt = Date.now();
+      });
+      entry.worker.on('failed', (job, err) => {
+        entry.lastActiveAt = Date.now();
+        logger.error({ err, eventId, jobId: job?.id, attempts: job?.attemptsMade }, 'allocation job failed');
+      });
+      entry.worker.on('error', (err) => logger.error({ err, eventId }, 'event worker error'));
+      this.open.set(eventId, entry);
+      logger.info({ eventId, open: this.open.size }, 'opened event worker');
+    } finally {
+      this.opening.delete(eventId);
+    }
+  }
+
+  private async closeIdle(): Promise<void> {
+    const now = Date.now();
+    for (const [eventId, entry] of this.open) {
+      if (now - entry.lastActiveAt < this.options.idleCloseMs) continue;
+      const counts = await entry.queue.getJobCounts('active', 'wait', 'prioritized');
+      if ((counts.active ?? 0) + (counts.wait ?? 0) + (counts.prioritized ?? 0) > 0) continue;
+      await this.release(eventId, entry);
+    }
+  }
+
+  private async release(eventId: string, entry: OpenQueue): Promise<void> {
+    const { redis, prefix, logger } = this.options;
+    this.open.delete(eventId);
+    await entry.worker.close();
+    await entry.queue.close();
+    const base = `${prefix}:${eventQueueName(eventId)}`;
+    const released = await redis.eval(
+      RELEASE_IF_EMPTY,
+      6,
+      activeEventsKey(prefix),
+      `${base}:wait`,
+      `${base}:active`,
+      `${base}:delayed`,
+      `${base}:prioritized`,
+      `${base}:paused`,
+      eventId,
+    );
+    logger.info({ eventId, released: released === 1, open: this.open.size }, 'closed idle event worker');
+  }
+
+  /** Stops taking jobs and waits for the ones running to finish (graceful shutdown). */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    await Promise.all(
+      [...this.open.values()].map(async (entry) => {
+        await entry.worker.close();
+        await entry.queue.close();
+      }),
+    );
+    this.open.clear();
+  }
+}
