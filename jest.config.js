@@ -11,7 +11,7 @@ export default {
       { useESM: true, tsconfig: 'tsconfig.json', diagnostics: { ignoreCodes: [151002] } },
     ],
   },
-  globalSetup: '<rootDir>/test/support/globalSetup.ts',
+  globalSetup: '<rootDir>/test/support/globalSetup.js',
   testTimeout: 60000,
   maxWorkers: 2,
 };

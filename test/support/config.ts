@@ -1,0 +1,28 @@
+import { randomUUID } from 'node:crypto';
+import { type Config, loadConfig } from '../../shared/config.js';
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from './database.js';
+
+/**
+ * Environment for a test's processes. Each test file gets its own Redis prefix, so its queues,
+ * active-event set and pub/sub channels are its own and files can run in parallel.
+ */
+export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    DATABASE_URL: TEST_DATABASE_URL,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_PREFIX: `evently-test-${randomUUID().slice(0, 8)}`,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    // Tests must not wait on the production-sized timers.
+    WORKER_IDLE_CLOSE_MS: '2000',
+    RECONCILE_INTERVAL_MS: '60000',
+    RECONCILE_GRACE_MS: '60000',
+    ...overrides,
+  };
+}
+
+export function testConfig(env: Record<string, string>): Config {
+  return loadConfig(env);
+}
