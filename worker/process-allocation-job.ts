@@ -28,18 +28,20 @@ export function createAllocationProcessor(deps: AllocationDeps) {
   return async function processAllocationJob(job: Job<AllocationJobData>): Promise<AllocationJobResult> {
     const { eventId, requestId } = job.data;
     let batches = 0;
+    let idleRounds = 0;
     for (;;) {
       const status = await requestStatus(deps.sequelize, requestId);
       if (status === null) throw new Error(`booking request ${requestId} does not exist`);
       if (status !== 'queued') return { status, batches };
 
       const decided = await decideNextBatch(deps.sequelize, eventId, deps.batchSize);
-      batches += 1;
       if (decided.length === 0) {
-        // Our request is committed (it was enqueued after commit) and queued, so the horizon
-        // must include it; an empty batch means something is off. Retry with backoff.
-        throw new Error(`booking request ${requestId} is queued but no batch picked it up`);
+        // Another processor (a redelivery of this job) decided it between our two reads;
+        // the next status read shows that. Twice empty means it is stuck: retry with backoff.
+        if (++idleRounds > 1) throw new Error(`booking request ${requestId} is queued but no batch picks it up`);
+        continue;
       }
+      batches += 1;
       deps.logger.debug({ eventId, jobId: job.id, decided: decided.length }, 'batch decided');
       await deps.redis.publish(
         requestDecidedChannel(deps.redisPrefix),

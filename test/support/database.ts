@@ -4,8 +4,11 @@ import pg from 'pg';
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/evently_test';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** Drops and recreates the test database, so every run starts from the migrations alone. */
-export async function recreateTestDatabase(): Promise<void> {
+/**
+ * Creates the test database if it is missing. It is not dropped between runs: every test owns
+ * its data, and two test runs (or a run and a benchmark) may share it at once.
+ */
+export async function ensureTestDatabase(): Promise<void> {
   const url = new URL(TEST_DATABASE_URL);
   const name = url.pathname.slice(1);
   if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`unsafe test database name: ${name}`);
@@ -13,8 +16,12 @@ export async function recreateTestDatabase(): Promise<void> {
   const admin = new pg.Client({ connectionString: url.toString() });
   await admin.connect();
   try {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${name}`);
+    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (rowCount === 0) {
+      await admin.query(`CREATE DATABASE ${name}`).catch((err) => {
+        if (err.code !== '42P04') throw err; // created by a concurrent run in between: fine
+      });
+    }
   } finally {
     await admin.end();
   }

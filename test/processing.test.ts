@@ -1,0 +1,127 @@
+import type { Job } from 'bullmq';
+import { QueryTypes } from 'sequelize';
+import request from 'supertest';
+import type { AllocationJobData } from '../shared/queues.js';
+import { decideNextBatch } from '../worker/decide-batch.js';
+import { createAllocationProcessor } from '../worker/process-allocation-job.js';
+import { Reconciler } from '../worker/reconciler.js';
+import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
+import { testConfig, testEnv } from './support/config.js';
+import { flushRedisPrefix, type StartedApi, startInProcessWorker, startTestApi, waitFor } from './support/harness.js';
+import { expectEventInvariants } from './support/invariants.js';
+
+/** No worker runs in this file unless a test starts one: the tests drive processing by hand. */
+describe('processing is idempotent and nothing accepted is lost', () => {
+  const env = testEnv();
+  const config = testConfig(env);
+  let api: StartedApi;
+  let admin: Actor;
+  let user: Actor;
+
+  beforeAll(async () => {
+    api = await startTestApi(config);
+    admin = await createActor(api.baseUrl, 'admin');
+    user = await registerUser(api.baseUrl);
+  });
+
+  afterAll(async () => {
+    await api.close();
+    await flushRedisPrefix(env.REDIS_PREFIX!);
+  });
+
+  const fakeJob = (data: AllocationJobData) => ({ id: data.requestId, data }) as Job<AllocationJobData>;
+
+  async function submitBooking(eventId: string, quantity = 1): Promise<string> {
+    const res = await request(api.baseUrl).post(`/events/${eventId}/bookings`).set(user.auth).send({ quantity });
+    expect(res.status).toBe(202);
+    return res.body.id;
+  }
+
+  test('a redelivered job (the same request processed twice, even at once) books once', async () => {
+    const event = await createEvent(api.baseUrl, admin, { capacity: 5 });
+    const requestId = await submitBooking(event.id, 2);
+    const process = createAllocationProcessor({
+      sequelize: api.deps.sequelize,
+      redis: api.deps.redis,
+      logger: api.deps.logger,
+      redisPrefix: config.redisPrefix,
+      batchSize: 10,
+    });
+    const job = fakeJob({ eventId: event.id, requestId });
+
+    const results = await Promise.all([process(job), process(job), process(job)]);
+    const again = await process(job);
+
+    expect(results.map((r) => r.status)).toEqual(['confirmed', 'confirmed', 'confirmed']);
+    expect(again).toEqual({ status: 'confirmed', batches: 0 });
+    const bookings = await api.deps.sequelize.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM bookings WHERE request_id = $requestId',
+      { bind: { requestId }, type: QueryTypes.SELECT },
+    );
+    expect(bookings[0]!.n).toBe(1);
+    const counters = await expectEventInvariants(api.deps.sequelize, event.id);
+    expect(counters.booked).toBe(2);
+  });
+
+  test('concurrent batches for one event never decide a request twice or oversell', async () => {
+    const event = await createEvent(api.baseUrl, admin, { capacity: 7 });
+    const ids = [];
+    for (let i = 0; i < 20; i++) ids.push(await submitBooking(event.id, 1));
+
+    const rounds = await Promise.all(
+      Array.from({ length: 8 }, () => decideNextBatch(api.deps.sequelize, event.id, 3)),
+    );
+    // Drain what the racing batches left.
+    while ((await decideNextBatch(api.deps.sequelize, event.id, 50)).length > 0);
+
+    const decidedTwice = rounds.flat().map((d) => d.requestId);
+    expect(new Set(decidedTwice).size).toBe(decidedTwice.length);
+    const rows = await api.deps.sequelize.query<{ id: string; status: string }>(
+      'SELECT id, status FROM booking_requests WHERE event_id = $eventId ORDER BY seq',
+      { bind: { eventId: event.id }, type: QueryTypes.SELECT },
+    );
+    expect(rows.map((r) => r.id)).toEqual(ids);
+    expect(rows.map((r) => r.status)).toEqual([...Array(7).fill('confirmed'), ...Array(13).fill('rejected')]);
+    const counters = await expectEventInvariants(api.deps.sequelize, event.id);
+    expect(counters.booked).toBe(7);
+  });
+
+  test('a request committed but never enqueued is decided once the reconciler runs', async () => {
+    const event = await createEvent(api.baseUrl, admin, { capacity: 3 });
+    // What an API crash between COMMIT and queue.add leaves behind: a queued row, no job.
+    const [orphan] = await api.deps.sequelize.query<{ id: string }>(
+      `INSERT INTO booking_requests (principal_id, event_id, kind, payload, fingerprint, queued_at)
+       VALUES ($userId, $eventId, 'book', '{"quantity": 2}', 'orphan', now() - interval '1 hour')
+       RETURNING id`,
+      { bind: { userId: user.id, eventId: event.id }, type: QueryTypes.SELECT },
+    );
+    const queue = api.deps.queues.get(event.id);
+    expect(await queue.getJob(orphan!.id)).toBeUndefined();
+
+    const worker = await startInProcessWorker(config);
+    try {
+      const reconciler = new Reconciler({
+        sequelize: api.deps.sequelize,
+        redis: api.deps.redis,
+        queues: api.deps.queues,
+        prefix: config.redisPrefix,
+        logger: api.deps.logger,
+        // Only this test's orphan is this old; other tests' fresh requests are left alone.
+        graceMs: 30 * 60 * 1000,
+        intervalMs: 60000,
+      });
+      expect(await reconciler.runOnce()).toBeGreaterThanOrEqual(1);
+      expect(await queue.getJob(orphan!.id)).toBeDefined();
+
+      const decided = await waitFor(async () => {
+        const res = await request(api.baseUrl).get(`/booking-requests/${orphan!.id}`).set(user.auth);
+        return res.body.status !== 'queued' && res.body;
+      });
+      expect(decided).toMatchObject({ status: 'confirmed', booking: { quantity: 2 } });
+      const counters = await expectEventInvariants(api.deps.sequelize, event.id);
+      expect(counters.booked).toBe(2);
+    } finally {
+      await worker.close();
+    }
+  });
+});
