@@ -7,8 +7,18 @@ function event(overrides: Partial<EventState> = {}): EventState {
   return { status: 'on_sale', capacity: 5, booked: 0, held: 0, startsAt: LATER, ...overrides };
 }
 
-const book = (id: string, quantity: number): PendingRequest => ({ id, principalId: `user-${id}`, kind: 'book', quantity });
-const cancel = (id: string, bookingId: string): PendingRequest => ({ id, principalId: 'u', kind: 'cancel', bookingId });
+const book = (id: string, quantity: number): PendingRequest => ({
+  id,
+  principalId: `user-${id}`,
+  kind: 'book',
+  quantity,
+});
+const cancel = (id: string, bookingId: string): PendingRequest => ({
+  id,
+  principalId: 'u',
+  kind: 'cancel',
+  bookingId,
+});
 
 function ids() {
   let n = 0;
@@ -17,7 +27,13 @@ function ids() {
 
 describe('allocate (pure seat-allocation decision)', () => {
   test('confirms in order until capacity, then rejects as sold out; a later smaller request may still fit', () => {
-    const result = allocate(event(), [book('a', 2), book('b', 2), book('c', 2), book('d', 1)], new Map(), NOW, ids());
+    const result = allocate(
+      event(),
+      [book('a', 2), book('b', 2), book('c', 2), book('d', 1)],
+      new Map(),
+      NOW,
+      ids(),
+    );
     expect(result.decisions.map((d) => [d.requestId, d.outcome])).toEqual([
       ['a', 'confirmed'],
       ['b', 'confirmed'],
@@ -55,7 +71,9 @@ describe('allocate (pure seat-allocation decision)', () => {
   });
 
   test('a cancellation frees its seats for requests behind it in the same batch; a second one is harmless', () => {
-    const bookings = new Map<string, BookingState>([['b1', { id: 'b1', userId: 'u1', status: 'confirmed', quantity: 5 }]]);
+    const bookings = new Map<string, BookingState>([
+      ['b1', { id: 'b1', userId: 'u1', status: 'confirmed', quantity: 5 }],
+    ]);
     const result = allocate(
       event({ booked: 5 }),
       [book('x', 1), cancel('c1', 'b1'), cancel('c2', 'b1'), book('y', 5)],
@@ -74,8 +92,16 @@ describe('allocate (pure seat-allocation decision)', () => {
   });
 
   test('cancelling an unknown or already cancelled booking changes nothing', () => {
-    const bookings = new Map<string, BookingState>([['b1', { id: 'b1', userId: 'u1', status: 'cancelled', quantity: 2 }]]);
-    const result = allocate(event({ booked: 1 }), [cancel('c1', 'nope'), cancel('c2', 'b1')], bookings, NOW, ids());
+    const bookings = new Map<string, BookingState>([
+      ['b1', { id: 'b1', userId: 'u1', status: 'cancelled', quantity: 2 }],
+    ]);
+    const result = allocate(
+      event({ booked: 1 }),
+      [cancel('c1', 'nope'), cancel('c2', 'b1')],
+      bookings,
+      NOW,
+      ids(),
+    );
     expect(result.decisions).toEqual([
       { requestId: 'c1', outcome: 'rejected', reason: 'booking_not_found' },
       { requestId: 'c2', outcome: 'rejected', reason: 'already_cancelled' },

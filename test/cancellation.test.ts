@@ -36,7 +36,10 @@ describe('cancellation goes through the event queue and frees seats', () => {
   }
 
   async function book(actor: Actor, eventId: string, quantity: number) {
-    const res = await request(api.baseUrl).post(`/events/${eventId}/bookings`).set(actor.auth).send({ quantity });
+    const res = await request(api.baseUrl)
+      .post(`/events/${eventId}/bookings`)
+      .set(actor.auth)
+      .send({ quantity });
     expect(res.status).toBe(202);
     return outcome(actor, res.body.id);
   }
@@ -62,7 +65,10 @@ describe('cancellation goes through the event queue and frees seats', () => {
     const booking = await request(api.baseUrl).get(`/bookings/${first.booking.id}`).set(alice.auth);
     expect(booking.body).toMatchObject({ status: 'cancelled' });
     expect(booking.body.cancelledAt).toEqual(expect.any(String));
-    expect((await request(api.baseUrl).get(`/events/${event.id}`)).body).toMatchObject({ booked: 0, available: 2 });
+    expect((await request(api.baseUrl).get(`/events/${event.id}`)).body).toMatchObject({
+      booked: 0,
+      available: 2,
+    });
 
     // Cancelling again: refused up front, and nothing changes.
     const again = await request(api.baseUrl).post(`/bookings/${first.booking.id}/cancel`).set(alice.auth);
@@ -82,7 +88,10 @@ describe('cancellation goes through the event queue and frees seats', () => {
 
     const cancels = await Promise.all(
       ['k1', 'k2'].map((key) =>
-        request(api.baseUrl).post(`/bookings/${first.booking.id}/cancel`).set(carol.auth).set('Idempotency-Key', key),
+        request(api.baseUrl)
+          .post(`/bookings/${first.booking.id}/cancel`)
+          .set(carol.auth)
+          .set('Idempotency-Key', key),
       ),
     );
     expect(cancels.map((c) => c.status)).toEqual([202, 202]);
@@ -111,7 +120,9 @@ describe('cancellation goes through the event queue and frees seats', () => {
     expect(page1.status).toBe(200);
     expect(page1.body.data.map((b: { id: string }) => b.id)).toEqual([mine[2], mine[1]]);
     expect(page1.body.next).toEqual(expect.any(String));
-    const page2 = await request(api.baseUrl).get(`/bookings?limit=2&cursor=${page1.body.next}`).set(dave.auth);
+    const page2 = await request(api.baseUrl)
+      .get(`/bookings?limit=2&cursor=${page1.body.next}`)
+      .set(dave.auth);
     expect(page2.body).toEqual({ data: [expect.objectContaining({ id: mine[0] })], next: null });
 
     // Admins may filter by user; users may not look at others.

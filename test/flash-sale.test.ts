@@ -37,7 +37,9 @@ describe('flash sale: 1,000 concurrent requests for 100 seats, two worker proces
     const started = performance.now();
     const admin = await createActor(api.baseUrl, 'admin');
     const event = await createEvent(api.baseUrl, admin, { capacity: CAPACITY });
-    const users: Actor[] = await Promise.all(Array.from({ length: USERS }, (_, i) => registerUser(api.baseUrl, `fan${i}`)));
+    const users: Actor[] = await Promise.all(
+      Array.from({ length: USERS }, (_, i) => registerUser(api.baseUrl, `fan${i}`)),
+    );
 
     const responses = await Promise.all(
       Array.from({ length: REQUESTS }, (_, i) =>
@@ -69,10 +71,15 @@ describe('flash sale: 1,000 concurrent requests for 100 seats, two worker proces
       'every request to be decided',
     );
 
-    const decided = await sequelize.query<{ id: string; status: string; reason: string | null; booking_id: string | null }>(
-      `SELECT id, status, reason, booking_id FROM booking_requests WHERE event_id = $id ORDER BY seq`,
-      { bind: { id: event.id }, type: QueryTypes.SELECT },
-    );
+    const decided = await sequelize.query<{
+      id: string;
+      status: string;
+      reason: string | null;
+      booking_id: string | null;
+    }>(`SELECT id, status, reason, booking_id FROM booking_requests WHERE event_id = $id ORDER BY seq`, {
+      bind: { id: event.id },
+      type: QueryTypes.SELECT,
+    });
     expect(decided).toHaveLength(REQUESTS);
     expect(new Set(decided.map((r) => r.id))).toEqual(accepted);
     // First come, first served: the first CAPACITY in arrival order win, every later one is sold out.
@@ -82,7 +89,11 @@ describe('flash sale: 1,000 concurrent requests for 100 seats, two worker proces
     expect(late.every((r) => r.status === 'rejected' && r.reason === 'sold_out' && !r.booking_id)).toBe(true);
 
     const counters = await expectEventInvariants(sequelize, event.id);
-    expect(counters).toMatchObject({ booked: CAPACITY, bookedFromRows: CAPACITY, confirmedBookings: CAPACITY });
+    expect(counters).toMatchObject({
+      booked: CAPACITY,
+      bookedFromRows: CAPACITY,
+      confirmedBookings: CAPACITY,
+    });
 
     // One outbox message per outcome, committed with it.
     const outbox = await sequelize.query<{ type: string; n: number }>(
@@ -96,9 +107,7 @@ describe('flash sale: 1,000 concurrent requests for 100 seats, two worker proces
 
     // What clients see agrees with the rows.
     const sample = responses[0]!.body.id;
-    const polled = await request(api.baseUrl)
-      .get(`/booking-requests/${sample}`)
-      .set(users[0]!.auth);
+    const polled = await request(api.baseUrl).get(`/booking-requests/${sample}`).set(users[0]!.auth);
     expect(['confirmed', 'rejected']).toContain(polled.body.status);
     const listed = await request(api.baseUrl).get(`/events/${event.id}`);
     expect(listed.body).toMatchObject({ booked: CAPACITY, available: 0 });

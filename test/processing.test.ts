@@ -7,7 +7,13 @@ import { createAllocationProcessor } from '../worker/process-allocation-job.js';
 import { Reconciler } from '../worker/reconciler.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
-import { flushRedisPrefix, type StartedApi, startInProcessWorker, startTestApi, waitFor } from './support/harness.js';
+import {
+  flushRedisPrefix,
+  type StartedApi,
+  startInProcessWorker,
+  startTestApi,
+  waitFor,
+} from './support/harness.js';
 import { expectEventInvariants } from './support/invariants.js';
 
 /** No worker runs in this file unless a test starts one: the tests drive processing by hand. */
@@ -32,7 +38,10 @@ describe('processing is idempotent and nothing accepted is lost', () => {
   const fakeJob = (data: AllocationJobData) => ({ id: data.requestId, data }) as Job<AllocationJobData>;
 
   async function submitBooking(eventId: string, quantity = 1): Promise<string> {
-    const res = await request(api.baseUrl).post(`/events/${eventId}/bookings`).set(user.auth).send({ quantity });
+    const res = await request(api.baseUrl)
+      .post(`/events/${eventId}/bookings`)
+      .set(user.auth)
+      .send({ quantity });
     expect(res.status).toBe(202);
     return res.body.id;
   }

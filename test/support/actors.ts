@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import type { Role } from '../../shared/domain.js';
 import { createUser } from '../../api/services/accounts.js';
+import type { Role } from '../../shared/domain.js';
 
 export interface Actor {
   id: string;

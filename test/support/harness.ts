@@ -98,7 +98,11 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
 }
 
 /** Polls `check` until it returns a truthy value (never a fixed sleep), or fails after `timeoutMs`. */
-export async function waitFor<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 20000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | null | false>,
+  timeoutMs = 20000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
