@@ -38,7 +38,8 @@ export function createAllocationProcessor(deps: AllocationDeps) {
       if (decided.length === 0) {
         // Another processor (a redelivery of this job) decided it between our two reads;
         // the next status read shows that. Twice empty means it is stuck: retry with backoff.
-        if (++idleRounds > 1) throw new Error(`booking request ${requestId} is queued but no batch picks it up`);
+        if (++idleRounds > 1)
+          throw new Error(`booking request ${requestId} is queued but no batch picks it up`);
         continue;
       }
       batches += 1;
