@@ -1,6 +1,7 @@
 import { startApi } from '../api/index.js';
 import { type Config, ConfigError, loadConfig } from '../shared/config.js';
 import { checkServices, ServiceUnreachable } from '../shared/connectivity.js';
+import { ensureDatabase } from '../shared/db/ensure-database.js';
 import { migrate } from '../shared/db/migrator.js';
 import { createSequelize } from '../shared/db/sequelize.js';
 import { createLogger, type Logger } from '../shared/logger.js';
@@ -21,6 +22,7 @@ function fail(message: string, code: number): never {
 }
 
 async function runMigrations(config: Config, logger: Logger): Promise<void> {
+  if (await ensureDatabase(config.databaseUrl)) logger.info('created the database');
   const sequelize = createSequelize({ ...config, dbPoolMax: 2 });
   try {
     await migrate(sequelize, logger);
@@ -44,7 +46,8 @@ export async function run(roles: Role[]): Promise<void> {
   }
   const logger = createLogger(config.logLevel, roles.join('+'));
   try {
-    await checkServices(config);
+    // The migrate step creates a missing database, so only it may start without one.
+    await checkServices(config, { allowMissingDatabase: roles.includes('migrate') });
   } catch (err) {
     if (err instanceof ServiceUnreachable) fail(err.message, 1);
     throw err;

@@ -28,7 +28,10 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-export async function checkPostgres(url: string, timeoutMs: number): Promise<void> {
+/** PostgreSQL's "database does not exist": the server answered, only the database is missing. */
+const MISSING_DATABASE = '3D000';
+
+export async function checkPostgres(url: string, timeoutMs: number, allowMissingDatabase = false): Promise<void> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
   try {
     await withTimeout(
@@ -37,6 +40,15 @@ export async function checkPostgres(url: string, timeoutMs: number): Promise<voi
       'connection',
     );
   } catch (err) {
+    if ((err as { code?: string }).code === MISSING_DATABASE) {
+      if (allowMissingDatabase) return;
+      throw new ServiceUnreachable(
+        'PostgreSQL',
+        url,
+        'The server answered but the database does not exist: run `npm run migrate` (it creates it).',
+        err,
+      );
+    }
     throw new ServiceUnreachable(
       'PostgreSQL',
       url,
@@ -76,13 +88,12 @@ export async function checkRedis(url: string, timeoutMs: number): Promise<void> 
 }
 
 /** Fails within `timeoutMs` with one readable line instead of hanging on an absent service. */
-export async function checkServices(config: {
-  databaseUrl: string;
-  redisUrl: string;
-  startupTimeoutMs: number;
-}): Promise<void> {
+export async function checkServices(
+  config: { databaseUrl: string; redisUrl: string; startupTimeoutMs: number },
+  { allowMissingDatabase = false } = {},
+): Promise<void> {
   await Promise.all([
-    checkPostgres(config.databaseUrl, config.startupTimeoutMs),
+    checkPostgres(config.databaseUrl, config.startupTimeoutMs, allowMissingDatabase),
     checkRedis(config.redisUrl, config.startupTimeoutMs),
   ]);
 }

@@ -1,6 +1,12 @@
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import path from 'node:path';
-import { repoRoot } from './support/harness.js';
+import pg from 'pg';
+import request from 'supertest';
+import { testEnv } from './support/config.js';
+import { TEST_DATABASE_URL } from './support/database.js';
+import { flushRedisPrefix, repoRoot, waitFor } from './support/harness.js';
 
 /** Runs `npm start`'s entry with `env` and collects how it ends. */
 function start(env: Record<string, string>): Promise<{ code: number | null; stderr: string; ms: number }> {
@@ -47,5 +53,74 @@ describe('start-up with a backing service down', () => {
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toContain('"PORT" must be a number');
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function dropDatabase(name: string): Promise<void> {
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await client.end();
+}
+
+describe('npm start on a fresh PostgreSQL (the README set-up)', () => {
+  const dbName = `evently_start_${randomUUID().slice(0, 8)}`;
+  const env = testEnv();
+
+  afterAll(async () => {
+    await dropDatabase(dbName);
+    await flushRedisPrefix(env.REDIS_PREFIX!);
+  });
+
+  test('creates the database, migrates, creates the first admin, serves, and stops cleanly on SIGTERM', async () => {
+    const url = new URL(TEST_DATABASE_URL);
+    url.pathname = `/${dbName}`;
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'bin/start.ts')], {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        ...env,
+        NODE_OPTIONS: '',
+        DATABASE_URL: url.toString(),
+        PORT: String(port),
+        ADMIN_EMAIL: 'first-admin@example.test',
+        ADMIN_PASSWORD: 'first-admin-password',
+      },
+      stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      await waitFor(
+        async () =>
+          (
+            await request(base)
+              .get('/health/ready')
+              .catch(() => null)
+          )?.status === 200,
+        30000,
+        'the service to be ready',
+      );
+      const login = await request(base)
+        .post('/auth/login')
+        .send({ email: 'first-admin@example.test', password: 'first-admin-password' });
+      expect(login.status).toBe(200);
+      const me = await request(base).get('/auth/me').set('Authorization', `Bearer ${login.body.accessToken}`);
+      expect(me.body).toMatchObject({ email: 'first-admin@example.test', role: 'admin' });
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
   });
 });
