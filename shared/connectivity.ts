@@ -31,7 +31,11 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 /** PostgreSQL's "database does not exist": the server answered, only the database is missing. */
 const MISSING_DATABASE = '3D000';
 
-export async function checkPostgres(url: string, timeoutMs: number, allowMissingDatabase = false): Promise<void> {
+export async function checkPostgres(
+  url: string,
+  timeoutMs: number,
+  allowMissingDatabase = false,
+): Promise<void> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
   try {
     await withTimeout(
