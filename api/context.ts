@@ -1,9 +1,11 @@
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Sequelize } from 'sequelize';
 import type { Config } from '../shared/config.js';
 import type { Role } from '../shared/domain.js';
 import type { Logger } from '../shared/logger.js';
 import type { EventQueues } from '../shared/queues.js';
+import type { WebhookJobData } from '../shared/webhooks/types.js';
 import type { DecisionWaiter } from './services/decision-waiter.js';
 
 /** What the HTTP layer depends on; built once at start-up and passed to every router. */
@@ -12,6 +14,7 @@ export interface ApiDeps {
   sequelize: Sequelize;
   redis: Redis;
   queues: EventQueues;
+  webhookQueue: Queue<WebhookJobData>;
   logger: Logger;
   decisions: DecisionWaiter;
 }

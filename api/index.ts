@@ -1,9 +1,11 @@
 import http from 'node:http';
+import { Queue } from 'bullmq';
 import type { Config } from '../shared/config.js';
-import { createSequelize } from '../shared/db/sequelize.js';
+import { acquireSequelize } from '../shared/db/sequelize.js';
 import type { Logger } from '../shared/logger.js';
 import { EventQueues } from '../shared/queues.js';
 import { createRedis } from '../shared/redis.js';
+import { WEBHOOK_QUEUE, type WebhookJobData } from '../shared/webhooks/types.js';
 import { createApp } from './app.js';
 import type { ApiDeps } from './context.js';
 import { ensureAdmin } from './services/accounts.js';
@@ -20,12 +22,18 @@ export async function createApiDeps(
   config: Config,
   logger: Logger,
 ): Promise<ApiDeps & { close(): Promise<void> }> {
-  const sequelize = createSequelize(config);
+  const database = acquireSequelize(config);
+  const { sequelize } = database;
   const redis = createRedis(config.redisUrl);
   const subscriber = createRedis(config.redisUrl);
   redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
   subscriber.on('error', (err) => logger.warn({ err }, 'redis subscriber connection error'));
   const queues = new EventQueues(redis, config.redisPrefix, logger);
+  const webhookQueue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, {
+    connection: redis,
+    prefix: config.redisPrefix,
+  });
+  webhookQueue.on('error', (err) => logger.warn({ err }, 'webhook queue error'));
   const decisions = new DecisionWaiter(subscriber, config.redisPrefix);
   await decisions.start();
   return {
@@ -33,11 +41,13 @@ export async function createApiDeps(
     sequelize,
     redis,
     queues,
+    webhookQueue,
     logger,
     decisions,
     async close() {
       await queues.closeAll();
-      await sequelize.close();
+      await webhookQueue.close();
+      await database.release();
       subscriber.disconnect();
       await redis.quit();
     },

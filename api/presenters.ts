@@ -1,4 +1,4 @@
-import type { Booking, BookingRequest } from '../shared/db/models/index.js';
+import type { Booking, BookingRequest, WebhookDelivery } from '../shared/db/models/index.js';
 
 /** The JSON shapes of bookings and booking requests, one place for each. */
 
@@ -34,5 +34,21 @@ export function presentBookingRequest(
     queuedAt: request.queuedAt,
     decidedAt: request.decidedAt ?? null,
     links: { self: `/booking-requests/${request.id}`, event: `/events/${request.eventId}` },
+  };
+}
+
+export function presentDelivery(delivery: WebhookDelivery) {
+  return {
+    id: delivery.id,
+    endpointId: delivery.endpointId,
+    messageId: delivery.message?.messageId ?? null,
+    type: delivery.message?.type ?? null,
+    status: delivery.status,
+    attempts: delivery.attempts,
+    lastStatus: delivery.lastStatus ?? null,
+    lastError: delivery.lastError ?? null,
+    nextAttemptAt: delivery.nextAttemptAt ?? null,
+    deliveredAt: delivery.deliveredAt ?? null,
+    createdAt: delivery.createdAt,
   };
 }

@@ -13,7 +13,6 @@ export interface Config {
   refreshTokenTtlSeconds: number;
   adminEmail?: string;
   adminPassword?: string;
-  webhookAllowPrivate: string[];
   redisPrefix: string;
   maxSeatsPerBooking: number;
   allocationBatchSize: number;
@@ -25,6 +24,23 @@ export interface Config {
   reconcileGraceMs: number;
   startupTimeoutMs: number;
   dbPoolMax: number;
+  jobLockMs: number;
+  webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** Hosts allowed despite the SSRF guard (WEBHOOK_ALLOW_PRIVATE). */
+  allowPrivateHosts: string[];
+  /** Plain http endpoints are refused in production. */
+  requireHttps: boolean;
+  /** Delay before each retry, in ms; its length is the number of retries. */
+  retryScheduleMs: number[];
+  timeoutMs: number;
+  concurrency: number;
+  circuitThreshold: number;
+  circuitCooldownMs: number;
+  secretOverlapSeconds: number;
+  relayIntervalMs: number;
 }
 
 const DEV_JWT_SECRET = 'evently-development-secret-do-not-use-in-production';
@@ -68,6 +84,20 @@ const schema = Joi.object({
   RECONCILE_GRACE_MS: Joi.number().integer().min(0).default(10000),
   STARTUP_TIMEOUT_MS: Joi.number().integer().min(500).max(60000).default(8000),
   DB_POOL_MAX: Joi.number().integer().min(1).max(200).default(10),
+  JOB_LOCK_MS: Joi.number().integer().min(1000).max(600000).default(10000),
+  // Standard Webhooks' suggested schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h.
+  WEBHOOK_RETRY_SCHEDULE: Joi.string()
+    .pattern(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/)
+    .default('5,300,1800,7200,18000,36000,50400,72000,86400'),
+  WEBHOOK_TIMEOUT_MS: Joi.number().integer().min(100).max(60000).default(15000),
+  WEBHOOK_CONCURRENCY: Joi.number().integer().min(1).max(200).default(10),
+  WEBHOOK_CIRCUIT_THRESHOLD: Joi.number().integer().min(1).default(5),
+  WEBHOOK_CIRCUIT_COOLDOWN_MS: Joi.number().integer().min(100).default(60000),
+  WEBHOOK_SECRET_OVERLAP_SECONDS: Joi.number()
+    .integer()
+    .min(0)
+    .default(24 * 3600),
+  WEBHOOK_RELAY_INTERVAL_MS: Joi.number().integer().min(10).default(250),
 }).unknown(true);
 
 export class ConfigError extends Error {}
@@ -89,10 +119,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refreshTokenTtlSeconds: value.REFRESH_TOKEN_TTL,
     adminEmail: value.ADMIN_EMAIL,
     adminPassword: value.ADMIN_PASSWORD,
-    webhookAllowPrivate: String(value.WEBHOOK_ALLOW_PRIVATE)
-      .split(',')
-      .map((h: string) => h.trim())
-      .filter(Boolean),
     redisPrefix: value.REDIS_PREFIX,
     maxSeatsPerBooking: value.MAX_SEATS_PER_BOOKING,
     allocationBatchSize: value.ALLOCATION_BATCH_SIZE,
@@ -104,5 +130,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reconcileGraceMs: value.RECONCILE_GRACE_MS,
     startupTimeoutMs: value.STARTUP_TIMEOUT_MS,
     dbPoolMax: value.DB_POOL_MAX,
+    jobLockMs: value.JOB_LOCK_MS,
+    webhooks: {
+      allowPrivateHosts: String(value.WEBHOOK_ALLOW_PRIVATE)
+        .split(',')
+        .map((h: string) => h.trim().toLowerCase())
+        .filter(Boolean),
+      requireHttps: value.NODE_ENV === 'production',
+      retryScheduleMs: String(value.WEBHOOK_RETRY_SCHEDULE)
+        .split(',')
+        .map((s: string) => Math.round(Number(s) * 1000)),
+      timeoutMs: value.WEBHOOK_TIMEOUT_MS,
+      concurrency: value.WEBHOOK_CONCURRENCY,
+      circuitThreshold: value.WEBHOOK_CIRCUIT_THRESHOLD,
+      circuitCooldownMs: value.WEBHOOK_CIRCUIT_COOLDOWN_MS,
+      secretOverlapSeconds: value.WEBHOOK_SECRET_OVERLAP_SECONDS,
+      relayIntervalMs: value.WEBHOOK_RELAY_INTERVAL_MS,
+    },
   };
 }

@@ -1,22 +1,25 @@
 import type { Config } from '../shared/config.js';
-import { createSequelize } from '../shared/db/sequelize.js';
+import { acquireSequelize } from '../shared/db/sequelize.js';
 import type { Logger } from '../shared/logger.js';
 import { EventQueues } from '../shared/queues.js';
 import { createRedis } from '../shared/redis.js';
 import { createAllocationProcessor } from './process-allocation-job.js';
 import { QueuePool } from './queue-pool.js';
 import { Reconciler } from './reconciler.js';
+import { startWebhookDispatch, type WebhookDispatch } from './webhooks/index.js';
 
 export interface RunningWorker {
   pool: QueuePool;
   reconciler: Reconciler;
+  webhooks: WebhookDispatch;
   /** Graceful: finishes the jobs in progress, then closes connections. */
   close(): Promise<void>;
 }
 
 /** The worker role: decides booking requests. It serves no HTTP. */
 export async function startWorker(config: Config, logger: Logger): Promise<RunningWorker> {
-  const sequelize = createSequelize(config);
+  const database = acquireSequelize(config);
+  const { sequelize } = database;
   const redis = createRedis(config.redisUrl);
   const subscriber = createRedis(config.redisUrl);
   redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
@@ -38,6 +41,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     maxQueues: config.workerMaxQueues,
     idleCloseMs: config.workerIdleCloseMs,
     pollIntervalMs: Math.min(config.reconcileIntervalMs, 2000),
+    lockMs: config.jobLockMs,
   });
   const queues = new EventQueues(redis, config.redisPrefix, logger, 200);
   const reconciler = new Reconciler({
@@ -52,16 +56,26 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
 
   await pool.start();
   reconciler.start();
+  const webhooks = startWebhookDispatch({
+    sequelize,
+    redis,
+    prefix: config.redisPrefix,
+    config: config.webhooks,
+    lockMs: config.jobLockMs,
+    logger,
+  });
   logger.info({ maxQueues: config.workerMaxQueues }, 'worker started');
 
   return {
     pool,
     reconciler,
+    webhooks,
     async close() {
       await reconciler.stop();
+      await webhooks.close();
       await pool.close();
       await queues.closeAll();
-      await sequelize.close();
+      await database.release();
       subscriber.disconnect();
       await redis.quit();
       logger.info('worker stopped');

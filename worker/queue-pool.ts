@@ -18,6 +18,8 @@ export interface QueuePoolOptions {
   maxQueues: number;
   idleCloseMs: number;
   pollIntervalMs: number;
+  /** How long a job's lock lasts without renewal: a crashed worker's job is retried after ~2x this. */
+  lockMs: number;
 }
 
 interface OpenQueue {
@@ -106,6 +108,8 @@ export class QueuePool {
         connection: redis,
         prefix,
         concurrency: 1,
+        lockDuration: this.options.lockMs,
+        stalledInterval: this.options.lockMs,
       });
       entry.worker.on('active', () => {
         entry.lastActiveAt = Date.now();

@@ -19,6 +19,8 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     WORKER_IDLE_CLOSE_MS: '2000',
     RECONCILE_INTERVAL_MS: '60000',
     RECONCILE_GRACE_MS: '60000',
+    // A killed worker's jobs come back after ~2 lock periods.
+    JOB_LOCK_MS: '2000',
     ...overrides,
   };
 }

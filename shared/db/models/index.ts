@@ -2,15 +2,22 @@ import type { Sequelize } from 'sequelize';
 import { Booking } from './booking.js';
 import { BookingRequest } from './booking-request.js';
 import { Event } from './event.js';
+import { OutboxMessage } from './outbox-message.js';
 import { User } from './user.js';
+import { WebhookDelivery } from './webhook-delivery.js';
+import { WebhookEndpoint } from './webhook-endpoint.js';
 
-export { Booking, BookingRequest, Event, User };
+export { Booking, BookingRequest, Event, OutboxMessage, User, WebhookDelivery, WebhookEndpoint };
 
 export function initModels(sequelize: Sequelize): void {
   User.initialize(sequelize);
   Event.initialize(sequelize);
   BookingRequest.initialize(sequelize);
   Booking.initialize(sequelize);
+  OutboxMessage.initialize(sequelize);
+  WebhookEndpoint.initialize(sequelize);
+  WebhookDelivery.initialize(sequelize);
   Booking.belongsTo(Event, { foreignKey: 'eventId', as: 'event' });
   BookingRequest.belongsTo(Booking, { foreignKey: 'bookingId', as: 'booking' });
+  WebhookDelivery.belongsTo(OutboxMessage, { foreignKey: 'outboxId', as: 'message' });
 }

@@ -1,0 +1,149 @@
+import type * as oas from 'openapi3-ts/oas31';
+
+type Responses = oas.ResponsesObject;
+type Ref = oas.ReferenceObject;
+
+export const parameters = {
+  Id: {
+    name: 'id',
+    in: 'path',
+    required: true,
+    description: 'A UUID; anything else is `400 validation_failed`',
+    schema: { type: 'string', format: 'uuid' },
+  },
+  Limit: {
+    name: 'limit',
+    in: 'query',
+    description: 'Page size',
+    schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+  },
+  Cursor: {
+    name: 'cursor',
+    in: 'query',
+    description: 'The `next` of the previous page; a cursor not made by this API is a 400',
+    schema: { type: 'string', maxLength: 500 },
+  },
+  EventIdFilter: {
+    name: 'eventId',
+    in: 'query',
+    description: 'Only this event',
+    schema: { type: 'string', format: 'uuid' },
+  },
+  IdempotencyKey: {
+    name: 'Idempotency-Key',
+    in: 'header',
+    description:
+      'Makes retries safe: the same key with the same request returns the original request ' +
+      '(202 while queued, 200 once decided, with `Idempotent-Replayed: true`); the same key with a ' +
+      'different request is `422 idempotency_key_reused`. Required for partners.',
+    schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
+  },
+  XRequestId: {
+    name: 'X-Request-Id',
+    in: 'header',
+    description: 'Correlates logs; echoed back. An invalid value is replaced by a generated one.',
+    schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
+  },
+} satisfies Record<string, oas.ParameterObject>;
+
+export const headers = {
+  'X-Request-Id': {
+    description: 'The request id (the caller’s, or generated); quote it when reporting a problem',
+    schema: { type: 'string' },
+  },
+  Location: { description: 'Where the created resource lives', schema: { type: 'string' } },
+  'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } },
+  'WWW-Authenticate': { schema: { type: 'string', enum: ['Bearer'] } },
+  'Idempotent-Replayed': {
+    description: 'Present (`true`) when an earlier request with the same Idempotency-Key is answered',
+    schema: { type: 'string', enum: ['true'] },
+  },
+  'Preference-Applied': {
+    description: 'Echoes the honoured `Prefer: wait=N` (N capped at `LONG_POLL_MAX_SECONDS`)',
+    schema: { type: 'string', examples: ['wait=10'] },
+  },
+} satisfies Record<string, oas.HeaderObject>;
+
+export const param = (name: keyof typeof parameters): Ref => ({ $ref: `#/components/parameters/${name}` });
+const header = (name: keyof typeof headers): Ref => ({ $ref: `#/components/headers/${name}` });
+
+/** Every answer carries X-Request-Id; `extra` names further headers of this answer. */
+const withHeaders = (extra: (keyof typeof headers)[] = []) =>
+  Object.fromEntries(['X-Request-Id' as const, ...extra].map((name) => [name, header(name)]));
+
+export function json(
+  description: string,
+  schema: oas.SchemaObject | Ref,
+  extraHeaders: (keyof typeof headers)[] = [],
+): oas.ResponseObject {
+  return {
+    description,
+    headers: withHeaders(extraHeaders),
+    content: { 'application/json': { schema } },
+  };
+}
+
+export const noContent = (description: string): oas.ResponseObject => ({
+  description,
+  headers: withHeaders(),
+});
+
+export const body = (schema: string): oas.RequestBodyObject => ({
+  required: true,
+  content: { 'application/json': { schema: { $ref: `#/components/schemas/${schema}` } } },
+});
+
+/**
+ * An error answer: the Error envelope with `code` narrowed to the codes this status can carry
+ * for this operation (the codes are those thrown in the route, its services and middleware).
+ */
+export function error(
+  description: string,
+  codes: string[],
+  extraHeaders: (keyof typeof headers)[] = [],
+): oas.ResponseObject {
+  return json(
+    `${description} (\`${codes.join('`, `')}\`)`,
+    {
+      allOf: [
+        { $ref: '#/components/schemas/Error' },
+        { properties: { error: { properties: { code: { enum: codes } } } } },
+      ],
+    },
+    extraHeaders,
+  );
+}
+
+/** The error answers operations share; pick the statuses an operation can produce. */
+export const errors = {
+  invalid: error('Invalid path, query, header or body', ['validation_failed']),
+  invalidBody: error('Invalid JSON or a body that breaks the schema', ['validation_failed', 'invalid_json']),
+  unauthorized: error(
+    'Missing, malformed, expired or revoked access token',
+    ['unauthorized'],
+    ['WWW-Authenticate'],
+  ),
+  forbidden: error('The caller’s role may not do this', ['forbidden']),
+  notFound: error('No such resource, or not visible to the caller', ['not_found']),
+  tooLarge: error('Body over 64 kB', ['payload_too_large']),
+  notJson: error('A body that is not application/json', ['unsupported_media_type']),
+  internal: error('Unexpected failure; quote X-Request-Id', ['internal_error']),
+  unavailable: error('PostgreSQL or Redis is unreachable', ['service_unavailable'], ['Retry-After']),
+} satisfies Record<string, oas.ResponseObject>;
+
+/** The answers of any operation that reads a JSON body and touches PostgreSQL or Redis. */
+export const bodyErrors: Responses = {
+  '400': errors.invalidBody,
+  '413': errors.tooLarge,
+  '415': errors.notJson,
+  '500': errors.internal,
+  '503': errors.unavailable,
+};
+
+/** The answers of any operation without a body that touches PostgreSQL or Redis. */
+export const serviceErrors: Responses = { '500': errors.internal, '503': errors.unavailable };
+
+export const bearer: oas.SecurityRequirementObject[] = [{ bearerAuth: [] }];
+export const anonymous: oas.SecurityRequirementObject[] = [];
+/** A token is optional: anonymous callers see public data, admins see drafts too. */
+export const optionalBearer: oas.SecurityRequirementObject[] = [{}, { bearerAuth: [] }];

@@ -1,0 +1,62 @@
+import type * as oas from 'openapi3-ts/oas31';
+import { headers, param, parameters } from './components.js';
+import { accountPaths } from './paths-accounts.js';
+import { bookingPaths } from './paths-bookings.js';
+import { eventPaths } from './paths-events.js';
+import { webhookPaths, webhookSchemas } from './paths-webhooks.js';
+import { schemas } from './schemas.js';
+
+const paths: oas.PathsObject = { ...accountPaths, ...eventPaths, ...bookingPaths, ...webhookPaths };
+
+/**
+ * The API contract as OpenAPI 3.1, served at /openapi.json. test/openapi.test.ts fails when a
+ * route is served that this does not describe, or the reverse, so keep them in step.
+ */
+export const openApiDocument: oas.OpenAPIObject = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Evently API',
+    version: '0.1.0',
+    description: [
+      'Queue-based asynchronous ticket booking.',
+      'All bodies are JSON. Errors are always `{"error": {"code", "message", "details"}}`; unknown ' +
+        'fields, wrong types and unparsable dates are `400 validation_failed`.',
+      'Lists take `limit` (1–100) and `cursor`, and answer `{"data": [...], "next": cursor|null}`.',
+      'Booking requests are decided asynchronously: `202` with `Location`, then poll (or long-poll ' +
+        'with `Prefer: wait=N`) the booking request.',
+      'Any path answers `405 method_not_allowed` for a method it does not serve, and `501 ' +
+        'not_implemented` for a method the server does not know; an unknown path is `404 not_found`.',
+    ].join('\n\n'),
+  },
+  servers: [{ url: '/', description: 'This server' }],
+  tags: [
+    { name: 'auth', description: 'Accounts and JWTs' },
+    { name: 'admin', description: 'Admin-only account management' },
+    { name: 'events' },
+    { name: 'bookings', description: 'Booking requests are submitted here; bookings are what they win' },
+    { name: 'booking requests', description: 'Outcomes of submitted requests' },
+    { name: 'webhooks', description: 'Partner endpoints for booking and event notifications' },
+    { name: 'operations', description: 'Health and these docs' },
+  ],
+  security: [{ bearerAuth: [] }],
+  // Every operation accepts X-Request-Id; declaring it per path item keeps the operations short.
+  paths: Object.fromEntries(
+    Object.entries(paths).map(([path, item]) => [
+      path,
+      { ...item, parameters: [...(item?.parameters ?? []), param('XRequestId')] },
+    ]),
+  ),
+  components: {
+    securitySchemes: {
+      bearerAuth: {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description: 'Access token from `/auth/login`, `/auth/register` or `/auth/refresh`',
+      },
+    },
+    schemas: { ...schemas, ...webhookSchemas },
+    parameters,
+    headers,
+  },
+};

@@ -1,0 +1,170 @@
+import type * as oas from 'openapi3-ts/oas31';
+import { bearer, body, bodyErrors, error, errors, json, param, serviceErrors } from './components.js';
+import { ref } from './schemas.js';
+
+/** 202 while queued (new or replayed), 200 for a replay already decided; both point at the request. */
+const accepted = (what: string): oas.ResponsesObject => ({
+  '202': json(`${what} accepted and queued (or a replay still queued)`, ref('BookingRequest'), [
+    'Location',
+    'Idempotent-Replayed',
+  ]),
+  '200': json('A replay (same Idempotency-Key) of a request already decided', ref('BookingRequest'), [
+    'Location',
+    'Idempotent-Replayed',
+  ]),
+});
+
+const keyReused = error('The Idempotency-Key was used for a different request (details.requestId)', [
+  'idempotency_key_reused',
+]);
+
+/** Booking requests and bookings (api/routes/bookings.ts, booking-requests.ts, services/intake.ts). */
+export const bookingPaths: oas.PathsObject = {
+  '/events/{id}/bookings': {
+    parameters: [param('Id')],
+    post: {
+      tags: ['bookings'],
+      operationId: 'requestBooking',
+      summary: 'Ask for seats; decided asynchronously, first come first served',
+      description:
+        'Commits a booking request and queues it; poll `Location` (long-poll with `Prefer: wait=N`) ' +
+        'for the outcome.',
+      security: bearer,
+      parameters: [param('IdempotencyKey')],
+      requestBody: body('BookRequest'),
+      responses: {
+        ...accepted('Booking request'),
+        '401': errors.unauthorized,
+        '404': error('No such event, or a draft', ['not_found']),
+        '409': error('The event is cancelled, or not on sale (draft, completed or started)', [
+          'event_cancelled',
+          'event_not_on_sale',
+        ]),
+        '422': keyReused,
+        ...bodyErrors,
+        '400': error('Invalid body or Idempotency-Key, or a partner without an Idempotency-Key', [
+          'validation_failed',
+          'invalid_json',
+        ]),
+        '503': error(
+          'The event’s queue is full (`MAX_QUEUE_DEPTH`), or PostgreSQL/Redis is unreachable',
+          ['queue_full', 'service_unavailable'],
+          ['Retry-After'],
+        ),
+      },
+    },
+  },
+  '/bookings': {
+    get: {
+      tags: ['bookings'],
+      operationId: 'listBookings',
+      summary: 'The caller’s bookings, newest first (admins: everyone’s, or one user’s)',
+      security: bearer,
+      parameters: [
+        param('Limit'),
+        param('Cursor'),
+        param('EventIdFilter'),
+        { name: 'status', in: 'query', schema: { type: 'string', enum: ['confirmed', 'cancelled'] } },
+        {
+          name: 'userId',
+          in: 'query',
+          description: 'Admins only: that user’s bookings',
+          schema: { type: 'string', format: 'uuid' },
+        },
+      ],
+      responses: {
+        '200': json('A page of bookings', ref('BookingList')),
+        '400': errors.invalid,
+        '401': errors.unauthorized,
+        '403': error('`userId` from a non-admin', ['forbidden']),
+        ...serviceErrors,
+      },
+    },
+  },
+  '/bookings/{id}': {
+    parameters: [param('Id')],
+    get: {
+      tags: ['bookings'],
+      operationId: 'getBooking',
+      security: bearer,
+      responses: {
+        '200': json('The booking', ref('Booking')),
+        '400': errors.invalid,
+        '401': errors.unauthorized,
+        '404': error('No such booking, or another user’s', ['not_found']),
+        ...serviceErrors,
+      },
+    },
+  },
+  '/bookings/{id}/cancel': {
+    parameters: [param('Id')],
+    post: {
+      tags: ['bookings'],
+      operationId: 'cancelBooking',
+      summary: 'Ask to cancel a booking: a booking request of kind cancel, decided in the event’s queue',
+      security: bearer,
+      parameters: [param('IdempotencyKey')],
+      responses: {
+        ...accepted('Cancellation request'),
+        '400': error('Invalid id or Idempotency-Key, or a partner without an Idempotency-Key', [
+          'validation_failed',
+        ]),
+        '401': errors.unauthorized,
+        '404': error('No such booking, or another user’s', ['not_found']),
+        '409': error('Already cancelled (and no Idempotency-Key sent)', ['already_cancelled']),
+        '422': keyReused,
+        ...serviceErrors,
+      },
+    },
+  },
+  '/booking-requests': {
+    get: {
+      tags: ['booking requests'],
+      operationId: 'listBookingRequests',
+      summary: 'The caller’s booking requests, newest first',
+      security: bearer,
+      parameters: [
+        param('Limit'),
+        param('Cursor'),
+        param('EventIdFilter'),
+        {
+          name: 'status',
+          in: 'query',
+          schema: { type: 'string', enum: ['queued', 'confirmed', 'rejected', 'cancelled'] },
+        },
+      ],
+      responses: {
+        '200': json('A page of booking requests', ref('BookingRequestList')),
+        '400': errors.invalid,
+        '401': errors.unauthorized,
+        ...serviceErrors,
+      },
+    },
+  },
+  '/booking-requests/{id}': {
+    parameters: [param('Id')],
+    get: {
+      tags: ['booking requests'],
+      operationId: 'getBookingRequest',
+      summary: 'A booking request and its outcome; long-polls with Prefer: wait=N',
+      security: bearer,
+      parameters: [
+        {
+          name: 'Prefer',
+          in: 'header',
+          description:
+            'RFC 7240 `wait=N`: while the request is queued, hold the answer up to N seconds ' +
+            '(capped at `LONG_POLL_MAX_SECONDS`, default 30) until it is decided',
+          schema: { type: 'string', example: 'wait=10' },
+        },
+      ],
+      responses: {
+        '200': json('The booking request', ref('BookingRequest'), ['Preference-Applied']),
+        '400': errors.invalid,
+        '401': errors.unauthorized,
+        '404': error('No such request, or another user’s (admins see all)', ['not_found']),
+        ...serviceErrors,
+      },
+    },
+  },
+};

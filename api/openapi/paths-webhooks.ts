@@ -1,0 +1,278 @@
+import type * as oas from 'openapi3-ts/oas31';
+import { WEBHOOK_TYPES } from '../../shared/webhooks/types.js';
+import {
+  bearer,
+  body,
+  bodyErrors,
+  error,
+  errors,
+  json,
+  noContent,
+  param,
+  serviceErrors,
+} from './components.js';
+import { ref } from './schemas.js';
+
+const timestamp: oas.SchemaObject = { type: 'string', format: 'date-time' };
+const nullableTimestamp: oas.SchemaObject = { type: ['string', 'null'], format: 'date-time' };
+const eventTypes: oas.SchemaObject = {
+  type: 'array',
+  items: { type: 'string', enum: [...WEBHOOK_TYPES] },
+  minItems: 1,
+  uniqueItems: true,
+};
+const secret: oas.SchemaObject = {
+  type: 'string',
+  pattern: '^whsec_',
+  description: '`whsec_` + base64 of 32 random bytes; shown only here',
+};
+const page = (item: string): oas.SchemaObject => ({
+  type: 'object',
+  required: ['data', 'next'],
+  properties: { data: { type: 'array', items: ref(item) }, next: { type: ['string', 'null'] } },
+});
+
+export const webhookSchemas: Record<string, oas.SchemaObject> = {
+  WebhookEndpoint: {
+    type: 'object',
+    required: [
+      'id',
+      'ownerId',
+      'url',
+      'description',
+      'eventTypes',
+      'status',
+      'disabledReason',
+      'circuitOpenUntil',
+    ],
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      ownerId: { type: 'string', format: 'uuid' },
+      url: { type: 'string', format: 'uri' },
+      description: { type: 'string' },
+      eventTypes,
+      status: { type: 'string', enum: ['enabled', 'disabled'] },
+      disabledReason: { type: ['string', 'null'], description: 'e.g. a 410 answer, or "disabled by owner"' },
+      circuitOpenUntil: {
+        ...nullableTimestamp,
+        description: 'Deliveries pause until then after repeated failures',
+      },
+      createdAt: timestamp,
+      updatedAt: timestamp,
+    },
+  },
+  CreatedWebhookEndpoint: {
+    allOf: [ref('WebhookEndpoint'), { type: 'object', required: ['secret'], properties: { secret } }],
+  },
+  WebhookEndpointList: page('WebhookEndpoint'),
+  CreateWebhookEndpointRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['url', 'eventTypes'],
+    properties: {
+      url: {
+        type: 'string',
+        maxLength: 2048,
+        description: 'http(s) (https only in production), no credentials, not a private address',
+      },
+      eventTypes,
+      description: { type: 'string', maxLength: 500 },
+    },
+  },
+  UpdateWebhookEndpointRequest: {
+    type: 'object',
+    additionalProperties: false,
+    minProperties: 1,
+    properties: {
+      url: { type: 'string', maxLength: 2048 },
+      eventTypes,
+      description: { type: 'string', maxLength: 500 },
+      status: {
+        type: 'string',
+        enum: ['enabled', 'disabled'],
+        description: 'Enabling resets the failure count and closes the circuit',
+      },
+    },
+  },
+  RotatedSecret: {
+    type: 'object',
+    required: ['secret', 'previousSecretExpiresAt'],
+    properties: {
+      secret,
+      previousSecretExpiresAt: { ...nullableTimestamp, description: 'Until then the old secret signs too' },
+    },
+  },
+  WebhookDelivery: {
+    type: 'object',
+    required: ['id', 'endpointId', 'messageId', 'type', 'status', 'attempts', 'createdAt'],
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      endpointId: { type: 'string', format: 'uuid' },
+      messageId: { type: ['string', 'null'], description: 'The `webhook-id` header, stable across retries' },
+      type: { type: ['string', 'null'], enum: [...WEBHOOK_TYPES, null] },
+      status: { type: 'string', enum: ['pending', 'delivered', 'failed'] },
+      attempts: { type: 'integer', minimum: 0 },
+      lastStatus: { type: ['integer', 'null'], description: 'HTTP status of the last attempt' },
+      lastError: { type: ['string', 'null'] },
+      nextAttemptAt: nullableTimestamp,
+      deliveredAt: nullableTimestamp,
+      createdAt: timestamp,
+    },
+  },
+  WebhookDeliveryList: page('WebhookDelivery'),
+};
+
+const guarded = { '401': errors.unauthorized, '403': error('Only partners and admins', ['forbidden']) };
+const notFound = error('No such endpoint, or another partner’s', ['not_found']);
+const inProgress = 'A delivery is being attempted right now';
+const tags = ['webhooks'];
+
+/** Webhook endpoints and deliveries (api/routes/webhook-endpoints.ts); partners see their own. */
+export const webhookPaths: oas.PathsObject = {
+  '/webhook-endpoints': {
+    post: {
+      tags,
+      operationId: 'createWebhookEndpoint',
+      summary: 'Register an endpoint (Standard Webhooks v1); the signing secret is returned once',
+      security: bearer,
+      requestBody: body('CreateWebhookEndpointRequest'),
+      responses: {
+        '201': json('Registered', ref('CreatedWebhookEndpoint'), ['Location']),
+        ...guarded,
+        ...bodyErrors,
+      },
+    },
+    get: {
+      tags,
+      operationId: 'listWebhookEndpoints',
+      summary: 'The caller’s endpoints, newest first (admins: all)',
+      security: bearer,
+      parameters: [param('Limit'), param('Cursor')],
+      responses: {
+        '200': json('A page of endpoints', ref('WebhookEndpointList')),
+        '400': errors.invalid,
+        ...guarded,
+        ...serviceErrors,
+      },
+    },
+  },
+  '/webhook-endpoints/{id}': {
+    parameters: [param('Id')],
+    get: {
+      tags,
+      operationId: 'getWebhookEndpoint',
+      security: bearer,
+      responses: {
+        '200': json('The endpoint (without secrets)', ref('WebhookEndpoint')),
+        '400': errors.invalid,
+        ...guarded,
+        '404': notFound,
+        ...serviceErrors,
+      },
+    },
+    patch: {
+      tags,
+      operationId: 'updateWebhookEndpoint',
+      summary: 'Change the URL, event types, description, or enable/disable',
+      security: bearer,
+      requestBody: body('UpdateWebhookEndpointRequest'),
+      responses: {
+        '200': json('The updated endpoint', ref('WebhookEndpoint')),
+        ...guarded,
+        '404': notFound,
+        ...bodyErrors,
+      },
+    },
+    delete: {
+      tags,
+      operationId: 'deleteWebhookEndpoint',
+      summary: 'Stop delivering to it; its delivery history stays',
+      security: bearer,
+      responses: {
+        '204': noContent('Deleted'),
+        '400': errors.invalid,
+        ...guarded,
+        '404': notFound,
+        ...serviceErrors,
+      },
+    },
+  },
+  '/webhook-endpoints/{id}/rotate-secret': {
+    parameters: [param('Id')],
+    post: {
+      tags,
+      operationId: 'rotateWebhookSecret',
+      summary: 'A new secret; the previous one keeps signing alongside for 24 h',
+      security: bearer,
+      responses: {
+        '200': json('The new secret', ref('RotatedSecret')),
+        '400': errors.invalid,
+        ...guarded,
+        '404': notFound,
+        ...serviceErrors,
+      },
+    },
+  },
+  '/webhook-endpoints/{id}/deliveries': {
+    parameters: [param('Id')],
+    get: {
+      tags,
+      operationId: 'listWebhookDeliveries',
+      summary: 'Deliveries to this endpoint, newest first',
+      security: bearer,
+      parameters: [
+        param('Limit'),
+        param('Cursor'),
+        { name: 'status', in: 'query', schema: { type: 'string', enum: ['pending', 'delivered', 'failed'] } },
+      ],
+      responses: {
+        '200': json('A page of deliveries', ref('WebhookDeliveryList')),
+        '400': errors.invalid,
+        ...guarded,
+        '404': notFound,
+        ...serviceErrors,
+      },
+    },
+  },
+  '/webhook-endpoints/{id}/replay-failed': {
+    parameters: [param('Id')],
+    post: {
+      tags,
+      operationId: 'replayFailedWebhookDeliveries',
+      summary: 'Retry every failed delivery of the endpoint',
+      security: bearer,
+      responses: {
+        '202': json('Queued again', {
+          type: 'object',
+          required: ['replayed'],
+          properties: { replayed: { type: 'integer', minimum: 0 } },
+        }),
+        '400': errors.invalid,
+        ...guarded,
+        '404': notFound,
+        '409': error(`The endpoint is disabled, or ${inProgress.toLowerCase()}`, [
+          'endpoint_disabled',
+          'delivery_in_progress',
+        ]),
+        ...serviceErrors,
+      },
+    },
+  },
+  '/webhook-deliveries/{id}/retry': {
+    parameters: [param('Id')],
+    post: {
+      tags,
+      operationId: 'retryWebhookDelivery',
+      summary: 'Queue a delivery again with a fresh set of attempts',
+      security: bearer,
+      responses: {
+        '202': json('Queued again', ref('WebhookDelivery')),
+        '400': errors.invalid,
+        ...guarded,
+        '404': error('No such delivery, or to another partner’s endpoint', ['not_found']),
+        '409': error(inProgress, ['delivery_in_progress']),
+        ...serviceErrors,
+      },
+    },
+  },
+};

@@ -1,0 +1,190 @@
+import Router from '@koa/router';
+import Joi from 'joi';
+import { Op, type WhereOptions } from 'sequelize';
+import { WebhookDelivery, WebhookEndpoint } from '../../shared/db/models/index.js';
+import { NotFound } from '../../shared/errors.js';
+import { generateSecret } from '../../shared/webhooks/signing.js';
+import { WEBHOOK_TYPES } from '../../shared/webhooks/types.js';
+import type { ApiDeps, AppState } from '../context.js';
+import { authenticate, principalOf, requireRole } from '../middleware/authenticate.js';
+import { validate } from '../middleware/validate.js';
+import { decodeCursor, encodeCursor, pageQuery } from '../pagination.js';
+import { presentDelivery } from '../presenters.js';
+import type { Tokens } from '../services/tokens.js';
+import {
+  checkEndpointUrl,
+  replayFailed,
+  retryDelivery,
+  rotateSecret,
+  visibleEndpoint,
+} from '../services/webhook-endpoints.js';
+import { uuidParam } from './events.js';
+
+const eventTypes = Joi.array()
+  .items(Joi.string().valid(...WEBHOOK_TYPES))
+  .min(1)
+  .unique();
+const createBody = Joi.object({
+  url: Joi.string().max(2048).required(),
+  eventTypes: eventTypes.required(),
+  description: Joi.string().max(500).allow(''),
+});
+const updateBody = Joi.object({
+  url: Joi.string().max(2048),
+  eventTypes,
+  description: Joi.string().max(500).allow(''),
+  status: Joi.string().valid('enabled', 'disabled'),
+}).min(1);
+const deliveriesQuery = Joi.object({
+  ...pageQuery,
+  status: Joi.string().valid('pending', 'delivered', 'failed'),
+});
+const endpointsQuery = Joi.object(pageQuery);
+
+/** Partners and admins register endpoints; a partner sees and manages only its own. */
+export function webhookRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
+  const router = new Router<AppState>();
+  const config = deps.config.webhooks;
+  const guard = [authenticate(tokens), requireRole('partner', 'admin')];
+
+  router.post('/webhook-endpoints', ...guard, async (ctx) => {
+    const body = validate(createBody, ctx.request.body, 'body');
+    const url = await checkEndpointUrl(body.url, config);
+    const secret = generateSecret();
+    const endpoint = await WebhookEndpoint.create({
+      ownerId: principalOf(ctx.state).id,
+      url,
+      description: body.description ?? '',
+      eventTypes: body.eventTypes,
+      secrets: [{ secret, expiresAt: null }],
+    });
+    ctx.status = 201;
+    ctx.set('Location', `/webhook-endpoints/${endpoint.id}`);
+    // The secret is shown here and after a rotation, never again.
+    ctx.body = { ...endpoint.toJSON(), secret };
+  });
+
+  router.get('/webhook-endpoints', ...guard, async (ctx) => {
+    const principal = principalOf(ctx.state);
+    const query = validate(endpointsQuery, ctx.query, 'query');
+    const where: WhereOptions[] = [];
+    if (principal.role !== 'admin') where.push({ ownerId: principal.id });
+    if (query.cursor) {
+      const c = decodeCursor(query.cursor, ['createdAt', 'id']);
+      where.push({
+        [Op.or]: [
+          { createdAt: { [Op.lt]: new Date(c.createdAt) } },
+          { createdAt: new Date(c.createdAt), id: { [Op.lt]: c.id } },
+        ],
+      });
+    }
+    const rows = await WebhookEndpoint.findAll({
+      where: { [Op.and]: where },
+      order: [
+        ['createdAt', 'DESC'],
+        ['id', 'DESC'],
+      ],
+      limit: query.limit + 1,
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    ctx.body = {
+      data: page,
+      next:
+        rows.length > query.limit && last
+          ? encodeCursor({ createdAt: last.createdAt.toISOString(), id: last.id })
+          : null,
+    };
+  });
+
+  router.get('/webhook-endpoints/:id', ...guard, async (ctx) => {
+    const { id } = validate(uuidParam, ctx.params, 'params');
+    ctx.body = await visibleEndpoint(principalOf(ctx.state), id);
+  });
+
+  router.patch('/webhook-endpoints/:id', ...guard, async (ctx) => {
+    const { id } = validate(uuidParam, ctx.params, 'params');
+    const body = validate(updateBody, ctx.request.body, 'body');
+    const endpoint = await visibleEndpoint(principalOf(ctx.state), id);
+    const url = body.url === undefined ? endpoint.url : await checkEndpointUrl(body.url, config);
+    const enabling = body.status === 'enabled' && endpoint.status !== 'enabled';
+    await endpoint.update({
+      url,
+      ...(body.eventTypes ? { eventTypes: body.eventTypes } : {}),
+      ...(body.description !== undefined ? { description: body.description } : {}),
+      ...(body.status ? { status: body.status } : {}),
+      // Re-enabling starts with a closed circuit and a clean failure count.
+      ...(enabling ? { disabledReason: null, consecutiveFailures: 0, circuitOpenUntil: null } : {}),
+      ...(body.status === 'disabled' ? { disabledReason: 'disabled by owner' } : {}),
+    });
+    ctx.body = endpoint;
+  });
+
+  router.delete('/webhook-endpoints/:id', ...guard, async (ctx) => {
+    const { id } = validate(uuidParam, ctx.params, 'params');
+    const endpoint = await visibleEndpoint(principalOf(ctx.state), id);
+    await endpoint.update({ status: 'disabled', disabledReason: 'deleted' });
+    await endpoint.destroy(); // soft delete: its delivery history stays
+    ctx.status = 204;
+  });
+
+  router.post('/webhook-endpoints/:id/rotate-secret', ...guard, async (ctx) => {
+    const { id } = validate(uuidParam, ctx.params, 'params');
+    const endpoint = await visibleEndpoint(principalOf(ctx.state), id);
+    ctx.body = await rotateSecret(endpoint, config.secretOverlapSeconds);
+  });
+
+  router.get('/webhook-endpoints/:id/deliveries', ...guard, async (ctx) => {
+    const { id } = validate(uuidParam, ctx.params, 'params');
+    const query = validate(deliveriesQuery, ctx.query, 'query');
+    await visibleEndpoint(principalOf(ctx.state), id);
+    const where: WhereOptions[] = [{ endpointId: id }];
+    if (query.status) where.push({ status: query.status });
+    if (query.cursor) {
+      const c = decodeCursor(query.cursor, ['createdAt', 'id']);
+      where.push({
+        [Op.or]: [
+          { createdAt: { [Op.lt]: new Date(c.createdAt) } },
+          { createdAt: new Date(c.createdAt), id: { [Op.lt]: c.id } },
+        ],
+      });
+    }
+    const rows = await WebhookDelivery.findAll({
+      where: { [Op.and]: where },
+      order: [
+        ['createdAt', 'DESC'],
+        ['id', 'DESC'],
+      ],
+      limit: query.limit + 1,
+      include: ['message'],
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    ctx.body = {
+      data: page.map(presentDelivery),
+      next:
+        rows.length > query.limit && last
+          ? encodeCursor({ createdAt: last.createdAt.toISOString(), id: last.id })
+          : null,
+    };
+  });
+
+  router.post('/webhook-endpoints/:id/replay-failed', ...guard, async (ctx) => {
+    const { id } = validate(uuidParam, ctx.params, 'params');
+    const endpoint = await visibleEndpoint(principalOf(ctx.state), id);
+    ctx.status = 202;
+    ctx.body = { replayed: await replayFailed(deps.webhookQueue, config, endpoint) };
+  });
+
+  router.post('/webhook-deliveries/:id/retry', ...guard, async (ctx) => {
+    const { id } = validate(uuidParam, ctx.params, 'params');
+    const delivery = await WebhookDelivery.findByPk(id, { include: ['message'] });
+    if (!delivery) throw new NotFound('Webhook delivery');
+    await visibleEndpoint(principalOf(ctx.state), delivery.endpointId);
+    await retryDelivery(deps.webhookQueue, config, delivery);
+    ctx.status = 202;
+    ctx.body = presentDelivery(delivery);
+  });
+
+  return router;
+}

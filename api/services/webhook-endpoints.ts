@@ -1,0 +1,92 @@
+import type { Queue } from 'bullmq';
+import type { WebhookConfig } from '../../shared/config.js';
+import { WebhookDelivery, WebhookEndpoint } from '../../shared/db/models/index.js';
+import { AppError, Conflict, NotFound, ValidationFailed } from '../../shared/errors.js';
+import { assertPublicHost, BlockedAddress } from '../../shared/webhooks/address-guard.js';
+import { enqueueDelivery } from '../../shared/webhooks/queue.js';
+import { generateSecret } from '../../shared/webhooks/signing.js';
+import type { WebhookJobData } from '../../shared/webhooks/types.js';
+import type { Principal } from '../context.js';
+
+const invalidUrl = (message: string) =>
+  new ValidationFailed(`Invalid webhook URL: ${message}`, [{ in: 'body', path: 'url', message }]);
+
+/**
+ * An endpoint URL must be http(s) (https only in production), carry no credentials, and
+ * resolve only to public addresses unless its host is allow-listed (the SSRF guard).
+ */
+export async function checkEndpointUrl(raw: string, config: WebhookConfig): Promise<string> {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw invalidUrl('not a URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalidUrl('must be http or https');
+  if (config.requireHttps && url.protocol !== 'https:') throw invalidUrl('must be https');
+  if (url.username || url.password) throw invalidUrl('must not contain credentials');
+  try {
+    await assertPublicHost(url.hostname, config.allowPrivateHosts);
+  } catch (err) {
+    if (err instanceof BlockedAddress) throw invalidUrl(err.message);
+    throw invalidUrl(`${url.hostname} does not resolve`);
+  }
+  return url.toString();
+}
+
+/** An endpoint the caller may manage: its owner's, or any for an admin; others are "not found". */
+export async function visibleEndpoint(principal: Principal, id: string): Promise<WebhookEndpoint> {
+  const endpoint = await WebhookEndpoint.findByPk(id);
+  if (!endpoint || (principal.role !== 'admin' && endpoint.ownerId !== principal.id)) {
+    throw new NotFound('Webhook endpoint');
+  }
+  return endpoint;
+}
+
+/**
+ * A new current secret; the previous one keeps signing alongside for the overlap so receivers
+ * can switch without dropping a message. Older secrets are dropped.
+ */
+export async function rotateSecret(endpoint: WebhookEndpoint, overlapSeconds: number) {
+  const secret = generateSecret();
+  const previousExpiresAt = new Date(Date.now() + overlapSeconds * 1000).toISOString();
+  const current = endpoint.secrets.find((s) => s.expiresAt === null);
+  await endpoint.update({
+    secrets: [
+      { secret, expiresAt: null },
+      ...(current ? [{ secret: current.secret, expiresAt: previousExpiresAt }] : []),
+    ],
+  });
+  return { secret, previousSecretExpiresAt: current ? previousExpiresAt : null };
+}
+
+/** Puts a finished delivery back in the queue with a fresh set of attempts. */
+export async function retryDelivery(
+  queue: Queue<WebhookJobData>,
+  config: WebhookConfig,
+  delivery: WebhookDelivery,
+): Promise<void> {
+  const job = await queue.getJob(delivery.id);
+  if (job && (await job.isActive()))
+    throw new Conflict('delivery_in_progress', 'This delivery is being attempted now');
+  await delivery.update({ status: 'pending', nextAttemptAt: new Date(), lastError: null });
+  await enqueueDelivery(queue, config, delivery.id, { replaceFinished: true });
+}
+
+/** Retries every failed delivery of an endpoint; returns how many. */
+export async function replayFailed(
+  queue: Queue<WebhookJobData>,
+  config: WebhookConfig,
+  endpoint: WebhookEndpoint,
+): Promise<number> {
+  if (endpoint.status !== 'enabled') {
+    throw new AppError(409, 'endpoint_disabled', 'Enable the endpoint before replaying its deliveries');
+  }
+  const failed = await WebhookDelivery.findAll({
+    where: { endpointId: endpoint.id, status: 'failed' },
+    order: [['outboxId', 'ASC']],
+    limit: 10000,
+  });
+  for (const delivery of failed) await retryDelivery(queue, config, delivery);
+  return failed.length;
+}

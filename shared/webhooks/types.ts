@@ -1,0 +1,23 @@
+import type { WebhookType } from '../domain.js';
+
+/** The message types an endpoint can subscribe to: exactly those the system emits. */
+export const WEBHOOK_TYPES: readonly WebhookType[] = [
+  'booking.confirmed',
+  'booking.rejected',
+  'booking.cancelled',
+  'event.updated',
+  'event.cancelled',
+];
+
+/** Webhook deliveries go through one BullMQ queue (job id = delivery id). */
+export const WEBHOOK_QUEUE = 'webhooks';
+
+export interface WebhookJobData {
+  deliveryId: string;
+}
+
+export interface StoredSecret {
+  secret: string;
+  /** null for the current secret; set on the previous one during a rotation's overlap. */
+  expiresAt: string | null;
+}

@@ -1,0 +1,390 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { checkEndpointUrl } from '../api/services/webhook-endpoints.js';
+import type { RunningWorker } from '../worker/index.js';
+import { type Actor, createActor, createEvent } from './support/actors.js';
+import { testConfig, testEnv } from './support/config.js';
+import {
+  flushRedisPrefix,
+  type StartedApi,
+  startInProcessWorker,
+  startTestApi,
+  startWorkerProcess,
+  waitFor,
+} from './support/harness.js';
+import { WebhookReceiver } from './support/webhook-receiver.js';
+
+describe('signed webhooks (Standard Webhooks v1), never lost', () => {
+  const env = testEnv({
+    WEBHOOK_ALLOW_PRIVATE: '127.0.0.1',
+    WEBHOOK_RETRY_SCHEDULE: '0.2,0.2,0.2,0.2,0.2',
+    WEBHOOK_TIMEOUT_MS: '500',
+    WEBHOOK_CIRCUIT_THRESHOLD: '3',
+    WEBHOOK_CIRCUIT_COOLDOWN_MS: '1500',
+    WEBHOOK_RELAY_INTERVAL_MS: '50',
+  });
+  const config = testConfig(env);
+  let api: StartedApi;
+  let receiver: WebhookReceiver;
+  let admin: Actor;
+
+  beforeAll(async () => {
+    api = await startTestApi(config);
+    receiver = await new WebhookReceiver().start();
+    admin = await createActor(api.baseUrl, 'admin');
+  });
+
+  afterAll(async () => {
+    await receiver.stop();
+    await api.close();
+    await flushRedisPrefix(env.REDIS_PREFIX!);
+  });
+
+  async function registerEndpoint(
+    owner: Actor,
+    path: string,
+    eventTypes = ['booking.confirmed', 'booking.rejected'],
+  ) {
+    const res = await request(api.baseUrl)
+      .post('/webhook-endpoints')
+      .set(owner.auth)
+      .send({ url: `${receiver.baseUrl}${path}`, eventTypes });
+    expect(res.status).toBe(201);
+    expect(res.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    return res.body as { id: string; secret: string };
+  }
+
+  async function book(partner: Actor, eventId: string, quantity = 1) {
+    const res = await request(api.baseUrl)
+      .post(`/events/${eventId}/bookings`)
+      .set(partner.auth)
+      .set('Idempotency-Key', randomUUID())
+      .send({ quantity });
+    expect(res.status).toBe(202);
+    return res.body.id as string;
+  }
+
+  const endpointState = async (owner: Actor, id: string) =>
+    (await request(api.baseUrl).get(`/webhook-endpoints/${id}`).set(owner.auth)).body;
+  const deliveries = async (owner: Actor, id: string) =>
+    (await request(api.baseUrl).get(`/webhook-endpoints/${id}/deliveries?limit=100`).set(owner.auth)).body
+      .data;
+
+  describe('with an in-process worker', () => {
+    let worker: RunningWorker;
+    beforeAll(async () => {
+      worker = await startInProcessWorker(config);
+    });
+    afterAll(async () => {
+      await worker.close();
+    });
+
+    test('a 200-request flash sale yields exactly one verified message per outcome; retries reuse the webhook-id', async () => {
+      const partner = await createActor(api.baseUrl, 'partner');
+      const endpoint = await registerEndpoint(partner, '/flash');
+      // The receiver fails every 5th message once, after recording it: the retry is a duplicate.
+      let seen = 0;
+      receiver.on('/flash', (_arrival, nth) =>
+        nth === 1 && ++seen % 5 === 0 ? { status: 500 } : { status: 200 },
+      );
+      const event = await createEvent(api.baseUrl, admin, { capacity: 50 });
+      const requestIds = await Promise.all(Array.from({ length: 200 }, () => book(partner, event.id)));
+
+      const distinct = await waitFor(
+        async () => {
+          const ids = new Set(receiver.at('/flash').map((a) => a.webhookId));
+          return (
+            ids.size >= 200 &&
+            (await deliveries(partner, endpoint.id)).every(
+              (d: { status: string }) => d.status === 'delivered',
+            ) &&
+            ids
+          );
+        },
+        30000,
+        '200 delivered messages',
+      );
+      expect(distinct.size).toBe(200);
+      const arrivals = receiver.at('/flash');
+      for (const arrival of arrivals) {
+        const verified = WebhookReceiver.verify(arrival, endpoint.secret) as { type: string };
+        expect(verified.type).toBe(arrival.payload.type);
+      }
+      // Duplicates carry the same id and the same body.
+      const byId = new Map<string, string>();
+      for (const a of arrivals) {
+        if (byId.has(a.webhookId)) expect(a.body).toBe(byId.get(a.webhookId));
+        byId.set(a.webhookId, a.body);
+      }
+      expect(arrivals.length).toBeGreaterThan(200);
+      const firstOfEach = [...new Map(arrivals.map((a) => [a.webhookId, a])).values()];
+      const aboutRequests = firstOfEach.map((a) => a.payload.data.bookingRequest!.id).sort();
+      expect(aboutRequests).toEqual([...requestIds].sort());
+      const types = firstOfEach.map((a) => a.payload.type);
+      expect(types.filter((t) => t === 'booking.confirmed')).toHaveLength(50);
+      expect(types.filter((t) => t === 'booking.rejected')).toHaveLength(150);
+    });
+
+    test('500, a timeout and a 429 with Retry-After, then delivered on the 4th attempt', async () => {
+      const partner = await createActor(api.baseUrl, 'partner');
+      const endpoint = await registerEndpoint(partner, '/flaky');
+      const replies = [
+        { status: 500 },
+        { status: 200, delayMs: 1500 },
+        { status: 429, headers: { 'Retry-After': '1' } },
+        { status: 200 },
+      ];
+      receiver.on('/flaky', (_a, nth) => replies[nth - 1] ?? { status: 200 });
+      const event = await createEvent(api.baseUrl, admin);
+      const requestId = await book(partner, event.id);
+
+      const [delivery] = await waitFor(
+        async () => {
+          const list = await deliveries(partner, endpoint.id);
+          return list.length === 1 && list[0].status === 'delivered' && list;
+        },
+        20000,
+        'the delivery to succeed',
+      );
+      expect(delivery).toMatchObject({
+        attempts: 4,
+        lastStatus: 200,
+        lastError: null,
+        type: 'booking.confirmed',
+      });
+      const arrivals = receiver.at('/flaky');
+      expect(arrivals).toHaveLength(4);
+      expect(new Set(arrivals.map((a) => a.webhookId))).toEqual(new Set([delivery.messageId]));
+      expect(arrivals[0]!.payload.data.bookingRequest!.id).toBe(requestId);
+      // Retry-After: 1 was honoured although the schedule says 0.2 s.
+      expect(arrivals[3]!.receivedAt - arrivals[2]!.receivedAt).toBeGreaterThanOrEqual(950);
+      for (const a of arrivals) WebhookReceiver.verify(a, endpoint.secret);
+    });
+
+    test('410 Gone disables the endpoint; nothing more is sent to it', async () => {
+      const partner = await createActor(api.baseUrl, 'partner');
+      const endpoint = await registerEndpoint(partner, '/gone');
+      receiver.on('/gone', () => ({ status: 410 }));
+      const event = await createEvent(api.baseUrl, admin);
+      await book(partner, event.id);
+
+      const state = await waitFor(
+        async () => {
+          const s = await endpointState(partner, endpoint.id);
+          return s.status === 'disabled' && s;
+        },
+        10000,
+        'the endpoint to be disabled',
+      );
+      expect(state.disabledReason).toMatch(/410/);
+      const [failed] = await deliveries(partner, endpoint.id);
+      expect(failed).toMatchObject({ status: 'failed', attempts: 1, lastStatus: 410 });
+
+      const second = await book(partner, event.id);
+      await waitFor(async () => {
+        const res = await request(api.baseUrl)
+          .get(`/booking-requests/${second}`)
+          .set(partner.auth)
+          .set('Prefer', 'wait=5');
+        return res.body.status !== 'queued';
+      });
+      // The relay runs every 50 ms: give it several turns, then check nothing was queued.
+      await worker.webhooks.relay.relayOnce();
+      expect(await deliveries(partner, endpoint.id)).toHaveLength(1);
+      expect(receiver.at('/gone')).toHaveLength(1);
+    });
+
+    test('the circuit breaker opens after 3 failures, holds deliveries, and recovers', async () => {
+      const partner = await createActor(api.baseUrl, 'partner');
+      const endpoint = await registerEndpoint(partner, '/down');
+      let healthy = false;
+      receiver.on('/down', () => ({ status: healthy ? 200 : 500 }));
+      const event = await createEvent(api.baseUrl, admin);
+      await book(partner, event.id);
+
+      const open = await waitFor(
+        async () => {
+          const s = await endpointState(partner, endpoint.id);
+          return s.circuitOpenUntil && s;
+        },
+        10000,
+        'the circuit to open',
+      );
+      expect(new Date(open.circuitOpenUntil).getTime()).toBeGreaterThan(Date.now());
+      expect(receiver.at('/down')).toHaveLength(3);
+      const [held] = await deliveries(partner, endpoint.id);
+      expect(held).toMatchObject({ status: 'pending', attempts: 3 });
+
+      healthy = true;
+      const [delivered] = await waitFor(
+        async () => {
+          const list = await deliveries(partner, endpoint.id);
+          return list[0]?.status === 'delivered' && list;
+        },
+        10000,
+        'delivery after the cool-down',
+      );
+      expect(delivered.attempts).toBe(4);
+      // Nothing was attempted while the circuit was open.
+      const [third, fourth] = receiver.at('/down').slice(2);
+      expect(fourth!.receivedAt - third!.receivedAt).toBeGreaterThanOrEqual(1400);
+      expect((await endpointState(partner, endpoint.id)).circuitOpenUntil).toBeNull();
+    });
+
+    test('after a secret rotation, receivers holding either secret verify during the overlap', async () => {
+      const partner = await createActor(api.baseUrl, 'partner');
+      const endpoint = await registerEndpoint(partner, '/rotate');
+      const rotated = await request(api.baseUrl)
+        .post(`/webhook-endpoints/${endpoint.id}/rotate-secret`)
+        .set(partner.auth);
+      expect(rotated.status).toBe(200);
+      expect(rotated.body.secret).not.toBe(endpoint.secret);
+      const expires = new Date(rotated.body.previousSecretExpiresAt).getTime();
+      expect(expires - Date.now()).toBeGreaterThan(23.9 * 3600 * 1000);
+
+      const event = await createEvent(api.baseUrl, admin);
+      await book(partner, event.id);
+      const [arrival] = await waitFor(
+        async () => receiver.at('/rotate').length > 0 && receiver.at('/rotate'),
+      );
+      expect(arrival!.signature.split(' ')).toHaveLength(2);
+      expect(() => WebhookReceiver.verify(arrival!, endpoint.secret)).not.toThrow();
+      expect(() => WebhookReceiver.verify(arrival!, rotated.body.secret)).not.toThrow();
+      expect(() =>
+        WebhookReceiver.verify(arrival!, `whsec_${Buffer.alloc(32, 1).toString('base64')}`),
+      ).toThrow();
+    });
+
+    test('a later outcome about the same booking is never delivered before an earlier one', async () => {
+      const partner = await createActor(api.baseUrl, 'partner');
+      await registerEndpoint(partner, '/order', ['booking.confirmed', 'booking.cancelled']);
+      // The first attempt of the confirmation fails, so its retry is pending when the cancellation arrives.
+      receiver.on('/order', (a, nth) =>
+        a.payload.type === 'booking.confirmed' && nth === 1 ? { status: 503 } : { status: 200 },
+      );
+      const event = await createEvent(api.baseUrl, admin);
+      const requestId = await book(partner, event.id);
+      const decided = await request(api.baseUrl)
+        .get(`/booking-requests/${requestId}`)
+        .set(partner.auth)
+        .set('Prefer', 'wait=5');
+      const cancel = await request(api.baseUrl)
+        .post(`/bookings/${decided.body.booking.id}/cancel`)
+        .set(partner.auth)
+        .set('Idempotency-Key', randomUUID());
+      expect(cancel.status).toBe(202);
+
+      await waitFor(
+        async () => receiver.at('/order').some((a) => a.payload.type === 'booking.cancelled'),
+        10000,
+      );
+      const types = receiver.at('/order').map((a) => a.payload.type);
+      expect(types).toEqual(['booking.confirmed', 'booking.confirmed', 'booking.cancelled']);
+    });
+  });
+
+  test('a worker killed (SIGKILL) with deliveries in flight: all delivered after restart, once each', async () => {
+    const partner = await createActor(api.baseUrl, 'partner');
+    const endpoint = await registerEndpoint(partner, '/crash');
+    let up = false;
+    receiver.on('/crash', () => (up ? { status: 200 } : { status: 503, headers: { 'Retry-After': '1' } }));
+    const first = await startWorkerProcess(env);
+    const event = await createEvent(api.baseUrl, admin, { capacity: 20 });
+    const requestIds = await Promise.all(Array.from({ length: 10 }, () => book(partner, event.id)));
+    // Outcomes committed and first attempts made (all refused), then the worker dies.
+    await waitFor(
+      async () => new Set(receiver.at('/crash').map((a) => a.webhookId)).size === 10,
+      20000,
+      'first attempts',
+    );
+    await first.kill();
+
+    up = true;
+    const second = await startWorkerProcess(env);
+    try {
+      await waitFor(
+        async () => {
+          const list = await deliveries(partner, endpoint.id);
+          return list.length === 10 && list.every((d: { status: string }) => d.status === 'delivered');
+        },
+        30000,
+        'every delivery after the restart',
+      );
+    } finally {
+      expect(await second.stop()).toBe(0);
+    }
+    const succeeded = receiver
+      .at('/crash')
+      .filter((a, i, all) => all.findIndex((b) => b.webhookId === a.webhookId) !== i || true);
+    const ids = new Set(succeeded.map((a) => a.webhookId));
+    expect(ids.size).toBe(10);
+    const about = new Set(succeeded.map((a) => a.payload.data.bookingRequest!.id));
+    expect(about).toEqual(new Set(requestIds));
+  });
+
+  describe('endpoint registration', () => {
+    test.each([
+      ['not a URL', 'notaurl'],
+      ['another scheme', 'ftp://127.0.0.1/x'],
+      ['credentials in the URL', 'http://user:pass@127.0.0.1/x'],
+      ['a private address', 'http://10.0.0.7/hook'],
+      ['cloud metadata', 'http://169.254.169.254/latest/meta-data'],
+      ['loopback by name (not allow-listed)', 'http://localhost/hook'],
+      ['IPv6 loopback', 'http://[::1]/hook'],
+    ])('refuses %s with 400', async (_, url) => {
+      const partner = await createActor(api.baseUrl, 'partner');
+      const res = await request(api.baseUrl)
+        .post('/webhook-endpoints')
+        .set(partner.auth)
+        .send({ url, eventTypes: ['booking.confirmed'] });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('validation_failed');
+      const list = await request(api.baseUrl).get('/webhook-endpoints').set(partner.auth);
+      expect(list.body.data).toEqual([]);
+    });
+
+    test.each([
+      ['an unknown event type', { eventTypes: ['booking.exploded'] }],
+      ['no event types', { eventTypes: [] }],
+      ['duplicate event types', { eventTypes: ['booking.confirmed', 'booking.confirmed'] }],
+      ['an unknown field', { eventTypes: ['booking.confirmed'], secret: 'mine' }],
+    ])('refuses %s with 400', async (_, body) => {
+      const partner = await createActor(api.baseUrl, 'partner');
+      const res = await request(api.baseUrl)
+        .post('/webhook-endpoints')
+        .set(partner.auth)
+        .send({ url: `${receiver.baseUrl}/x`, ...body });
+      expect(res.status).toBe(400);
+    });
+
+    test('production mode refuses plain http', async () => {
+      await expect(
+        checkEndpointUrl('http://example.com/hook', { ...config.webhooks, requireHttps: true }),
+      ).rejects.toThrow('must be https');
+    });
+
+    test('users cannot register endpoints; partners see only their own', async () => {
+      const user = await createActor(api.baseUrl, 'user');
+      const denied = await request(api.baseUrl)
+        .post('/webhook-endpoints')
+        .set(user.auth)
+        .send({ url: `${receiver.baseUrl}/x`, eventTypes: ['booking.confirmed'] });
+      expect(denied.status).toBe(403);
+      const [a, b] = await Promise.all([
+        createActor(api.baseUrl, 'partner'),
+        createActor(api.baseUrl, 'partner'),
+      ]);
+      const mine = await registerEndpoint(a, '/mine');
+      expect((await request(api.baseUrl).get(`/webhook-endpoints/${mine.id}`).set(b.auth)).status).toBe(404);
+      expect((await request(api.baseUrl).get('/webhook-endpoints').set(b.auth)).body.data).toEqual([]);
+      const got = await request(api.baseUrl).get(`/webhook-endpoints/${mine.id}`).set(a.auth);
+      expect(got.body).toMatchObject({ id: mine.id, status: 'enabled' });
+      expect(got.body.secret).toBeUndefined();
+      expect(JSON.stringify(got.body)).not.toContain('whsec_');
+      expect((await request(api.baseUrl).delete(`/webhook-endpoints/${mine.id}`).set(a.auth)).status).toBe(
+        204,
+      );
+      expect((await request(api.baseUrl).get(`/webhook-endpoints/${mine.id}`).set(a.auth)).status).toBe(404);
+    });
+  });
+});

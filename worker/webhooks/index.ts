@@ -1,0 +1,58 @@
+import { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Sequelize } from 'sequelize';
+import type { WebhookConfig } from '../../shared/config.js';
+import type { Logger } from '../../shared/logger.js';
+import { WEBHOOK_BACKOFF, WEBHOOK_QUEUE } from '../../shared/webhooks/queue.js';
+import type { WebhookJobData } from '../../shared/webhooks/types.js';
+import { createDeliveryProcessor, DeliveryAttemptFailed } from './process-delivery-job.js';
+import { OutboxRelay } from './relay.js';
+
+export interface WebhookDispatch {
+  relay: OutboxRelay;
+  close(): Promise<void>;
+}
+
+/** The webhook half of the worker: the outbox relay and the delivery Worker. */
+export function startWebhookDispatch(deps: {
+  sequelize: Sequelize;
+  redis: Redis;
+  prefix: string;
+  config: WebhookConfig;
+  lockMs: number;
+  logger: Logger;
+}): WebhookDispatch {
+  const { sequelize, redis, prefix, config, logger, lockMs } = deps;
+  const queue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, { connection: redis, prefix });
+  queue.on('error', (err) => logger.warn({ err }, 'webhook queue error'));
+  const worker = new Worker<WebhookJobData>(
+    WEBHOOK_QUEUE,
+    createDeliveryProcessor({ sequelize, config, logger }),
+    {
+      connection: redis,
+      prefix,
+      concurrency: config.concurrency,
+      // Locks are renewed while a delivery runs, so a short lock only shortens crash recovery.
+      lockDuration: lockMs,
+      stalledInterval: lockMs,
+      settings: {
+        // The processor computed the delay (schedule, jitter, Retry-After) and put it on the error.
+        backoffStrategy: (_attempts, type, err) =>
+          type === WEBHOOK_BACKOFF && err instanceof DeliveryAttemptFailed
+            ? err.delayMs
+            : (config.retryScheduleMs[0] ?? 0),
+      },
+    },
+  );
+  worker.on('error', (err) => logger.error({ err }, 'webhook worker error'));
+  const relay = new OutboxRelay({ sequelize, queue, config, logger });
+  relay.start();
+  return {
+    relay,
+    async close() {
+      await relay.stop();
+      await worker.close();
+      await queue.close();
+    },
+  };
+}

@@ -1,0 +1,121 @@
+import type { Queue } from 'bullmq';
+import { QueryTypes, type Sequelize } from 'sequelize';
+import type { WebhookConfig } from '../../shared/config.js';
+import type { Logger } from '../../shared/logger.js';
+import { enqueueDelivery } from '../../shared/webhooks/queue.js';
+import type { WebhookJobData } from '../../shared/webhooks/types.js';
+
+export interface RelayOptions {
+  sequelize: Sequelize;
+  queue: Queue<WebhookJobData>;
+  config: WebhookConfig;
+  logger: Logger;
+  batchSize?: number;
+}
+
+/**
+ * Turns committed outbox rows into delivery rows (one per subscribed endpoint) and delivery
+ * jobs. Rows are claimed with SKIP LOCKED, so several worker processes relay in parallel
+ * without sending a message twice; the delivery rows and `relayed_at` commit together. A crash
+ * after that commit but before the jobs are added leaves pending deliveries without jobs,
+ * which `requeueStranded` finds.
+ */
+export class OutboxRelay {
+  private stopped = false;
+  private loop: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: RelayOptions) {}
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const { config, logger } = this.options;
+    let lastSweep = 0;
+    while (!this.stopped) {
+      let relayed = 0;
+      try {
+        relayed = await this.relayOnce();
+        if (Date.now() - lastSweep > config.relayIntervalMs * 20) {
+          lastSweep = Date.now();
+          await this.requeueStranded();
+        }
+      } catch (err) {
+        logger.error({ err }, 'webhook relay failed; retrying');
+      }
+      // Drain without pause while there is a backlog; otherwise poll.
+      if (relayed === 0 && !this.stopped) await new Promise((r) => setTimeout(r, config.relayIntervalMs));
+    }
+  }
+
+  /** Relays one batch of outbox rows; returns how many rows it took. */
+  async relayOnce(): Promise<number> {
+    const { sequelize, queue, config } = this.options;
+    const batchSize = this.options.batchSize ?? 500;
+    const { rows, deliveries } = await sequelize.transaction(async (transaction) => {
+      const claimed = await sequelize.query<{ id: string }>(
+        `SELECT id FROM webhook_outbox WHERE relayed_at IS NULL ORDER BY id LIMIT $batchSize FOR UPDATE SKIP LOCKED`,
+        { bind: { batchSize }, transaction, type: QueryTypes.SELECT },
+      );
+      if (claimed.length === 0) return { rows: 0, deliveries: [] as { id: string }[] };
+      const ids = claimed.map((r) => r.id);
+      // Who receives what: an endpoint gets the types it subscribed to, for its owner's own
+      // requests; event.* messages are public; admins' endpoints receive everything.
+      const created = await sequelize.query<{ id: string }>(
+        `INSERT INTO webhook_deliveries (endpoint_id, outbox_id, ordering_key, next_attempt_at)
+         SELECT e.id, o.id,
+                COALESCE(o.payload #>> '{data,booking,id}', o.payload #>> '{data,bookingRequest,id}',
+                         'event:' || o.event_id::text),
+                now()
+           FROM webhook_outbox o
+           JOIN webhook_endpoints e
+             ON e.deleted_at IS NULL AND e.status = 'enabled' AND o.type = ANY (e.event_types)
+           JOIN users u ON u.id = e.owner_id
+          WHERE o.id = ANY ($ids::bigint[])
+            AND (u.role = 'admin' OR e.owner_id = o.principal_id OR o.type LIKE 'event.%')
+          ORDER BY o.id
+         ON CONFLICT (endpoint_id, outbox_id) DO NOTHING
+         RETURNING id`,
+        { bind: { ids }, transaction, type: QueryTypes.SELECT },
+      );
+      await sequelize.query('UPDATE webhook_outbox SET relayed_at = now() WHERE id = ANY ($ids::bigint[])', {
+        bind: { ids },
+        transaction,
+      });
+      return { rows: claimed.length, deliveries: created };
+    });
+    for (const { id } of deliveries) await enqueueDelivery(queue, config, id);
+    return rows;
+  }
+
+  /**
+   * Pending deliveries whose next attempt is long overdue have lost their job (a crash between
+   * commit and enqueue, or Redis lost it): add it again. Adding an existing job is a no-op.
+   */
+  async requeueStranded(graceMs = 30_000): Promise<number> {
+    const { sequelize, queue, config, logger } = this.options;
+    const stranded = await sequelize.query<{ id: string }>(
+      `SELECT id FROM webhook_deliveries
+        WHERE status = 'pending' AND next_attempt_at < now() - make_interval(secs => $graceSeconds)
+        ORDER BY next_attempt_at LIMIT 500`,
+      { bind: { graceSeconds: graceMs / 1000 }, type: QueryTypes.SELECT },
+    );
+    let requeued = 0;
+    for (const { id } of stranded) {
+      const job = await queue.getJob(id);
+      const state = job ? await job.getState() : 'missing';
+      if (state === 'missing' || state === 'completed' || state === 'failed') {
+        await enqueueDelivery(queue, config, id, { replaceFinished: true });
+        requeued += 1;
+      }
+    }
+    if (requeued > 0) logger.warn({ requeued }, 'requeued stranded webhook deliveries');
+    return requeued;
+  }
+}
