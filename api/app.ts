@@ -36,7 +36,7 @@ export function createApp(deps: ApiDeps): Koa<AppState> {
   ];
   for (const router of routers) {
     app.use(router.routes());
-    app.use(router.allowedMethods({ throw: true }));
+    app.use(router.allowedMethods());
   }
   return app;
 }

@@ -4,7 +4,7 @@ import type { Config } from '../shared/config.js';
 import { acquireSequelize } from '../shared/db/sequelize.js';
 import type { Logger } from '../shared/logger.js';
 import { EventQueues } from '../shared/queues.js';
-import { createRedis } from '../shared/redis.js';
+import { createRedis, createRequestRedis } from '../shared/redis.js';
 import { WEBHOOK_QUEUE, type WebhookJobData } from '../shared/webhooks/types.js';
 import { createApp } from './app.js';
 import type { ApiDeps } from './context.js';
@@ -24,7 +24,7 @@ export async function createApiDeps(
 ): Promise<ApiDeps & { close(): Promise<void> }> {
   const database = acquireSequelize(config);
   const { sequelize } = database;
-  const redis = createRedis(config.redisUrl);
+  const redis = createRequestRedis(config.redisUrl);
   const subscriber = createRedis(config.redisUrl);
   redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
   subscriber.on('error', (err) => logger.warn({ err }, 'redis subscriber connection error'));
@@ -62,8 +62,6 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   }
   const app = createApp(deps);
   const server = http.createServer(app.callback());
-  // Long polls last up to LONG_POLL_MAX_SECONDS; keep sockets open a little longer than that.
-  server.requestTimeout = (config.longPollMaxSeconds + 30) * 1000;
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   logger.info({ port: config.port, host: config.host }, 'api listening');
   return {

@@ -11,17 +11,25 @@ export function encodeCursor(values: Record<string, string | number>): string {
   return Buffer.from(JSON.stringify(values)).toString('base64url');
 }
 
-/** Decodes a cursor made by `encodeCursor`, checking it carries exactly the expected fields. */
-export function decodeCursor<K extends string>(cursor: string, keys: readonly K[]): Record<K, string> {
+/**
+ * Decodes a cursor made by `encodeCursor`, checking each field against its schema: a cursor
+ * is opaque to clients, but a tampered one must be a 400, never a query the database refuses.
+ */
+export function decodeCursor<K extends string>(
+  cursor: string,
+  fields: Record<K, Joi.Schema>,
+): Record<K, string> {
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (parsed && typeof parsed === 'object' && keys.every((k) => typeof parsed[k] === 'string')) {
-      return parsed as Record<K, string>;
-    }
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    // fall through to the one error below: a cursor is either ours and intact, or invalid
+    parsed = undefined; // not JSON: answered by the one error below
   }
-  throw new ValidationFailed('Invalid cursor', [
-    { in: 'query', path: 'cursor', message: 'not a cursor from this API' },
-  ]);
+  const { value, error } = Joi.object(fields).required().validate(parsed, { presence: 'required' });
+  if (error) {
+    throw new ValidationFailed('Invalid cursor', [
+      { in: 'query', path: 'cursor', message: 'not a cursor from this API' },
+    ]);
+  }
+  return value as Record<K, string>;
 }

@@ -11,7 +11,9 @@ export async function up({ context }: { context: MigrationContext }) {
       status text NOT NULL DEFAULT 'confirmed' CHECK (status IN ('confirmed', 'cancelled')),
       quantity integer NOT NULL CHECK (quantity > 0),
       seats jsonb,
-      created_at timestamptz NOT NULL DEFAULT now(),
+      -- Millisecond precision, like the JSON timestamps that page cursors carry; finer
+      -- precision would make a cursor skip rows created in the same transaction.
+      created_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now()),
       cancelled_at timestamptz,
       CONSTRAINT bookings_cancelled_at_matches_status CHECK ((status = 'cancelled') = (cancelled_at IS NOT NULL))
     );

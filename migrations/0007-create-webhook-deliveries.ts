@@ -14,7 +14,8 @@ export async function up({ context }: { context: MigrationContext }) {
       last_error text,
       next_attempt_at timestamptz,
       delivered_at timestamptz,
-      created_at timestamptz NOT NULL DEFAULT now(),
+      -- Millisecond precision: page cursors carry JSON (millisecond) timestamps.
+      created_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now()),
       updated_at timestamptz NOT NULL DEFAULT now(),
       -- The relay may run twice over the same outbox row; a message reaches an endpoint once.
       UNIQUE (endpoint_id, outbox_id)

@@ -133,4 +133,32 @@ describe('processing is idempotent and nothing accepted is lost', () => {
       await worker.close();
     }
   });
+
+  test('history pages through bookings decided in one transaction without skipping any', async () => {
+    const event = await createEvent(api.baseUrl, admin, { capacity: 10 });
+    const buyer = await registerUser(api.baseUrl);
+    for (let i = 0; i < 5; i++) {
+      const res = await request(api.baseUrl)
+        .post(`/events/${event.id}/bookings`)
+        .set(buyer.auth)
+        .send({ quantity: 1 });
+      expect(res.status).toBe(202);
+    }
+    // One batch: all five bookings share one transaction timestamp.
+    expect(await decideNextBatch(api.deps.sequelize, event.id, 10)).toHaveLength(5);
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: request.Response = await request(api.baseUrl)
+        .get('/bookings')
+        .query({ limit: 2, ...(cursor ? { cursor } : {}) })
+        .set(buyer.auth);
+      expect(page.status).toBe(200);
+      seen.push(...page.body.data.map((b: { id: string }) => b.id));
+      cursor = page.body.next;
+    } while (cursor);
+    expect(seen).toHaveLength(5);
+    expect(new Set(seen).size).toBe(5);
+  });
 });

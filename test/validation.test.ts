@@ -96,8 +96,8 @@ describe('bad input gets a 4xx with the error shape and writes nothing', () => {
       await expectRefused(make);
     });
 
-    // Known bug: accepted with 201, and the NUL is stored as the two characters "\0" (see the report).
-    test.failing('NUL character in the name -> 400 validation_failed [known bug]', async () => {
+    // Once accepted and stored as the two characters "\0": control characters are refused.
+    test('NUL character in the name -> 400 validation_failed', async () => {
       await expectRefused((b) => ({ ...b, name: 'nul\u0000name' }));
     });
 
@@ -127,8 +127,7 @@ describe('bad input gets a 4xx with the error shape and writes nothing', () => {
       },
     );
 
-    // Known bug: the code is "bad_request"; the contract (and error-handler.ts) mean "invalid_json".
-    test.failing.each(MALFORMED)('malformed JSON (%s) -> code invalid_json [known bug]', async (_l, raw) => {
+    test.each(MALFORMED)('malformed JSON (%s) -> code invalid_json', async (_l, raw) => {
       const { res } = await postRaw(raw);
       expectApiError(res, 400, 'invalid_json');
     });
@@ -238,12 +237,11 @@ describe('bad input gets a 4xx with the error shape and writes nothing', () => {
       await expectRefused(make);
     });
 
-    // Known bugs: both are accepted with 201. February 31 silently becomes March 3; the NUL is
-    // stored as the two characters "\0".
-    test.failing.each<[string, (base: Body) => unknown]>([
+    // Regression: February 31 once became March 3, and a NUL was stored as the characters "\0".
+    test.each<[string, (base: Body) => unknown]>([
       ['startsAt February 31', (b) => ({ ...b, startsAt: '2031-02-31T19:00:00Z' })],
       ['NUL character in the name', (b) => ({ ...b, name: `${b.name}\u0000` })],
-    ])('%s -> 400 validation_failed [known bug]', async (_label, make) => {
+    ])('%s -> 400 validation_failed', async (_label, make) => {
       await expectRefused(make);
     });
   });
@@ -368,13 +366,12 @@ describe('bad input gets a 4xx with the error shape and writes nothing', () => {
       expectApiError(res, 400, 'validation_failed');
     });
 
-    // Known bugs: February 31 is read as March 3 (200); a cursor of the right shape with values the
-    // database cannot read is a 500.
-    test.failing.each<[string, Record<string, string>]>([
+    // Regression: February 31 was read as March 3; a well-formed cursor with unreadable values was a 500.
+    test.each<[string, Record<string, string>]>([
       ['from=February 31', { from: '2031-02-31' }],
       ['cursor with a forged date', { cursor: cursorOf({ startsAt: 'not-a-date', id: UUID }) }],
       ['cursor with a forged id', { cursor: cursorOf({ startsAt: '2031-01-01T00:00:00.000Z', id: 'nope' }) }],
-    ])('%s -> 400 validation_failed [known bug]', async (_label, query) => {
+    ])('%s -> 400 validation_failed', async (_label, query) => {
       expectApiError(await http().get('/events').query(query), 400, 'validation_failed');
     });
 
@@ -398,18 +395,15 @@ describe('bad input gets a 4xx with the error shape and writes nothing', () => {
       expectApiError(res, 400, 'validation_failed');
     });
 
-    // Known bug: the right shape with values the database cannot read is a 500.
-    test.failing.each([
+    // Regression: a well-formed cursor with values the database cannot read was a 500.
+    test.each([
       ['/bookings', 'a forged date', cursorOf({ createdAt: 'yesterday', id: UUID })],
       ['/bookings', 'a forged id', cursorOf({ createdAt: '2031-01-01T00:00:00.000Z', id: 'nope' })],
       ['/booking-requests', 'a forged seq', cursorOf({ seq: 'not-a-number' })],
-    ])(
-      'GET %s with a cursor holding %s -> 400 validation_failed [known bug]',
-      async (path, _label, cursor) => {
-        const res = await http().get(path).query({ cursor }).set(user.auth);
-        expectApiError(res, 400, 'validation_failed');
-      },
-    );
+    ])('GET %s with a cursor holding %s -> 400 validation_failed', async (path, _label, cursor) => {
+      const res = await http().get(path).query({ cursor }).set(user.auth);
+      expectApiError(res, 400, 'validation_failed');
+    });
   });
 
   describe('PATCH /events/:id (as admin)', () => {
@@ -494,17 +488,16 @@ describe('bad input gets a 4xx with the error shape and writes nothing', () => {
       expectApiError(res, 400, 'validation_failed');
     });
 
-    // Known bug: Joi's guid() also takes these spellings, which PostgreSQL's uuid type cannot read:
-    // each is a 500 today.
+    // Regression: Joi's guid() took these spellings, which PostgreSQL's uuid type cannot read (500s).
     const spellings = [`(${UUID})`, `[${UUID}]`, UUID.replaceAll('-', ':')];
-    test.failing.each(
+    test.each(
       spellings.flatMap((id) => [
         ['GET', `/events/${encodeURIComponent(id)}`],
         ['GET', `/bookings/${encodeURIComponent(id)}`],
         ['GET', `/booking-requests/${encodeURIComponent(id)}`],
         ['POST', `/events/${encodeURIComponent(id)}/bookings`],
       ]),
-    )('%s %s (a uuid spelling PostgreSQL rejects) -> 400 [known bug]', async (method, path) => {
+    )('%s %s (a uuid spelling PostgreSQL rejects) -> 400', async (method, path) => {
       const before = await count('booking_requests WHERE principal_id = $id', { id: user.id });
       const res =
         method === 'GET'
@@ -523,7 +516,7 @@ describe('bad input gets a 4xx with the error shape and writes nothing', () => {
   ])(
     'a request whose values reach the database unreadable (%s) answers without internals',
     async (_l, path) => {
-      // Whatever the status (a 500 today, see the known bugs above), no SQL or stack reaches the client.
+      // Whatever the status, no SQL or stack reaches the client.
       const res = await http().get(path).set(user.auth);
       expect(res.status).toBeGreaterThanOrEqual(400);
       expect(res.body).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
@@ -555,8 +548,8 @@ describe('bad input gets a 4xx with the error shape and writes nothing', () => {
       expectApiError(res, 405, 'method_not_allowed');
     });
 
-    // Known bug: RFC 9110 (15.5.6) requires a 405 to carry Allow; allowedMethods({ throw: true }) drops it.
-    test.failing('a 405 lists the allowed methods in an Allow header [known bug]', async () => {
+    // RFC 9110 (15.5.6) requires a 405 to carry Allow.
+    test('a 405 lists the allowed methods in an Allow header', async () => {
       const res = await http().put('/auth/login');
       expect(res.status).toBe(405);
       expect(res.headers.allow).toBe('POST');

@@ -55,9 +55,13 @@ describe('worker queue pool: Workers only for events with pending work', () => {
     expect(worker.pool.openEventIds()).not.toContain(idle.id);
 
     // Idle: the Worker is closed and the event leaves the active set.
-    await waitFor(async () => worker.pool.openEventIds().length === 0, 10000, 'the idle Worker to close');
-    const active = await api.deps.redis.sismember(activeEventsKey(config.redisPrefix), fresh.id);
-    expect(active).toBe(0);
+    await waitFor(
+      async () =>
+        worker.pool.openEventIds().length === 0 &&
+        (await api.deps.redis.sismember(activeEventsKey(config.redisPrefix), fresh.id)) === 0,
+      10000,
+      'the idle Worker to close and its event to leave the active set',
+    );
 
     // Four events at once with a cap of two: never more than two open, all four served.
     const events = await Promise.all(

@@ -72,7 +72,8 @@ export async function decideNextBatch(
 
   return sequelize.transaction(async (transaction) => {
     const [event] = await sequelize.query<EventRow>(
-      'SELECT status, capacity, booked, held, starts_at FROM events WHERE id = $eventId FOR UPDATE',
+      // NO KEY UPDATE: serializes allocators without blocking intake's foreign-key check (KEY SHARE).
+      'SELECT status, capacity, booked, held, starts_at FROM events WHERE id = $eventId FOR NO KEY UPDATE',
       { bind: { eventId }, transaction, type: QueryTypes.SELECT },
     );
     if (!event) throw new Error(`event ${eventId} has queued requests but does not exist`);
@@ -197,6 +198,7 @@ async function applyAllocation(
 function outboxMessage(eventId: string, decision: Decision, principalId: string): OutboxMessage {
   const request = { id: decision.requestId, status: decision.outcome };
   if (decision.outcome === 'rejected') {
+    // A rejection concerns whoever asked.
     return {
       type: 'booking.rejected',
       eventId,
@@ -212,7 +214,8 @@ function outboxMessage(eventId: string, decision: Decision, principalId: string)
   return {
     type: decision.outcome === 'confirmed' ? 'booking.confirmed' : 'booking.cancelled',
     eventId,
-    principalId,
+    // A booking's news goes to its owner, also when an admin cancelled it.
+    principalId: decision.booking.userId,
     data: { eventId, bookingRequest: request, booking },
   };
 }

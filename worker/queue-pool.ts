@@ -58,7 +58,7 @@ export class QueuePool {
   async start(): Promise<void> {
     const { subscriber, prefix } = this.options;
     subscriber.on('message', (channel: string, eventId: string) => {
-      if (channel === eventActivatedChannel(prefix)) void this.ensureOpen(eventId);
+      if (channel === eventActivatedChannel(prefix)) void this.openSafely(eventId);
     });
     await subscriber.subscribe(eventActivatedChannel(prefix));
     await this.sweep();
@@ -78,9 +78,18 @@ export class QueuePool {
         activeEventsKey(this.options.prefix),
         this.options.maxQueues * 2,
       );
-      for (const eventId of active) await this.ensureOpen(eventId);
+      for (const eventId of active) await this.openSafely(eventId);
     } catch (err) {
       this.options.logger.error({ err }, 'queue pool sweep failed');
+    }
+  }
+
+  /** Opening can fail (Redis down); the next sweep tries again, so log rather than crash. */
+  private async openSafely(eventId: string): Promise<void> {
+    try {
+      await this.ensureOpen(eventId);
+    } catch (err) {
+      this.options.logger.error({ err, eventId }, 'could not open event worker; will retry');
     }
   }
 
@@ -102,7 +111,12 @@ export class QueuePool {
       const { redis, prefix, processor, logger } = this.options;
       const name = eventQueueName(eventId);
       const queue = new Queue<AllocationJobData>(name, { connection: redis, prefix });
-      await queue.setGlobalConcurrency(1);
+      try {
+        await queue.setGlobalConcurrency(1);
+      } catch (err) {
+        await queue.close();
+        throw err;
+      }
       const entry: OpenQueue = { queue, worker: undefined as never, lastActiveAt: Date.now() };
       entry.worker = new Worker<AllocationJobData>(name, processor, {
         connection: redis,
@@ -133,8 +147,10 @@ export class QueuePool {
     const now = Date.now();
     for (const [eventId, entry] of this.open) {
       if (now - entry.lastActiveAt < this.options.idleCloseMs) continue;
-      const counts = await entry.queue.getJobCounts('active', 'wait', 'prioritized');
-      if ((counts.active ?? 0) + (counts.wait ?? 0) + (counts.prioritized ?? 0) > 0) continue;
+      // Delayed jobs (retries with backoff) need a Worker to run them later, so they keep it open.
+      const counts = await entry.queue.getJobCounts('active', 'wait', 'prioritized', 'delayed');
+      const pending = Object.values(counts).reduce((sum, n) => sum + n, 0);
+      if (pending > 0) continue;
       await this.release(eventId, entry);
     }
   }

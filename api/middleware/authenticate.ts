@@ -6,7 +6,8 @@ import type { Tokens } from '../services/tokens.js';
 
 /** The caller behind an `Authorization: Bearer` header; throws 401 for a bad or revoked token. */
 export async function readPrincipal(tokens: Tokens, header: string): Promise<Principal> {
-  const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
+  // The scheme name is case-insensitive (RFC 9110 §11.1).
+  const match = /^Bearer +([A-Za-z0-9._~+/=-]+)$/i.exec(header);
   if (!match) throw new Unauthorized(header ? 'Malformed Authorization header' : 'Authentication required');
   return tokens.verify(match[1]!, 'access');
 }

@@ -27,8 +27,19 @@ export function errorHandler(): Middleware<AppState> {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) {
+      // The router answers unknown paths and methods with an empty body; give them the error shape.
+      if (ctx.body === undefined && ctx.status === 404) {
         throw new AppError(404, 'not_found', `No route for ${ctx.method} ${ctx.path}`);
+      }
+      if (ctx.body === undefined && (ctx.status === 405 || ctx.status === 501)) {
+        throw new AppError(
+          ctx.status,
+          CODE_BY_STATUS[ctx.status]!,
+          `${ctx.method} is not allowed on ${ctx.path}`,
+          {
+            allow: ctx.response.get('Allow'),
+          },
+        );
       }
     } catch (caught) {
       const err = caught as HttpishError;
@@ -42,9 +53,13 @@ export function errorHandler(): Middleware<AppState> {
         for (const [name, value] of Object.entries(err.headers)) ctx.set(name, value);
       } else if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
         status = err.status;
-        code =
-          err.type === 'entity.parse.failed' ? 'invalid_json' : (CODE_BY_STATUS[status] ?? 'bad_request');
-        message = err.expose ? err.message : 'Bad request';
+        const unparsable = err instanceof SyntaxError || err.type === 'entity.parse.failed';
+        code = unparsable ? 'invalid_json' : (CODE_BY_STATUS[status] ?? 'bad_request');
+        message = unparsable
+          ? 'The request body is not valid JSON'
+          : err.expose
+            ? err.message
+            : 'Bad request';
       } else if (err instanceof ConnectionError || isRedisUnavailable(err)) {
         status = 503;
         code = 'service_unavailable';

@@ -1,17 +1,18 @@
 import Router from '@koa/router';
 import Joi from 'joi';
 import { User } from '../../shared/db/models/index.js';
-import { Unauthorized } from '../../shared/errors.js';
+import { Forbidden, Unauthorized } from '../../shared/errors.js';
 import type { AppState } from '../context.js';
 import { authenticate, principalOf } from '../middleware/authenticate.js';
 import { validate } from '../middleware/validate.js';
+import { singleLine } from '../schemas.js';
 import { createUser, normaliseEmail } from '../services/accounts.js';
 import { DUMMY_HASH, verifyPassword } from '../services/passwords.js';
 import type { Tokens } from '../services/tokens.js';
 
 export const email = Joi.string().email({ tlds: false }).max(254);
 export const password = Joi.string().min(8).max(128);
-export const personName = Joi.string().min(1).max(100).pattern(/\S/);
+export const personName = singleLine(100);
 
 const registerBody = Joi.object({
   email: email.required(),
@@ -55,11 +56,12 @@ export function authRoutes(tokens: Tokens): Router<AppState> {
   router.post('/logout', authenticate(tokens), async (ctx) => {
     const principal = principalOf(ctx.state);
     const { refreshToken } = validate(logoutBody, ctx.request.body ?? {}, 'body');
+    // Check the refresh token before revoking anything, so a bad one changes nothing.
+    const refresh = refreshToken ? await tokens.verify(refreshToken, 'refresh') : null;
+    if (refresh && refresh.id !== principal.id)
+      throw new Forbidden('That refresh token belongs to someone else');
     await tokens.revoke(principal.tokenId, principal.expiresAt);
-    if (refreshToken) {
-      const refresh = await tokens.verify(refreshToken, 'refresh');
-      if (refresh.id === principal.id) await tokens.revoke(refresh.tokenId, refresh.expiresAt);
-    }
+    if (refresh) await tokens.revoke(refresh.tokenId, refresh.expiresAt);
     ctx.status = 204;
   });
 

@@ -8,13 +8,13 @@ import { authenticate, principalOf } from '../middleware/authenticate.js';
 import { validate } from '../middleware/validate.js';
 import { decodeCursor, encodeCursor, pageQuery } from '../pagination.js';
 import { presentBookingRequest } from '../presenters.js';
+import { uuid, uuidParam } from '../schemas.js';
 import { queuePosition } from '../services/request-position.js';
 import type { Tokens } from '../services/tokens.js';
-import { uuidParam } from './events.js';
 
 const listQuery = Joi.object({
   ...pageQuery,
-  eventId: Joi.string().guid(),
+  eventId: uuid,
   status: Joi.string().valid('queued', 'confirmed', 'rejected', 'cancelled'),
 });
 
@@ -33,7 +33,10 @@ export function bookingRequestRoutes(deps: ApiDeps, tokens: Tokens): Router<AppS
     const where: WhereOptions[] = [{ principalId: principal.id }];
     if (query.eventId) where.push({ eventId: query.eventId });
     if (query.status) where.push({ status: query.status });
-    if (query.cursor) where.push({ seq: { [Op.lt]: decodeCursor(query.cursor, ['seq']).seq } });
+    if (query.cursor)
+      where.push({
+        seq: { [Op.lt]: decodeCursor(query.cursor, { seq: Joi.string().pattern(/^\d{1,19}$/) }).seq },
+      });
     const rows = await BookingRequest.findAll({
       where: { [Op.and]: where },
       order: [['seq', 'DESC']],

@@ -9,10 +9,10 @@ import { authenticate, principalOf } from '../middleware/authenticate.js';
 import { validate } from '../middleware/validate.js';
 import { decodeCursor, encodeCursor, pageQuery } from '../pagination.js';
 import { presentBooking, presentBookingRequest } from '../presenters.js';
+import { isoDateString, uuid, uuidParam } from '../schemas.js';
 import { type Accepted, submit } from '../services/intake.js';
 import { queuePosition } from '../services/request-position.js';
 import type { Tokens } from '../services/tokens.js';
-import { uuidParam } from './events.js';
 
 const idempotencyKey = Joi.string()
   .min(1)
@@ -22,9 +22,9 @@ const idempotencyKey = Joi.string()
 
 const listQuery = Joi.object({
   ...pageQuery,
-  eventId: Joi.string().guid(),
+  eventId: uuid,
   status: Joi.string().valid('confirmed', 'cancelled'),
-  userId: Joi.string().guid(),
+  userId: uuid,
 });
 
 /** Reads the Idempotency-Key header; partners must send one (they retry across networks). */
@@ -59,15 +59,16 @@ export function bookingRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
 
   router.post('/events/:id/bookings', authenticate(tokens), async (ctx) => {
     const principal = principalOf(ctx.state);
-    const { id: eventId } = validate(uuidParam, ctx.params, 'params');
+    const { id } = validate(uuidParam, ctx.params, 'params');
     const body = validate(bookBody, ctx.request.body, 'body');
     const key = readIdempotencyKey(ctx, principal);
-    const event = await Event.findByPk(eventId, { attributes: ['id', 'status', 'startsAt'] });
+    const event = await Event.findByPk(id, { attributes: ['id', 'status', 'startsAt'] });
     if (!event || (event.status === 'draft' && principal.role !== 'admin')) throw new NotFound('Event');
     if (event.status === 'cancelled') throw new Conflict('event_cancelled', 'This event has been cancelled');
     if (event.status !== 'on_sale' || event.startsAt <= new Date()) {
       throw new Conflict('event_not_on_sale', 'This event is not on sale');
     }
+    const eventId = event.id;
     const accepted = await submit(deps, {
       principal,
       eventId,
@@ -85,12 +86,12 @@ export function bookingRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
     if (query.userId && principal.role !== 'admin')
       throw new Forbidden('Only admins can list other users’ bookings');
     const where: WhereOptions[] = [];
-    if (principal.role !== 'admin') where.push({ userId: principal.id });
-    else if (query.userId) where.push({ userId: query.userId });
+    // Everyone sees their own history; an admin may ask for someone else's.
+    where.push({ userId: query.userId ?? principal.id });
     if (query.eventId) where.push({ eventId: query.eventId });
     if (query.status) where.push({ status: query.status });
     if (query.cursor) {
-      const c = decodeCursor(query.cursor, ['createdAt', 'id']);
+      const c = decodeCursor(query.cursor, { createdAt: isoDateString, id: uuid });
       where.push({
         [Op.or]: [
           { createdAt: { [Op.lt]: new Date(c.createdAt) } },

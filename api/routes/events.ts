@@ -7,40 +7,36 @@ import type { ApiDeps, AppState } from '../context.js';
 import { authenticate, readPrincipal, requireRole } from '../middleware/authenticate.js';
 import { validate } from '../middleware/validate.js';
 import { decodeCursor, encodeCursor, pageQuery } from '../pagination.js';
+import { isoDateString, multiLine, singleLine, uuid, uuidParam } from '../schemas.js';
 import { cancelEvent, updateEvent } from '../services/event-admin.js';
 import type { Tokens } from '../services/tokens.js';
 
-export const uuidParam = Joi.object({ id: Joi.string().guid().required() });
-
-const text = (max: number) => Joi.string().min(1).max(max).pattern(/\S/);
-const isoDate = Joi.date().iso();
-
 const listQuery = Joi.object({
   ...pageQuery,
-  from: isoDate,
-  to: isoDate.when('from', { is: Joi.exist(), then: Joi.date().min(Joi.ref('from')) }),
-  q: Joi.string().max(100),
-  venue: Joi.string().max(200),
+  from: isoDateString,
+  to: isoDateString,
+  q: singleLine(100),
+  venue: singleLine(200),
   status: Joi.string().valid('on_sale', 'cancelled', 'completed', 'draft').default('on_sale'),
 });
 
 const createBody = Joi.object({
-  name: text(200).required(),
-  description: Joi.string().max(5000).allow(''),
-  venue: text(200).required(),
-  startsAt: Joi.string().isoDate().required(),
-  endsAt: Joi.string().isoDate().allow(null),
+  name: singleLine(200).required(),
+  description: multiLine(5000),
+  venue: singleLine(200).required(),
+  startsAt: isoDateString.required(),
+  endsAt: isoDateString.allow(null),
   capacity: Joi.number().integer().min(1).max(1_000_000).required(),
   status: Joi.string().valid('draft', 'on_sale').default('on_sale'),
 });
 
 const updateBody = Joi.object({
   version: Joi.number().integer().min(1).required(),
-  name: text(200),
-  description: Joi.string().max(5000).allow(''),
-  venue: text(200),
-  startsAt: Joi.string().isoDate(),
-  endsAt: Joi.string().isoDate().allow(null),
+  name: singleLine(200),
+  description: multiLine(5000),
+  venue: singleLine(200),
+  startsAt: isoDateString,
+  endsAt: isoDateString.allow(null),
   capacity: Joi.number().integer().min(1).max(1_000_000),
   status: Joi.string().valid('draft', 'on_sale', 'completed'),
 }).min(2);
@@ -60,12 +56,17 @@ export function eventRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
       const principal = await readPrincipal(tokens, ctx.get('Authorization'));
       if (principal.role !== 'admin') throw new Forbidden('Only admins can list draft events');
     }
-    if (query.from) where.push({ startsAt: { [Op.gte]: query.from } });
-    if (query.to) where.push({ startsAt: { [Op.lte]: query.to } });
+    if (query.from && query.to && new Date(query.to) < new Date(query.from)) {
+      throw new ValidationFailed('Invalid query: to must not be before from', [
+        { in: 'query', path: 'to', message: 'must not be before from' },
+      ]);
+    }
+    if (query.from) where.push({ startsAt: { [Op.gte]: new Date(query.from) } });
+    if (query.to) where.push({ startsAt: { [Op.lte]: new Date(query.to) } });
     if (query.q) where.push({ name: { [Op.iLike]: `%${likeEscape(query.q)}%` } });
     if (query.venue) where.push({ venue: { [Op.iLike]: `%${likeEscape(query.venue)}%` } });
     if (query.cursor) {
-      const c = decodeCursor(query.cursor, ['startsAt', 'id']);
+      const c = decodeCursor(query.cursor, { startsAt: isoDateString, id: uuid });
       where.push({
         [Op.or]: [
           { startsAt: { [Op.gt]: new Date(c.startsAt) } },

@@ -10,6 +10,7 @@ import { authenticate, principalOf, requireRole } from '../middleware/authentica
 import { validate } from '../middleware/validate.js';
 import { decodeCursor, encodeCursor, pageQuery } from '../pagination.js';
 import { presentDelivery } from '../presenters.js';
+import { isoDateString, multiLine, uuid, uuidParam } from '../schemas.js';
 import type { Tokens } from '../services/tokens.js';
 import {
   checkEndpointUrl,
@@ -18,7 +19,6 @@ import {
   rotateSecret,
   visibleEndpoint,
 } from '../services/webhook-endpoints.js';
-import { uuidParam } from './events.js';
 
 const eventTypes = Joi.array()
   .items(Joi.string().valid(...WEBHOOK_TYPES))
@@ -27,12 +27,12 @@ const eventTypes = Joi.array()
 const createBody = Joi.object({
   url: Joi.string().max(2048).required(),
   eventTypes: eventTypes.required(),
-  description: Joi.string().max(500).allow(''),
+  description: multiLine(500),
 });
 const updateBody = Joi.object({
   url: Joi.string().max(2048),
   eventTypes,
-  description: Joi.string().max(500).allow(''),
+  description: multiLine(500),
   status: Joi.string().valid('enabled', 'disabled'),
 }).min(1);
 const deliveriesQuery = Joi.object({
@@ -70,7 +70,7 @@ export function webhookRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
     const where: WhereOptions[] = [];
     if (principal.role !== 'admin') where.push({ ownerId: principal.id });
     if (query.cursor) {
-      const c = decodeCursor(query.cursor, ['createdAt', 'id']);
+      const c = decodeCursor(query.cursor, { createdAt: isoDateString, id: uuid });
       where.push({
         [Op.or]: [
           { createdAt: { [Op.lt]: new Date(c.createdAt) } },
@@ -141,7 +141,7 @@ export function webhookRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
     const where: WhereOptions[] = [{ endpointId: id }];
     if (query.status) where.push({ status: query.status });
     if (query.cursor) {
-      const c = decodeCursor(query.cursor, ['createdAt', 'id']);
+      const c = decodeCursor(query.cursor, { createdAt: isoDateString, id: uuid });
       where.push({
         [Op.or]: [
           { createdAt: { [Op.lt]: new Date(c.createdAt) } },

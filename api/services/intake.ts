@@ -31,9 +31,13 @@ const fingerprint = (s: string) => createHash('sha256').update(s).digest('hex');
  * if the enqueue fails the reconciler enqueues it later, so the client still gets its 202.
  */
 export async function submit(deps: ApiDeps, submission: Submission): Promise<Accepted> {
-  const { sequelize, queues, redis, config, logger } = deps;
+  const { sequelize, queues, config } = deps;
   const { principal, eventId, kind, payload, idempotencyKey } = submission;
   const print = fingerprint(submission.fingerprintOf);
+
+  // A replay is answered from the first submission, whatever the queue's state now.
+  const earlier = idempotencyKey ? await findByKey(principal.id, idempotencyKey) : null;
+  if (earlier) return ring(deps, sameRequestOrRefuse(earlier, print), false);
 
   if (kind === 'book') {
     // Backpressure: past the configured depth, say "later" quickly instead of growing unbounded.
@@ -72,23 +76,37 @@ export async function submit(deps: ApiDeps, submission: Submission): Promise<Acc
         type: QueryTypes.SELECT,
       },
     );
-    if (inserted) return { id: inserted.id, created: true };
-    const existing = await BookingRequest.findOne({
-      where: { principalId: principal.id, idempotencyKey: idempotencyKey! },
-      transaction,
-    });
-    if (!existing) throw new Error('idempotency conflict without an existing row');
-    if (existing.fingerprint !== print) {
-      throw new Unprocessable(
-        'idempotency_key_reused',
-        'This Idempotency-Key was already used for a different request',
-        { requestId: existing.id },
-      );
-    }
-    return { id: existing.id, created: false };
+    return inserted ? { id: inserted.id, created: true } : null;
   });
+  if (!accepted) {
+    // Lost the race to a concurrent duplicate, which has committed by now.
+    const winner = await findByKey(principal.id, idempotencyKey!);
+    if (!winner) throw new Error('idempotency conflict without an existing row');
+    return ring(deps, sameRequestOrRefuse(winner, print), false);
+  }
+  return ring(deps, (await BookingRequest.findByPk(accepted.id))!, true);
+}
 
-  const request = (await BookingRequest.findByPk(accepted.id))!;
+function findByKey(principalId: string, idempotencyKey: string) {
+  return BookingRequest.findOne({ where: { principalId, idempotencyKey } });
+}
+
+function sameRequestOrRefuse(existing: BookingRequest, print: string): BookingRequest {
+  if (existing.fingerprint !== print) {
+    throw new Unprocessable(
+      'idempotency_key_reused',
+      'This Idempotency-Key was already used for a different request',
+      {
+        requestId: existing.id,
+      },
+    );
+  }
+  return existing;
+}
+
+/** Rings the doorbell of a queued request (again, for a replay: adding twice is a no-op). */
+async function ring(deps: ApiDeps, request: BookingRequest, created: boolean): Promise<Accepted> {
+  const { queues, redis, config, logger } = deps;
   if (request.status === 'queued') {
     try {
       await enqueueAllocation(queues, redis, config.redisPrefix, request.eventId, request.id);
@@ -96,5 +114,5 @@ export async function submit(deps: ApiDeps, submission: Submission): Promise<Acc
       logger.error({ err, requestId: request.id }, 'enqueue failed; the reconciler will enqueue the request');
     }
   }
-  return { request, created: accepted.created };
+  return { request, created };
 }

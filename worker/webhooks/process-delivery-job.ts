@@ -72,9 +72,13 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
         lastError: null,
         deliveredAt: new Date(),
       });
-      if (endpoint.consecutiveFailures > 0 || endpoint.circuitOpenUntil) {
-        await endpoint.update({ consecutiveFailures: 0, circuitOpenUntil: null });
-      }
+      // Reset in SQL, not from the row loaded before the attempt: concurrent deliveries may
+      // have counted failures since, and a success must clear them (it closes the circuit).
+      await deps.sequelize.query(
+        `UPDATE webhook_endpoints SET consecutive_failures = 0, circuit_open_until = NULL, updated_at = now()
+          WHERE id = $id AND (consecutive_failures > 0 OR circuit_open_until IS NOT NULL)`,
+        { bind: { id: endpoint.id } },
+      );
       return 'delivered';
     }
     if (result.kind === 'gone') {
