@@ -29,6 +29,8 @@ export interface Config {
 }
 
 export interface WebhookConfig {
+  /** Whether this worker process relays the outbox and delivers webhooks. */
+  enabled: boolean;
   /** Hosts allowed despite the SSRF guard (WEBHOOK_ALLOW_PRIVATE). */
   allowPrivateHosts: string[];
   /** Plain http endpoints are refused in production. */
@@ -86,6 +88,7 @@ const schema = Joi.object({
   DB_POOL_MAX: Joi.number().integer().min(1).max(200).default(10),
   JOB_LOCK_MS: Joi.number().integer().min(1000).max(600000).default(10000),
   // Standard Webhooks' suggested schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h.
+  WEBHOOKS_ENABLED: Joi.boolean().default(true),
   WEBHOOK_RETRY_SCHEDULE: Joi.string()
     .pattern(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/)
     .default('5,300,1800,7200,18000,36000,50400,72000,86400'),
@@ -132,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolMax: value.DB_POOL_MAX,
     jobLockMs: value.JOB_LOCK_MS,
     webhooks: {
+      enabled: value.WEBHOOKS_ENABLED,
       allowPrivateHosts: String(value.WEBHOOK_ALLOW_PRIVATE)
         .split(',')
         .map((h: string) => h.trim().toLowerCase())

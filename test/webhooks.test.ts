@@ -16,6 +16,7 @@ import { WebhookReceiver } from './support/webhook-receiver.js';
 
 describe('signed webhooks (Standard Webhooks v1), never lost', () => {
   const env = testEnv({
+    WEBHOOKS_ENABLED: 'true',
     WEBHOOK_ALLOW_PRIVATE: '127.0.0.1',
     WEBHOOK_RETRY_SCHEDULE: '0.2,0.2,0.2,0.2,0.2',
     WEBHOOK_TIMEOUT_MS: '500',
@@ -189,7 +190,7 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
         return res.body.status !== 'queued';
       });
       // The relay runs every 50 ms: give it several turns, then check nothing was queued.
-      await worker.webhooks.relay.relayOnce();
+      await worker.webhooks!.relay.relayOnce();
       expect(await deliveries(partner, endpoint.id)).toHaveLength(1);
       expect(receiver.at('/gone')).toHaveLength(1);
     });

@@ -11,7 +11,7 @@ import { startWebhookDispatch, type WebhookDispatch } from './webhooks/index.js'
 export interface RunningWorker {
   pool: QueuePool;
   reconciler: Reconciler;
-  webhooks: WebhookDispatch;
+  webhooks: WebhookDispatch | null;
   /** Graceful: finishes the jobs in progress, then closes connections. */
   close(): Promise<void>;
 }
@@ -56,14 +56,16 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
 
   await pool.start();
   reconciler.start();
-  const webhooks = startWebhookDispatch({
-    sequelize,
-    redis,
-    prefix: config.redisPrefix,
-    config: config.webhooks,
-    lockMs: config.jobLockMs,
-    logger,
-  });
+  const webhooks = !config.webhooks.enabled
+    ? null
+    : startWebhookDispatch({
+        sequelize,
+        redis,
+        prefix: config.redisPrefix,
+        config: config.webhooks,
+        lockMs: config.jobLockMs,
+        logger,
+      });
   logger.info({ maxQueues: config.workerMaxQueues }, 'worker started');
 
   return {
@@ -72,7 +74,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     webhooks,
     async close() {
       await reconciler.stop();
-      await webhooks.close();
+      await webhooks?.close();
       await pool.close();
       await queues.closeAll();
       await database.release();

@@ -21,6 +21,9 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     RECONCILE_GRACE_MS: '60000',
     // A killed worker's jobs come back after ~2 lock periods.
     JOB_LOCK_MS: '2000',
+    // The outbox is one table for all tests: only the webhook tests relay it, or another file's
+    // worker (with its own Redis prefix and settings) would take their messages.
+    WEBHOOKS_ENABLED: 'false',
     ...overrides,
   };
 }
