@@ -5,6 +5,7 @@ import { errorHandler } from './middleware/error-handler.js';
 import { jsonOnly } from './middleware/json-only.js';
 import { requestContext } from './middleware/request-id.js';
 import { docsRoutes } from './openapi/routes.js';
+import { analyticsRoutes } from './routes/analytics.js';
 import { authRoutes } from './routes/auth.js';
 import { bookingRequestRoutes } from './routes/booking-requests.js';
 import { bookingRoutes } from './routes/bookings.js';
@@ -33,6 +34,7 @@ export function createApp(deps: ApiDeps): Koa<AppState> {
     bookingRoutes(deps, tokens),
     bookingRequestRoutes(deps, tokens),
     webhookRoutes(deps, tokens),
+    analyticsRoutes(deps, tokens),
   ];
   for (const router of routers) {
     app.use(router.routes());

@@ -25,8 +25,14 @@ export interface AllocationJobResult {
  * duplicated jobs are harmless.
  */
 export function createAllocationProcessor(deps: AllocationDeps) {
+  // Outcomes this process decided recently. A batch decides up to ALLOCATION_BATCH_SIZE
+  // requests whose own jobs then find their answer here without a database read.
+  const recent = new RecentOutcomes(50_000);
+
   return async function processAllocationJob(job: Job<AllocationJobData>): Promise<AllocationJobResult> {
     const { eventId, requestId } = job.data;
+    const known = recent.get(requestId);
+    if (known) return { status: known, batches: 0 };
     let batches = 0;
     let idleRounds = 0;
     for (;;) {
@@ -43,6 +49,7 @@ export function createAllocationProcessor(deps: AllocationDeps) {
         continue;
       }
       batches += 1;
+      for (const d of decided) recent.add(d.requestId, d.outcome);
       deps.logger.debug({ eventId, jobId: job.id, decided: decided.length }, 'batch decided');
       await deps.redis.publish(
         requestDecidedChannel(deps.redisPrefix),
@@ -61,4 +68,22 @@ async function requestStatus(sequelize: Sequelize, requestId: string): Promise<s
     },
   );
   return row?.status ?? null;
+}
+
+/** A bounded map of request id -> outcome; the oldest entries go first. */
+class RecentOutcomes {
+  private readonly outcomes = new Map<string, string>();
+
+  constructor(private readonly capacity: number) {}
+
+  get(requestId: string): string | undefined {
+    return this.outcomes.get(requestId);
+  }
+
+  add(requestId: string, outcome: string): void {
+    this.outcomes.set(requestId, outcome);
+    if (this.outcomes.size > this.capacity) {
+      this.outcomes.delete(this.outcomes.keys().next().value!);
+    }
+  }
 }

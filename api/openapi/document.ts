@@ -1,12 +1,19 @@
 import type * as oas from 'openapi3-ts/oas31';
 import { headers, param, parameters } from './components.js';
 import { accountPaths } from './paths-accounts.js';
+import { adminPaths, adminSchemas } from './paths-admin.js';
 import { bookingPaths } from './paths-bookings.js';
 import { eventPaths } from './paths-events.js';
 import { webhookPaths, webhookSchemas } from './paths-webhooks.js';
 import { schemas } from './schemas.js';
 
-const paths: oas.PathsObject = { ...accountPaths, ...eventPaths, ...bookingPaths, ...webhookPaths };
+const paths: oas.PathsObject = {
+  ...accountPaths,
+  ...eventPaths,
+  ...bookingPaths,
+  ...webhookPaths,
+  ...adminPaths,
+};
 
 /**
  * The API contract as OpenAPI 3.1, served at /openapi.json. test/openapi.test.ts fails when a
@@ -36,6 +43,7 @@ export const openApiDocument: oas.OpenAPIObject = {
     { name: 'bookings', description: 'Booking requests are submitted here; bookings are what they win' },
     { name: 'booking requests', description: 'Outcomes of submitted requests' },
     { name: 'webhooks', description: 'Partner endpoints for booking and event notifications' },
+    { name: 'analytics', description: 'Admin-only figures over bookings, events and queues' },
     { name: 'operations', description: 'Health and these docs' },
   ],
   security: [{ bearerAuth: [] }],
@@ -55,7 +63,7 @@ export const openApiDocument: oas.OpenAPIObject = {
         description: 'Access token from `/auth/login`, `/auth/register` or `/auth/refresh`',
       },
     },
-    schemas: { ...schemas, ...webhookSchemas },
+    schemas: { ...schemas, ...webhookSchemas, ...adminSchemas },
     parameters,
     headers,
   },

@@ -42,8 +42,11 @@ function readIdempotencyKey(ctx: Context, principal: Principal): string | null {
 }
 
 /** 202 for a request still queued (new or replayed), 200 for a replay that is already decided. */
-export async function respondAccepted(ctx: Context, deps: ApiDeps, { request, created }: Accepted) {
-  const position = await queuePosition(deps.sequelize, request);
+async function respondAccepted(ctx: Context, deps: ApiDeps, accepted: Accepted) {
+  if ('notEligible' in accepted) throw new Error('respondAccepted needs an accepted request');
+  const { request, created } = accepted;
+  // A new request's position came with its insert; a replay's is counted now.
+  const position = created ? accepted.position : await queuePosition(deps.sequelize, request);
   ctx.status = created || request.status === 'queued' ? 202 : 200;
   ctx.set('Location', `/booking-requests/${request.id}`);
   if (!created) ctx.set('Idempotent-Replayed', 'true');
@@ -62,21 +65,15 @@ export function bookingRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
     const { id } = validate(uuidParam, ctx.params, 'params');
     const body = validate(bookBody, ctx.request.body, 'body');
     const key = readIdempotencyKey(ctx, principal);
-    const event = await Event.findByPk(id, { attributes: ['id', 'status', 'startsAt'] });
-    if (!event || (event.status === 'draft' && principal.role !== 'admin')) throw new NotFound('Event');
-    if (event.status === 'cancelled') throw new Conflict('event_cancelled', 'This event has been cancelled');
-    if (event.status !== 'on_sale' || event.startsAt <= new Date()) {
-      throw new Conflict('event_not_on_sale', 'This event is not on sale');
-    }
-    const eventId = event.id;
     const accepted = await submit(deps, {
       principal,
-      eventId,
+      eventId: id,
       kind: 'book',
       payload: { quantity: body.quantity },
       idempotencyKey: key,
-      fingerprintOf: `book:${eventId}:${body.quantity}`,
+      fingerprintOf: `book:${id}:${body.quantity}`,
     });
+    if ('notEligible' in accepted) throw await whyNotOnSale(id, principal);
     await respondAccepted(ctx, deps, accepted);
   });
 
@@ -145,6 +142,14 @@ export function bookingRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
   });
 
   return router;
+}
+
+/** The error for a booking the intake refused because of its event (the rare path). */
+async function whyNotOnSale(eventId: string, principal: Principal): Promise<Error> {
+  const event = await Event.findByPk(eventId, { attributes: ['id', 'status'] });
+  if (!event || (event.status === 'draft' && principal.role !== 'admin')) return new NotFound('Event');
+  if (event.status === 'cancelled') return new Conflict('event_cancelled', 'This event has been cancelled');
+  return new Conflict('event_not_on_sale', 'This event is not on sale');
 }
 
 /** Someone else's booking is "not found", not "forbidden": its existence is not theirs to learn. */

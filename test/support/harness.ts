@@ -54,6 +54,12 @@ export interface WorkerProcess {
   kill(): Promise<void>;
 }
 
+/** Every process a test spawned; killed when the test process exits, even after a failed test. */
+const spawned = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of spawned) child.kill('SIGKILL');
+});
+
 /** A real `npm run worker` process (`bin/worker.ts`), started with `env`; resolves once it is up. */
 export async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'bin/worker.ts')], {
@@ -61,6 +67,8 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
     env: { ...process.env, NODE_OPTIONS: '', ...env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  spawned.add(child);
+  child.on('exit', () => spawned.delete(child));
   let output = '';
   child.stdout!.on('data', (chunk) => {
     output += chunk;

@@ -1,0 +1,58 @@
+import type { Context, Middleware } from 'koa';
+import { Histogram } from 'prom-client';
+import { metricsRegistry } from '../../shared/metrics.js';
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** Up to 30 s: long-polls (`Prefer: wait=N`) legitimately take that long. */
+const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+function histogram(): Histogram<'method' | 'route' | 'status_code'> {
+  // createApp may run more than once in a process (tests); the registry keeps one histogram.
+  const existing = metricsRegistry.getSingleMetric('evently_http_request_duration_seconds');
+  if (existing) return existing as Histogram<'method' | 'route' | 'status_code'>;
+  return new Histogram({
+    name: 'evently_http_request_duration_seconds',
+    help: 'HTTP requests by method, route template and status code',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: BUCKETS,
+    registers: [metricsRegistry],
+  });
+}
+
+/** Labels set by code that serves a request outside @koa/router (the mounted dashboard). */
+const routeLabels = new WeakMap<Context, string>();
+
+/** Names the route of a request that no @koa/router route serves; `route` must be a template, not a path. */
+export function labelRoute(ctx: Context, route: string): void {
+  routeLabels.set(ctx, route);
+}
+
+/**
+ * The route's template (`/events/:id`), as @koa/router matched it, never the raw path: a label
+ * value per event id would grow the series without bound. Unrouted requests share one value.
+ */
+function routeOf(ctx: Context): string {
+  const matched = (ctx as Context & { _matchedRoute?: unknown })._matchedRoute;
+  return routeLabels.get(ctx) ?? (typeof matched === 'string' ? matched : 'unmatched');
+}
+
+/**
+ * Times every request. It sits outside the error handler, so the status it records is the one
+ * the client got, errors included.
+ */
+export function httpMetrics(): Middleware {
+  const duration = histogram();
+  return async (ctx, next) => {
+    const stop = duration.startTimer();
+    try {
+      await next();
+    } finally {
+      stop({
+        method: METHODS.has(ctx.method) ? ctx.method : 'OTHER',
+        route: routeOf(ctx),
+        status_code: String(ctx.status),
+      });
+    }
+  };
+}

@@ -1,0 +1,128 @@
+import { QueryTypes, type Sequelize } from 'sequelize';
+import { ValidationFailed } from '../../shared/errors.js';
+import { assertEventExists } from './analytics.js';
+
+export interface DailyQuery {
+  /** Calendar dates (YYYY-MM-DD) in `timeZone`, both included. */
+  from: string;
+  to: string;
+  /** A canonical IANA name, as `canonicalTimeZone` returns it. */
+  timeZone: string;
+  eventId?: string;
+}
+
+export interface DailyRow {
+  date: string;
+  bookings: number;
+  tickets: number;
+  cancellations: number;
+  cancelledTickets: number;
+}
+
+export interface DailyReport {
+  timeZone: string;
+  from: string;
+  to: string;
+  eventId: string | null;
+  data: DailyRow[];
+  generatedAt: string;
+}
+
+/**
+ * The zone names PostgreSQL knows, by lower-cased name. PostgreSQL does the day arithmetic,
+ * so its list is the one that counts (it also accepts POSIX strings such as `UTC+5`, whose
+ * sign is the reverse of ISO 8601's; those are refused here). Loaded once: the list only
+ * changes with a PostgreSQL upgrade.
+ */
+let zoneNames: Promise<Map<string, string>> | undefined;
+
+function knownZones(sequelize: Sequelize): Promise<Map<string, string>> {
+  zoneNames ??= sequelize
+    .query<{ name: string }>('SELECT name FROM pg_timezone_names', { type: QueryTypes.SELECT })
+    .then((rows) => new Map(rows.map((r) => [r.name.toLowerCase(), r.name])))
+    .catch((err) => {
+      zoneNames = undefined; // a failed load is retried by the next request, not cached
+      throw err;
+    });
+  return zoneNames;
+}
+
+/** The canonical spelling of an IANA time zone name (`europe/berlin` -> `Europe/Berlin`), or a 400. */
+export async function canonicalTimeZone(sequelize: Sequelize, name: string): Promise<string> {
+  const canonical = (await knownZones(sequelize)).get(name.toLowerCase());
+  if (!canonical) {
+    throw new ValidationFailed(`Invalid query: unknown time zone ${JSON.stringify(name)}`, [
+      { in: 'query', path: 'tz', message: 'must be an IANA time zone name, e.g. Europe/Berlin' },
+    ]);
+  }
+  return canonical;
+}
+
+/**
+ * Bookings made and bookings cancelled per calendar day in `timeZone`, every day from `from`
+ * to `to` present (zero-filled with generate_series). A booking counts on the day it was
+ * made (created_at), a cancellation on the day it happened (cancelled_at), whatever the
+ * booking's status now. Day bounds are local midnights converted to instants, so a day with
+ * a daylight-saving change is 23 or 25 hours long, as it was on the wall clock.
+ */
+/** Local midnight at the start of `from` and after `to`, as instants: the range an index can scan. */
+const SINCE = '(($from::date)::timestamp AT TIME ZONE $tz)';
+const UNTIL = '(($to::date + 1)::timestamp AT TIME ZONE $tz)';
+
+export async function dailyReport(sequelize: Sequelize, query: DailyQuery): Promise<DailyReport> {
+  if (query.eventId) await assertEventExists(sequelize, query.eventId);
+  const byEvent = query.eventId ? 'AND event_id = $eventId' : '';
+  const rows = await sequelize.query<{
+    date: string;
+    bookings: string;
+    tickets: string;
+    cancellations: string;
+    cancelled_tickets: string;
+  }>(
+    `WITH made AS (
+       SELECT (created_at AT TIME ZONE $tz)::date AS day, count(*) AS bookings, sum(quantity) AS tickets
+         FROM bookings
+        WHERE created_at >= ${SINCE} AND created_at < ${UNTIL} ${byEvent}
+        GROUP BY 1
+     ),
+     cancelled AS (
+       SELECT (cancelled_at AT TIME ZONE $tz)::date AS day, count(*) AS cancellations,
+              sum(quantity) AS cancelled_tickets
+         FROM bookings
+        WHERE status = 'cancelled' AND cancelled_at >= ${SINCE} AND cancelled_at < ${UNTIL} ${byEvent}
+        GROUP BY 1
+     )
+     SELECT to_char(d.day, 'YYYY-MM-DD') AS date,
+            coalesce(made.bookings, 0) AS bookings,
+            coalesce(made.tickets, 0) AS tickets,
+            coalesce(cancelled.cancellations, 0) AS cancellations,
+            coalesce(cancelled.cancelled_tickets, 0) AS cancelled_tickets
+       FROM generate_series($from::date::timestamp, $to::date::timestamp, interval '1 day') AS d(day)
+       LEFT JOIN made ON made.day = d.day::date
+       LEFT JOIN cancelled ON cancelled.day = d.day::date
+      ORDER BY d.day`,
+    {
+      bind: {
+        from: query.from,
+        to: query.to,
+        tz: query.timeZone,
+        ...(query.eventId ? { eventId: query.eventId } : {}),
+      },
+      type: QueryTypes.SELECT,
+    },
+  );
+  return {
+    timeZone: query.timeZone,
+    from: query.from,
+    to: query.to,
+    eventId: query.eventId ?? null,
+    data: rows.map((r) => ({
+      date: r.date,
+      bookings: Number(r.bookings),
+      tickets: Number(r.tickets),
+      cancellations: Number(r.cancellations),
+      cancelledTickets: Number(r.cancelled_tickets),
+    })),
+    generatedAt: new Date().toISOString(),
+  };
+}

@@ -1,0 +1,101 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface Role {
+  name: string;
+  child: ChildProcess;
+  /** Peak resident memory seen so far, MB (sampled from /proc). */
+  peakRssMb: number;
+}
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * Starts `bin/<entry>.ts` as its own process; resolves when its log says `ready`, or, when
+ * `ready` is a URL, when that URL answers 200.
+ */
+export async function startRole(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  ready: string,
+): Promise<Role> {
+  // BENCH_API_NODE_ARGS / BENCH_WORKER0_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=prof", for profiling.
+  const extra = (process.env[`BENCH_${name.toUpperCase()}_NODE_ARGS`] ?? '').split(' ').filter(Boolean);
+  const child = spawn(
+    process.execPath,
+    [...extra, '--import', 'tsx', path.join(repoRoot, 'bin', `${entry}.ts`)],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, NODE_OPTIONS: '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let log = '';
+  const collect = (chunk: Buffer) => {
+    log = (log + chunk.toString()).slice(-20000);
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${log}`)), 30000);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    if (ready.startsWith('http')) {
+      const poll = () =>
+        fetch(ready)
+          .then((res) => (res.ok ? done() : setTimeout(poll, 100)))
+          .catch(() => setTimeout(poll, 100));
+      poll();
+    } else {
+      child.stdout!.on('data', () => {
+        if (log.includes(ready)) done();
+      });
+    }
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code}:\n${log}`));
+    });
+  });
+  return { name, child, peakRssMb: 0 };
+}
+
+export async function stopRole(role: Role): Promise<void> {
+  if (role.child.exitCode !== null) return;
+  const exited = new Promise((resolve) => role.child.on('exit', resolve));
+  role.child.kill('SIGTERM');
+  await exited;
+}
+
+/** Reads the process's resident set size from /proc (Linux), MB. */
+function rssMb(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return kb / 1024;
+  } catch {
+    return 0; // the process has exited: nothing to sample
+  }
+}
+
+/** Samples every role's RSS every 200 ms, keeping the peak; returns a stop function. */
+export function sampleMemory(roles: Role[]): () => void {
+  const timer = setInterval(() => {
+    for (const role of roles) role.peakRssMb = Math.max(role.peakRssMb, rssMb(role.child.pid));
+  }, 200);
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,285 @@
+// `npm run bench`: a flash sale (or a mixed load) against real API and worker processes.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { SingleBar } from 'cli-progress';
+import { Redis } from 'ioredis';
+import { freePort, type Role, sampleMemory, startRole, stopRole } from './cluster.js';
+import { fire, type Sent } from './load.js';
+import { type BenchDatabase, freshDatabase, seedUsers } from './setup.js';
+import { percentile, round } from './stats.js';
+import { checkOutcomes } from './verify.js';
+
+const { values: args } = parseArgs({
+  options: {
+    scenario: { type: 'string', default: 'flash' },
+    events: { type: 'string', default: '1' },
+    seats: { type: 'string', default: '5000' },
+    requests: { type: 'string', default: '20000' },
+    clients: { type: 'string', default: '500' },
+    workers: { type: 'string', default: '2' },
+    json: { type: 'string' },
+    'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+    'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379' },
+  },
+});
+const scenario = args.scenario as 'flash' | 'mixed';
+if (scenario !== 'flash' && scenario !== 'mixed') throw new Error('--scenario is flash or mixed');
+const eventCount = scenario === 'flash' ? 1 : Number(args.events);
+const seats = Number(args.seats);
+const requestCount = Number(args.requests);
+const clients = Number(args.clients);
+const workerCount = Number(args.workers);
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+async function main() {
+  const jwtSecret = randomBytes(32).toString('hex');
+  const prefix = `bench-${randomUUID().slice(0, 8)}`;
+  log(`preparing a fresh database and ${workerCount} worker process(es)...`);
+  const db = await freshDatabase(args['database-url']!, 'evently_bench_load');
+  const port = await freePort();
+  const env = {
+    NODE_ENV: 'production',
+    DATABASE_URL: db.url,
+    REDIS_URL: args['redis-url']!,
+    REDIS_PREFIX: prefix,
+    JWT_SECRET: jwtSecret,
+    LOG_LEVEL: 'warn',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    MAX_QUEUE_DEPTH: String(Math.max(requestCount * 2, 1000)),
+  };
+  // Workers log little per job, so they run at info (their ready line); the API logs a line per
+  // request, which is not what this measures, so it runs at warn and is polled for readiness.
+  const workers: Role[] = [];
+  const roles: Role[] = [];
+  try {
+    for (let i = 0; i < workerCount; i++) {
+      workers.push(
+        await startRole(`worker${i}`, 'worker', { ...env, LOG_LEVEL: 'info' }, '"worker started"'),
+      );
+    }
+    roles.push(await startRole('api', 'api', env, `http://127.0.0.1:${port}/health/live`), ...workers);
+  } catch (err) {
+    await Promise.all(workers.map(stopRole));
+    throw err;
+  }
+  const api = roles[0]!;
+  const stopSampling = sampleMemory(roles);
+  const redis = new Redis(args['redis-url']!);
+  let peakRedisClients = 0;
+  const redisSampler = setInterval(async () => {
+    const info = await redis.info('clients');
+    peakRedisClients = Math.max(peakRedisClients, Number(/connected_clients:(\d+)/.exec(info)?.[1] ?? 0));
+  }, 250);
+
+  try {
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const [admin] = await seedUsers(db, 1, jwtSecret, 'admin');
+    const users = await seedUsers(db, Math.min(clients, 1000), jwtSecret);
+    const events = await createEvents(baseUrl, admin!.token, eventCount, seats);
+    const plan = planRequests(events, users, requestCount);
+
+    log(
+      `${scenario}: ${requestCount} requests from ${clients} clients over ${eventCount} event(s) of ${seats} seats`,
+    );
+    const result = await runLoad(baseUrl, db, plan, events);
+    let cancellations = { requests: 0, accepted: 0 };
+    if (scenario === 'mixed') cancellations = await cancelSome(baseUrl, db, users, result.accepted);
+
+    const outcomes = await checkOutcomes(
+      baseUrl,
+      db,
+      users,
+      events.map((e) => e.id),
+      result.accepted,
+    );
+    const figures = {
+      scenario,
+      requests: requestCount + cancellations.requests,
+      accepted: result.accepted.length + cancellations.accepted,
+      confirmed: outcomes.confirmed,
+      rejected: outcomes.rejected,
+      waitlisted: 0,
+      errors: result.errors + (cancellations.requests - cancellations.accepted),
+      oversold: outcomes.oversold,
+      fifoViolations: outcomes.fifoViolations,
+      lost: outcomes.lost,
+      counterDrift: outcomes.counterDrift,
+      submitRps: round(result.accepted.length / result.submitSeconds, 0),
+      submitP50Ms: round(percentile(result.latencies, 50)),
+      submitP99Ms: round(percentile(result.latencies, 99)),
+      decidedPerSec: round(outcomes.decidedPerSec, 0),
+      decideP50Ms: round(outcomes.decideP50Ms),
+      decideP99Ms: round(outcomes.decideP99Ms),
+      wallSeconds: round(result.wallSeconds, 2),
+      apiRssMb: round(api.peakRssMb, 0),
+      workerRssMb: round(Math.max(...workers.map((w) => w.peakRssMb)), 0),
+      redisConnections: peakRedisClients,
+    };
+    printTable(figures);
+    if (args.json) writeFileSync(args.json, `${JSON.stringify(figures, null, 2)}\n`);
+    const clean =
+      figures.oversold === 0 &&
+      figures.lost === 0 &&
+      figures.errors === 0 &&
+      figures.fifoViolations === 0 &&
+      figures.counterDrift === 0;
+    process.exitCode = clean ? 0 : 1;
+  } finally {
+    clearInterval(redisSampler);
+    stopSampling();
+    await Promise.all(roles.map(stopRole));
+    await redis.quit();
+    await db.pool.end();
+  }
+}
+
+interface BenchEvent {
+  id: string;
+  /** Share of the requests this event receives. */
+  weight: number;
+}
+
+async function createEvents(
+  baseUrl: string,
+  token: string,
+  count: number,
+  capacity: number,
+): Promise<BenchEvent[]> {
+  const events: BenchEvent[] = [];
+  for (let i = 0; i < count; i++) {
+    const res = await fetch(`${baseUrl}/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        name: `Bench event ${i}`,
+        venue: 'Bench Arena',
+        startsAt: new Date(Date.now() + 7 * 24 * 3600 * 1000).toISOString(),
+        capacity,
+      }),
+    });
+    if (res.status !== 201) throw new Error(`creating event: ${res.status} ${await res.text()}`);
+    // Mixed: a tenth of the events are hot and draw half of the requests.
+    const hot = i < Math.max(1, Math.round(count / 10));
+    events.push({ id: ((await res.json()) as { id: string }).id, weight: hot ? 5 : 0.5 });
+  }
+  return events;
+}
+
+function planRequests(events: BenchEvent[], users: { token: string }[], count: number) {
+  const total = events.reduce((sum, e) => sum + e.weight, 0);
+  const pick = (i: number) => {
+    // Deterministic spread by weight: request i goes to the event whose cumulative share covers it.
+    let x = ((i * 0.6180339887) % 1) * total;
+    for (const event of events) {
+      x -= event.weight;
+      if (x < 0) return event;
+    }
+    return events.at(-1)!;
+  };
+  return Array.from({ length: count }, (_, i) => {
+    const event = pick(i);
+    return {
+      path: `/events/${event.id}/bookings`,
+      headers: { authorization: `Bearer ${users[i % users.length]!.token}`, 'idempotency-key': randomUUID() },
+      body: { quantity: 1 },
+    };
+  });
+}
+
+async function runLoad(
+  baseUrl: string,
+  db: BenchDatabase,
+  plan: ReturnType<typeof planRequests>,
+  events: BenchEvent[],
+) {
+  const bar = new SingleBar({
+    format: ' {bar} {value}/{total} submitted | decided {decided}',
+    hideCursor: true,
+  });
+  bar.start(plan.length, 0, { decided: 0 });
+  const accepted: string[] = [];
+  const latencies: number[] = [];
+  let errors = 0;
+  const started = performance.now();
+  const eventIds = events.map((e) => e.id);
+  const decidedCount = async () =>
+    Number(
+      (
+        await db.pool.query(
+          `SELECT count(*) AS n FROM booking_requests WHERE event_id = ANY($1::uuid[]) AND status <> 'queued'`,
+          [eventIds],
+        )
+      ).rows[0].n,
+    );
+  let done = 0;
+  const progress = setInterval(async () => bar.update(done, { decided: await decidedCount() }), 500);
+  await fire(baseUrl, clients, plan, (sent: Sent) => {
+    done += 1;
+    latencies.push(sent.latencyMs);
+    if (sent.status === 202) accepted.push((sent.body as { id: string }).id);
+    else errors += 1;
+  });
+  const submitSeconds = (performance.now() - started) / 1000;
+  // Wait for every accepted request to be decided (bounded, so a bug cannot hang the run).
+  const deadline = Date.now() + 300_000;
+  let decided = await decidedCount();
+  while (decided < accepted.length && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    decided = await decidedCount();
+  }
+  clearInterval(progress);
+  bar.update(done, { decided });
+  bar.stop();
+  latencies.sort((a, b) => a - b);
+  return { accepted, latencies, errors, submitSeconds, wallSeconds: (performance.now() - started) / 1000 };
+}
+
+/** Mixed scenario: cancel a tenth of the confirmed bookings through the API, then wait for them. */
+async function cancelSome(
+  baseUrl: string,
+  db: BenchDatabase,
+  users: { id: string; token: string }[],
+  accepted: string[],
+) {
+  const { rows } = await db.pool.query(
+    `SELECT b.id, b.user_id FROM bookings b WHERE b.request_id = ANY($1::uuid[]) AND b.status = 'confirmed'`,
+    [accepted],
+  );
+  const chosen = rows.filter((_, i) => i % 10 === 0);
+  const tokens = new Map(users.map((u) => [u.id, u.token]));
+  const plan = chosen.map((b: { id: string; user_id: string }) => ({
+    path: `/bookings/${b.id}/cancel`,
+    headers: { authorization: `Bearer ${tokens.get(b.user_id)!}`, 'idempotency-key': randomUUID() },
+    body: {},
+  }));
+  log(`cancelling ${plan.length} bookings...`);
+  const ids: string[] = [];
+  await fire(baseUrl, Math.min(clients, 100), plan, (sent) => {
+    if (sent.status === 202) ids.push((sent.body as { id: string }).id);
+  });
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const { rows: left } = await db.pool.query(
+      `SELECT count(*) AS n FROM booking_requests WHERE id = ANY($1::uuid[]) AND status = 'queued'`,
+      [ids],
+    );
+    if (Number(left[0].n) === 0 || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { requests: plan.length, accepted: ids.length };
+}
+
+function printTable(figures: Record<string, string | number>) {
+  const width = Math.max(...Object.keys(figures).map((k) => k.length));
+  process.stdout.write(`\n${'figure'.padEnd(width)}  value\n${'-'.repeat(width)}  -----\n`);
+  for (const [key, value] of Object.entries(figures))
+    process.stdout.write(`${key.padEnd(width)}  ${value}\n`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

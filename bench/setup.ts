@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import pg from 'pg';
+import { migrate } from '../shared/db/migrator.js';
+import { createSequelize } from '../shared/db/sequelize.js';
+
+export interface BenchDatabase {
+  url: string;
+  pool: pg.Pool;
+}
+
+/** A fresh database for one benchmark run, migrated like production. */
+export async function freshDatabase(baseUrl: string, name: string): Promise<BenchDatabase> {
+  const admin = new URL(baseUrl);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  const sequelize = createSequelize({ databaseUrl: url.toString(), dbPoolMax: 2 });
+  await migrate(sequelize);
+  await sequelize.close();
+  return { url: url.toString(), pool: new pg.Pool({ connectionString: url.toString(), max: 4 }) };
+}
+
+/**
+ * Benchmark users are inserted directly and given tokens signed with the run's secret: the
+ * benchmark measures booking, not password hashing (scrypt costs ~60 ms of CPU per login).
+ */
+export async function seedUsers(
+  db: BenchDatabase,
+  count: number,
+  jwtSecret: string,
+  role: 'user' | 'admin' = 'user',
+): Promise<{ id: string; token: string }[]> {
+  const ids = Array.from({ length: count }, () => randomUUID());
+  await db.pool.query(
+    `INSERT INTO users (id, email, password_hash, name, role)
+     SELECT id, 'bench-' || id || '@example.test', 'scrypt$unusable', 'bench', $2 FROM unnest($1::uuid[]) AS id`,
+    [ids, role],
+  );
+  return ids.map((id) => ({
+    id,
+    token: jwt.sign({ role, typ: 'access' }, jwtSecret, {
+      algorithm: 'HS256',
+      subject: id,
+      jwtid: randomUUID(),
+      expiresIn: 3600,
+    }),
+  }));
+}
