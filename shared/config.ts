@@ -25,6 +25,10 @@ export interface Config {
   startupTimeoutMs: number;
   dbPoolMax: number;
   jobLockMs: number;
+  /** Bearer token `/metrics` requires (METRICS_TOKEN); unset, the endpoint is open. */
+  metricsToken?: string;
+  /** The worker's ops-only metrics port (WORKER_METRICS_PORT); 0 turns the listener off. */
+  workerMetricsPort: number;
   webhooks: WebhookConfig;
 }
 
@@ -87,6 +91,21 @@ const schema = Joi.object({
   STARTUP_TIMEOUT_MS: Joi.number().integer().min(500).max(60000).default(8000),
   DB_POOL_MAX: Joi.number().integer().min(1).max(200).default(10),
   JOB_LOCK_MS: Joi.number().integer().min(1000).max(600000).default(10000),
+  METRICS_TOKEN: Joi.string()
+    .min(16)
+    .max(512)
+    .pattern(/^[\x21-\x7e]+$/)
+    .optional(),
+  // Tests start many workers on one host; they ask for a listener when they test it.
+  WORKER_METRICS_PORT: Joi.number()
+    .integer()
+    .min(0)
+    .max(65535)
+    .when('NODE_ENV', {
+      is: 'test',
+      then: Joi.optional().default(0),
+      otherwise: Joi.optional().default(9464),
+    }),
   // Standard Webhooks' suggested schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h.
   WEBHOOKS_ENABLED: Joi.boolean().default(true),
   WEBHOOK_RETRY_SCHEDULE: Joi.string()
@@ -134,6 +153,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     startupTimeoutMs: value.STARTUP_TIMEOUT_MS,
     dbPoolMax: value.DB_POOL_MAX,
     jobLockMs: value.JOB_LOCK_MS,
+    metricsToken: value.METRICS_TOKEN,
+    workerMetricsPort: value.WORKER_METRICS_PORT,
     webhooks: {
       enabled: value.WEBHOOKS_ENABLED,
       allowPrivateHosts: String(value.WEBHOOK_ALLOW_PRIVATE)

@@ -13,5 +13,12 @@ export function createRedis(url: string, options: RedisOptions = {}): Redis {
  * second) instead of queueing forever, so the API answers 503 while Redis is down, not hangs.
  */
 export function createRequestRedis(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: 2, enableReadyCheck: true, connectTimeout: 2000 });
+  // Auto-pipelining sends the commands of concurrent requests in one write: under load that
+  // saves a syscall (and a context switch) per command.
+  return new Redis(url, {
+    maxRetriesPerRequest: 2,
+    enableReadyCheck: true,
+    connectTimeout: 2000,
+    enableAutoPipelining: true,
+  });
 }
