@@ -1,9 +1,13 @@
 import { bodyParser } from '@koa/bodyparser';
 import Koa from 'koa';
 import type { ApiDeps, AppState } from './context.js';
+import { dashboard } from './dashboard/index.js';
+import { httpMetrics } from './metrics/http.js';
+import { jsonOnlyExceptAdminLoginForm } from './middleware/admin-login-form.js';
+import { crossOrigin } from './middleware/cors.js';
 import { errorHandler } from './middleware/error-handler.js';
-import { jsonOnly } from './middleware/json-only.js';
 import { requestContext } from './middleware/request-id.js';
+import { securityHeaders } from './middleware/security-headers.js';
 import { docsRoutes } from './openapi/routes.js';
 import { analyticsRoutes } from './routes/analytics.js';
 import { authRoutes } from './routes/auth.js';
@@ -11,34 +15,49 @@ import { bookingRequestRoutes } from './routes/booking-requests.js';
 import { bookingRoutes } from './routes/bookings.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { userAdminRoutes } from './routes/users.js';
 import { webhookRoutes } from './routes/webhook-endpoints.js';
+import { RateLimits } from './services/rate-limits.js';
 import { Tokens } from './services/tokens.js';
 
 /** Composes the HTTP API: one middleware per concern, then the routers. */
 export function createApp(deps: ApiDeps): Koa<AppState> {
-  const app = new Koa<AppState>({ proxy: false });
+  // Behind a proxy (TRUST_PROXY) `ctx.ip` is the X-Forwarded-For client; otherwise the socket's peer.
+  const app = new Koa<AppState>({ proxy: deps.config.trustProxy });
   const tokens = new Tokens(deps.config, deps.redis, deps.config.redisPrefix);
+  const limits = new RateLimits(deps.config, deps.redis, deps.logger);
 
   app.use(requestContext(deps.logger));
+  // Outside the error handler, so it records the status the client got.
+  app.use(httpMetrics());
   app.use(errorHandler());
-  app.use(jsonOnly());
-  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', encoding: 'utf-8' }));
+  app.use(securityHeaders());
+  app.use(crossOrigin(deps.config.corsOrigins));
+  app.use(jsonOnlyExceptAdminLoginForm());
+  app.use(
+    bodyParser({ enableTypes: ['json'], jsonLimit: `${deps.config.bodyLimitKb}kb`, encoding: 'utf-8' }),
+  );
 
+  const admin = dashboard(deps, tokens);
   const routers = [
     healthRoutes(deps),
+    metricsRoutes(deps),
     docsRoutes(),
-    authRoutes(tokens),
+    authRoutes(tokens, limits),
     userAdminRoutes(tokens),
     eventRoutes(deps, tokens),
-    bookingRoutes(deps, tokens),
+    bookingRoutes(deps, tokens, limits),
     bookingRequestRoutes(deps, tokens),
     webhookRoutes(deps, tokens),
     analyticsRoutes(deps, tokens),
+    admin.routes,
   ];
   for (const router of routers) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
+  // Last: bull-board's assets and JSON API under /admin/queues/, when no router took the path.
+  app.use(admin.rest);
   return app;
 }

@@ -24,6 +24,8 @@ export interface Principal {
   role: Role;
   tokenId: string;
   expiresAt: number;
+  /** The session the token belongs to (its `fam` claim); logout and refresh reuse revoke it whole. */
+  familyId?: string;
 }
 
 export interface AppState {

@@ -34,7 +34,7 @@ export async function seedUsers(
   db: BenchDatabase,
   count: number,
   jwtSecret: string,
-  role: 'user' | 'admin' = 'user',
+  role: 'user' | 'partner' | 'admin' = 'user',
 ): Promise<{ id: string; token: string }[]> {
   const ids = Array.from({ length: count }, () => randomUUID());
   await db.pool.query(

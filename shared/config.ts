@@ -29,7 +29,28 @@ export interface Config {
   metricsToken?: string;
   /** The worker's ops-only metrics port (WORKER_METRICS_PORT); 0 turns the listener off. */
   workerMetricsPort: number;
+  /** Honour X-Forwarded-For / -Proto / -Host (TRUST_PROXY): only behind a proxy that sets them. */
+  trustProxy: boolean;
+  /** Origins allowed to call the API from a browser (CORS_ORIGINS); empty, no CORS headers at all. */
+  corsOrigins: string[];
+  /** Largest JSON body accepted, in kB (BODY_LIMIT_KB); larger is 413. */
+  bodyLimitKb: number;
+  rateLimits: RateLimitConfig;
   webhooks: WebhookConfig;
+}
+
+/** Redis-backed budgets against brute force and floods; exceeding one is 429 with Retry-After. */
+export interface RateLimitConfig {
+  enabled: boolean;
+  /** Sign-in and registration attempts per client IP per minute (RATE_LIMIT_LOGIN_PER_IP). */
+  authPerIpPerMinute: number;
+  /** Failed password checks per account before it is locked for the window. */
+  loginFailuresPerAccount: number;
+  loginFailureWindowSeconds: number;
+  /** Booking and cancellation requests per user per minute. */
+  bookingsPerMinute: number;
+  /** The same for partners and admins, who book on behalf of many people. */
+  partnerBookingsPerMinute: number;
 }
 
 export interface WebhookConfig {
@@ -108,6 +129,24 @@ const schema = Joi.object({
     }),
   // Standard Webhooks' suggested schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h.
   WEBHOOKS_ENABLED: Joi.boolean().default(true),
+  TRUST_PROXY: Joi.boolean().default(false),
+  // Exact origins (scheme://host[:port]), comma-separated; `*` allows any origin.
+  CORS_ORIGINS: Joi.string()
+    .allow('')
+    .custom((value: string, helpers) => {
+      const bad = splitList(value).find((o) => o !== '*' && (!URL.canParse(o) || new URL(o).origin !== o));
+      return bad === undefined
+        ? value
+        : helpers.message({ custom: `CORS_ORIGINS: "${bad}" is not an origin` });
+    })
+    .default(''),
+  BODY_LIMIT_KB: Joi.number().integer().min(1).max(10240).default(64),
+  RATE_LIMITS_ENABLED: Joi.boolean().default(true),
+  RATE_LIMIT_LOGIN_PER_IP: Joi.number().integer().min(1).default(10),
+  RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT: Joi.number().integer().min(1).default(5),
+  RATE_LIMIT_LOGIN_FAILURE_WINDOW_SECONDS: Joi.number().integer().min(1).default(900),
+  RATE_LIMIT_BOOKINGS_PER_MINUTE: Joi.number().integer().min(1).default(30),
+  RATE_LIMIT_PARTNER_BOOKINGS_PER_MINUTE: Joi.number().integer().min(1).default(600),
   WEBHOOK_RETRY_SCHEDULE: Joi.string()
     .pattern(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/)
     .default('5,300,1800,7200,18000,36000,50400,72000,86400'),
@@ -121,6 +160,14 @@ const schema = Joi.object({
     .default(24 * 3600),
   WEBHOOK_RELAY_INTERVAL_MS: Joi.number().integer().min(10).default(250),
 }).unknown(true);
+
+/** A comma-separated setting as its trimmed, non-empty items. */
+function splitList(value: string): string[] {
+  return String(value)
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
 
 export class ConfigError extends Error {}
 
@@ -155,6 +202,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobLockMs: value.JOB_LOCK_MS,
     metricsToken: value.METRICS_TOKEN,
     workerMetricsPort: value.WORKER_METRICS_PORT,
+    trustProxy: value.TRUST_PROXY,
+    corsOrigins: splitList(value.CORS_ORIGINS),
+    bodyLimitKb: value.BODY_LIMIT_KB,
+    rateLimits: {
+      enabled: value.RATE_LIMITS_ENABLED,
+      authPerIpPerMinute: value.RATE_LIMIT_LOGIN_PER_IP,
+      loginFailuresPerAccount: value.RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT,
+      loginFailureWindowSeconds: value.RATE_LIMIT_LOGIN_FAILURE_WINDOW_SECONDS,
+      bookingsPerMinute: value.RATE_LIMIT_BOOKINGS_PER_MINUTE,
+      partnerBookingsPerMinute: value.RATE_LIMIT_PARTNER_BOOKINGS_PER_MINUTE,
+    },
     webhooks: {
       enabled: value.WEBHOOKS_ENABLED,
       allowPrivateHosts: String(value.WEBHOOK_ALLOW_PRIVATE)

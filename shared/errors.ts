@@ -56,3 +56,9 @@ export class ServiceUnavailable extends AppError {
     super(503, code, message, undefined, { 'Retry-After': String(retryAfterSeconds) });
   }
 }
+
+export class RateLimited extends AppError {
+  constructor(message: string, retryAfterSeconds: number) {
+    super(429, 'rate_limited', message, { retryAfterSeconds }, { 'Retry-After': String(retryAfterSeconds) });
+  }
+}

@@ -60,7 +60,12 @@ export class EventQueues {
     if (this.queues.size > this.maxOpen) {
       const [oldestId, oldest] = this.queues.entries().next().value!;
       this.queues.delete(oldestId);
-      void oldest.close();
+      // A caller may still be using the handle it got a moment ago: close it a little later.
+      setTimeout(() => {
+        oldest
+          .close()
+          .catch((err) => this.logger.warn({ err, eventId: oldestId }, 'closing an event queue failed'));
+      }, 30_000).unref();
     }
     return queue;
   }

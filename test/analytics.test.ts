@@ -428,6 +428,29 @@ describe('admin analytics', () => {
       ]);
     });
 
+    test('a day with a daylight-saving change is as long as it was on the wall clock', async () => {
+      // Berlin moves to summer time (UTC+2) at 01:00 UTC on 2030-03-31: that day has 23 hours.
+      const event = await ownEvent('Analytics DST', 10, base + 7 * DAY);
+      await insertBooking(event.id, 1, '2030-03-30T23:30:00Z'); // 00:30 on the 31st in Berlin
+      await insertBooking(event.id, 2, '2030-03-31T21:59:00Z'); // 23:59 on the 31st
+      await insertBooking(event.id, 4, '2030-03-31T22:30:00Z'); // 00:30 on April 1st
+      await settleCounters(event.id, 0);
+      const berlin = await get('/admin/analytics/daily', {
+        from: '2030-03-30',
+        to: '2030-04-01',
+        eventId: event.id,
+        tz: 'Europe/Berlin',
+      });
+      expect(berlin.body.data.map((r: { bookings: number }) => r.bookings)).toEqual([0, 2, 1]);
+      expect(berlin.body.data.map((r: { tickets: number }) => r.tickets)).toEqual([0, 3, 4]);
+      const utc = await get('/admin/analytics/daily', {
+        from: '2030-03-30',
+        to: '2030-04-01',
+        eventId: event.id,
+      });
+      expect(utc.body.data.map((r: { bookings: number }) => r.bookings)).toEqual([1, 2, 0]);
+    });
+
     test('covers up to 366 days, a leap year included', async () => {
       const leap = await get('/admin/analytics/daily', { from: '2028-01-01', to: '2028-12-31' });
       expect(leap.status).toBe(200);

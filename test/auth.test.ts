@@ -269,11 +269,12 @@ describe('authentication and access control', () => {
       expect(me.status).toBe(200);
       expect(me.body.id).toBe(user.id);
 
-      const replay = await http().post('/auth/refresh').send({ refreshToken: user.refreshToken });
-      expectApiError(replay, 401, 'unauthorized');
-
       const next = await http().post('/auth/refresh').send({ refreshToken: res.body.refreshToken });
       expect(next.status).toBe(200);
+
+      // A replay is refused (and ends the whole session: test/tokens.test.ts).
+      const replay = await http().post('/auth/refresh').send({ refreshToken: user.refreshToken });
+      expectApiError(replay, 401, 'unauthorized');
     });
 
     test('an access token is not accepted as a refresh token', async () => {
@@ -284,7 +285,7 @@ describe('authentication and access control', () => {
       expect((await http().post('/auth/refresh').send({ refreshToken: user.refreshToken })).status).toBe(200);
     });
 
-    test('two concurrent refreshes with the same token: exactly one 200', async () => {
+    test('two concurrent refreshes with the same token: exactly one 200, and the reuse ends the session', async () => {
       const user = await registerUser(api.baseUrl, 'refresh-race');
       const responses = await Promise.all(
         [1, 2].map(() => http().post('/auth/refresh').send({ refreshToken: user.refreshToken })),
@@ -292,9 +293,13 @@ describe('authentication and access control', () => {
       expect(responses.map((r) => r.status).sort()).toEqual([200, 401]);
       const loser = responses.find((r) => r.status === 401)!;
       expectApiError(loser, 401, 'unauthorized');
+      // The second use of one refresh token is reuse, whoever sent it: the family is revoked,
+      // the winner's new pair with it (OAuth 2.0 Security BCP, refresh token rotation).
       const winner = responses.find((r) => r.status === 200)!;
       const me = await http().get('/auth/me').set('Authorization', `Bearer ${winner.body.accessToken}`);
-      expect(me.status).toBe(200);
+      expectApiError(me, 401, 'unauthorized');
+      const next = await http().post('/auth/refresh').send({ refreshToken: winner.body.refreshToken });
+      expectApiError(next, 401, 'unauthorized');
     });
   });
 

@@ -80,5 +80,15 @@ describe('Redis outage: the API says 503 quickly instead of hanging', () => {
     expect(booking.status).toBe(503);
     expect(booking.body.error.code).toBe('service_unavailable');
     expect(booking.headers['retry-after']).toBe('5');
+
+    // Sign-in's first Redis call is its rate limiter: it must fail fast too, not queue.
+    const signInStarted = Date.now();
+    const login = await request(api.baseUrl)
+      .post('/auth/login')
+      .send({ email: 'nobody@example.test', password: 'whatever-password' });
+    expect(Date.now() - signInStarted).toBeLessThan(5000);
+    expect(login.status).toBe(503);
+    expect(login.body.error.code).toBe('service_unavailable');
+    expect(login.headers['retry-after']).toBe('5');
   });
 });

@@ -1,6 +1,7 @@
 import type { Config } from '../shared/config.js';
 import { acquireSequelize } from '../shared/db/sequelize.js';
 import type { Logger } from '../shared/logger.js';
+import { startWorkerMetrics } from '../shared/metrics.js';
 import { EventQueues } from '../shared/queues.js';
 import { createRedis } from '../shared/redis.js';
 import { createAllocationProcessor } from './process-allocation-job.js';
@@ -64,8 +65,10 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
         prefix: config.redisPrefix,
         config: config.webhooks,
         lockMs: config.jobLockMs,
+        strandedGraceMs: config.reconcileGraceMs,
         logger,
       });
+  const metrics = await startWorkerMetrics(config, logger);
   logger.info({ maxQueues: config.workerMaxQueues }, 'worker started');
 
   return {
@@ -80,6 +83,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
       await database.release();
       subscriber.disconnect();
       await redis.quit();
+      await metrics.close();
       logger.info('worker stopped');
     },
   };

@@ -2,6 +2,7 @@ import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { Logger } from '../shared/logger.js';
+import { recordDecisions } from '../shared/metrics.js';
 import { type AllocationJobData, requestDecidedChannel } from '../shared/queues.js';
 import { decideNextBatch } from './decide-batch.js';
 
@@ -55,6 +56,7 @@ export function createAllocationProcessor(deps: AllocationDeps) {
         requestDecidedChannel(deps.redisPrefix),
         JSON.stringify(decided.map((d) => d.requestId)),
       );
+      await recordDecisions(deps.sequelize, decided, deps.logger);
     }
   };
 }

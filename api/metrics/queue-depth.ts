@@ -17,6 +17,21 @@ export interface QueueDepthSource {
 
 let source: QueueDepthSource | undefined;
 
+/** One read serves both gauges of a scrape (prom-client collects metrics concurrently). */
+let reading: Promise<Depths | null> | undefined;
+function readOnce(): Promise<Depths | null> {
+  reading ??= (source ? readDepths(source) : Promise.resolve(null))
+    .catch((err) => {
+      // A scrape while Redis is down shows no depth series rather than stale ones or a failed scrape.
+      source?.logger.warn({ err }, 'could not read queue depths for metrics');
+      return null;
+    })
+    .finally(() => {
+      reading = undefined;
+    });
+  return reading;
+}
+
 /**
  * Jobs waiting for a worker, per event, read on each scrape from the active-events set (only
  * events with pending work are in it). Waiting is `wait` + `paused` + `prioritized`, what
@@ -25,10 +40,15 @@ let source: QueueDepthSource | undefined;
  */
 function gauges(): void {
   if (metricsRegistry.getSingleMetric('evently_event_queue_depth')) return;
-  const activeEvents = new Gauge({
+  new Gauge({
     name: 'evently_active_events',
     help: 'Events whose queue may hold work (the active-events set)',
     registers: [metricsRegistry],
+    async collect() {
+      this.reset();
+      const read = await readOnce();
+      if (read) this.set(read.total);
+    },
   });
   new Gauge({
     name: 'evently_event_queue_depth',
@@ -37,27 +57,26 @@ function gauges(): void {
     registers: [metricsRegistry],
     async collect() {
       this.reset();
-      activeEvents.reset();
-      if (!source) return;
-      try {
-        const { total, depths } = await readDepths(source);
-        activeEvents.set(total);
-        depths.sort((a, b) => b.depth - a.depth);
-        let other = 0;
-        for (const [index, { eventId, depth }] of depths.entries()) {
-          if (index < LABELLED_EVENTS) this.set({ event: eventId }, depth);
-          else other += depth;
-        }
-        if (depths.length > LABELLED_EVENTS) this.set({ event: 'other' }, other);
-      } catch (err) {
-        // A scrape while Redis is down shows no depth series rather than stale ones or a failed scrape.
-        source.logger.warn({ err }, 'could not read queue depths for metrics');
+      const read = await readOnce();
+      if (!read) return;
+      const depths = [...read.depths].sort((a, b) => b.depth - a.depth);
+      let other = 0;
+      for (const [index, { eventId, depth }] of depths.entries()) {
+        if (index < LABELLED_EVENTS) this.set({ event: eventId }, depth);
+        else other += depth;
       }
+      if (depths.length > LABELLED_EVENTS) this.set({ event: 'other' }, other);
     },
   });
 }
 
-async function readDepths({ redis, prefix }: QueueDepthSource) {
+interface Depths {
+  /** Events in the active set (all of them, also beyond EXAMINED_EVENTS). */
+  total: number;
+  depths: { eventId: string; depth: number }[];
+}
+
+async function readDepths({ redis, prefix }: QueueDepthSource): Promise<Depths> {
   const key = activeEventsKey(prefix);
   const total = await redis.scard(key);
   const ids = new Set<string>();

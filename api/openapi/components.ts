@@ -125,10 +125,15 @@ export const errors = {
   ),
   forbidden: error('The caller’s role may not do this', ['forbidden']),
   notFound: error('No such resource, or not visible to the caller', ['not_found']),
-  tooLarge: error('Body over 64 kB', ['payload_too_large']),
+  tooLarge: error('Body over `BODY_LIMIT_KB` (64 kB by default)', ['payload_too_large']),
   notJson: error('A body that is not application/json', ['unsupported_media_type']),
   internal: error('Unexpected failure; quote X-Request-Id', ['internal_error']),
   unavailable: error('PostgreSQL or Redis is unreachable', ['service_unavailable'], ['Retry-After']),
+  rateLimited: error(
+    'Over a rate limit; `details.retryAfterSeconds` and `Retry-After` say when to try again',
+    ['rate_limited'],
+    ['Retry-After'],
+  ),
 } satisfies Record<string, oas.ResponseObject>;
 
 /** The answers of any operation that reads a JSON body and touches PostgreSQL or Redis. */

@@ -4,6 +4,7 @@ import { accountPaths } from './paths-accounts.js';
 import { adminPaths, adminSchemas } from './paths-admin.js';
 import { bookingPaths } from './paths-bookings.js';
 import { eventPaths } from './paths-events.js';
+import { opsPaths } from './paths-ops.js';
 import { webhookPaths, webhookSchemas } from './paths-webhooks.js';
 import { schemas } from './schemas.js';
 
@@ -13,6 +14,7 @@ const paths: oas.PathsObject = {
   ...bookingPaths,
   ...webhookPaths,
   ...adminPaths,
+  ...opsPaths,
 };
 
 /**
@@ -33,6 +35,8 @@ export const openApiDocument: oas.OpenAPIObject = {
         'with `Prefer: wait=N`) the booking request.',
       'Any path answers `405 method_not_allowed` for a method it does not serve, and `501 ' +
         'not_implemented` for a method the server does not know; an unknown path is `404 not_found`.',
+      'Sign-in, registration and booking submissions are rate-limited (Redis-backed, shared by every ' +
+        'instance): over a budget is `429 rate_limited` with `Retry-After` in seconds.',
     ].join('\n\n'),
   },
   servers: [{ url: '/', description: 'This server' }],

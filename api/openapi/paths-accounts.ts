@@ -93,11 +93,14 @@ export const accountPaths: oas.PathsObject = {
       tags: ['auth'],
       operationId: 'register',
       summary: 'Create a user account and sign in',
+      description:
+        'Sign-in and registration attempts share a budget per client IP (`RATE_LIMIT_LOGIN_PER_IP`).',
       security: anonymous,
       requestBody: body('RegisterRequest'),
       responses: {
         '201': json('Account created; tokens issued', ref('Registration')),
         '409': error('The email is taken (in any letter case)', ['email_taken']),
+        '429': errors.rateLimited,
         ...bodyErrors,
       },
     },
@@ -106,11 +109,18 @@ export const accountPaths: oas.PathsObject = {
     post: {
       tags: ['auth'],
       operationId: 'login',
+      summary: 'Sign in: a token pair that starts a new session (token family)',
+      description:
+        'Rate-limited per client IP (`RATE_LIMIT_LOGIN_PER_IP` a minute, shared with registration) ' +
+        'and per account: after `RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT` wrong passwords the account ' +
+        'refuses sign-in (even with the right password) for the rest of ' +
+        '`RATE_LIMIT_LOGIN_FAILURE_WINDOW_SECONDS`; a successful sign-in clears its failures.',
       security: anonymous,
       requestBody: body('LoginRequest'),
       responses: {
         '200': json('Signed in', ref('TokenPair')),
         '401': error('Wrong email or password', ['unauthorized'], ['WWW-Authenticate']),
+        '429': errors.rateLimited,
         ...bodyErrors,
       },
     },
@@ -120,6 +130,9 @@ export const accountPaths: oas.PathsObject = {
       tags: ['auth'],
       operationId: 'refresh',
       summary: 'Trade a refresh token for a new pair; the old refresh token is spent',
+      description:
+        'The new pair belongs to the same session (token family). Presenting a refresh token that ' +
+        'was already spent revokes the whole family: every access and refresh token of that session.',
       security: anonymous,
       requestBody: body('RefreshRequest'),
       responses: {
@@ -137,10 +150,29 @@ export const accountPaths: oas.PathsObject = {
     post: {
       tags: ['auth'],
       operationId: 'logout',
-      summary: 'Revoke the access token (and the refresh token, if given); later use is 401',
+      summary: 'End the session: the access token and its whole family (and the given refresh token’s)',
       security: bearer,
       requestBody: { ...body('LogoutRequest'), required: false },
       responses: { '204': noContent('Revoked'), '401': errors.unauthorized, ...bodyErrors },
+    },
+  },
+  '/auth/password': {
+    post: {
+      tags: ['auth'],
+      operationId: 'changePassword',
+      summary: 'Change the password; every token of the account issued before now is revoked',
+      description:
+        'Answers with a fresh token pair (a new session). Wrong current passwords count against ' +
+        'the account’s sign-in failure budget, as on `POST /auth/login`.',
+      security: bearer,
+      requestBody: body('PasswordChangeRequest'),
+      responses: {
+        '200': json('Changed; a new token pair', ref('TokenPair')),
+        '401': errors.unauthorized,
+        '403': error('The current password is wrong', ['wrong_password']),
+        '429': errors.rateLimited,
+        ...bodyErrors,
+      },
     },
   },
   '/auth/me': {

@@ -203,6 +203,18 @@ function cachedJson(description: string, schema: oas.ReferenceObject): oas.Respo
   return { ...response, headers: { ...response.headers, ...cacheHeaders } };
 }
 
+/** Live figures: never stored by the API or by the client. */
+function liveJson(description: string, schema: oas.ReferenceObject): oas.ResponseObject {
+  const response = json(description, schema);
+  return {
+    ...response,
+    headers: {
+      ...response.headers,
+      'Cache-Control': { schema: { type: 'string', enum: ['no-store'] } },
+    },
+  };
+}
+
 const noCache: oas.ParameterObject = {
   name: 'Cache-Control',
   in: 'header',
@@ -246,6 +258,7 @@ export const adminPaths: oas.PathsObject = {
       tags,
       operationId: 'analyticsEvents',
       summary: 'Events ranked by seats booked, capacity utilisation (held seats included) or cancellations',
+      description: 'Events of every status (drafts, cancelled and completed ones included).',
       security: bearer,
       parameters: [
         {
@@ -324,7 +337,6 @@ export const adminPaths: oas.PathsObject = {
       tags,
       operationId: 'queueStats',
       summary: 'Depth, age and throughput of the event queues with pending work and of the webhook queue',
-      description: 'Live figures, never cached (`Cache-Control: no-store`).',
       security: bearer,
       parameters: [
         {
@@ -335,7 +347,7 @@ export const adminPaths: oas.PathsObject = {
         },
       ],
       responses: {
-        '200': json('Queue figures', ref('QueueStats')),
+        '200': liveJson('Queue figures', ref('QueueStats')),
         '400': errors.invalid,
         ...adminOnly,
         ...serviceErrors,

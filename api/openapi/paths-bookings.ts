@@ -14,6 +14,14 @@ const accepted = (what: string): oas.ResponsesObject => ({
   ]),
 });
 
+/** Booking and cancellation requests share one budget per caller. */
+const rateLimited = error(
+  'Over the caller’s budget of booking and cancellation requests (`RATE_LIMIT_BOOKINGS_PER_MINUTE`, ' +
+    'partners and admins `RATE_LIMIT_PARTNER_BOOKINGS_PER_MINUTE`)',
+  ['rate_limited'],
+  ['Retry-After'],
+);
+
 const keyReused = error('The Idempotency-Key was used for a different request (details.requestId)', [
   'idempotency_key_reused',
 ]);
@@ -41,6 +49,7 @@ export const bookingPaths: oas.PathsObject = {
           'event_not_on_sale',
         ]),
         '422': keyReused,
+        '429': rateLimited,
         ...bodyErrors,
         '400': error('Invalid body or Idempotency-Key, or a partner without an Idempotency-Key', [
           'validation_failed',
@@ -113,6 +122,7 @@ export const bookingPaths: oas.PathsObject = {
         '404': error('No such booking, or another user’s', ['not_found']),
         '409': error('Already cancelled (and no Idempotency-Key sent)', ['already_cancelled']),
         '422': keyReused,
+        '429': rateLimited,
         ...serviceErrors,
       },
     },

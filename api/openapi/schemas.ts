@@ -124,6 +124,12 @@ export const schemas: Record<string, Schema> = {
       },
     },
   },
+  PasswordChangeRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['currentPassword', 'newPassword'],
+    properties: { currentPassword: { type: 'string', maxLength: 128 }, newPassword: password },
+  },
   CreateUserRequest: {
     type: 'object',
     additionalProperties: false,

@@ -8,13 +8,12 @@ import { validate } from '../middleware/validate.js';
 import { isoDateString, uuid } from '../schemas.js';
 import { EVENT_SORTS, eventsReport, summary } from '../services/analytics.js';
 import { ANALYTICS_TTL_SECONDS, analyticsCacheKey, cachedReport } from '../services/analytics-cache.js';
-import { canonicalTimeZone, dailyReport } from '../services/analytics-daily.js';
+import { canonicalTimeZone, dailyReport, dayCount } from '../services/analytics-daily.js';
 import { queueStats } from '../services/analytics-queues.js';
 import type { Tokens } from '../services/tokens.js';
 
 /** The longest daily report, both ends included: a leap year. */
-export const MAX_DAILY_DAYS = 366;
-const DAY_MS = 24 * 3600 * 1000;
+const MAX_DAILY_DAYS = 366;
 
 const summaryQuery = Joi.object({ eventId: uuid });
 
@@ -98,8 +97,7 @@ export function analyticsRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState>
   router.get('/analytics/daily', ...adminOnly, async (ctx) => {
     const query = validate(dailyQuery, ctx.query, 'query');
     refuseReversedRange(query.from, query.to);
-    const days = (Date.parse(query.to) - Date.parse(query.from)) / DAY_MS + 1;
-    if (days > MAX_DAILY_DAYS) {
+    if (dayCount(query.from, query.to) > MAX_DAILY_DAYS) {
       throw new ValidationFailed(`Invalid query: at most ${MAX_DAILY_DAYS} days per report`, [
         { in: 'query', path: 'to', message: `must be at most ${MAX_DAILY_DAYS - 1} days after from` },
       ]);

@@ -1,13 +1,15 @@
 import Router from '@koa/router';
 import Joi from 'joi';
 import { User } from '../../shared/db/models/index.js';
-import { Forbidden, Unauthorized } from '../../shared/errors.js';
+import { AppError, Forbidden, Unauthorized } from '../../shared/errors.js';
 import type { AppState } from '../context.js';
 import { authenticate, principalOf } from '../middleware/authenticate.js';
+import { limitAuthAttempts } from '../middleware/rate-limit.js';
 import { validate } from '../middleware/validate.js';
 import { singleLine } from '../schemas.js';
 import { createUser, normaliseEmail } from '../services/accounts.js';
-import { DUMMY_HASH, verifyPassword } from '../services/passwords.js';
+import { DUMMY_HASH, hashPassword, verifyPassword } from '../services/passwords.js';
+import type { RateLimits } from '../services/rate-limits.js';
 import type { Tokens } from '../services/tokens.js';
 
 export const email = Joi.string().email({ tlds: false }).max(254);
@@ -22,35 +24,45 @@ const registerBody = Joi.object({
 const loginBody = Joi.object({ email: email.required(), password: Joi.string().max(128).required() });
 const refreshBody = Joi.object({ refreshToken: Joi.string().max(2000).required() });
 const logoutBody = Joi.object({ refreshToken: Joi.string().max(2000) });
+const passwordBody = Joi.object({
+  currentPassword: Joi.string().max(128).required(),
+  newPassword: password.required(),
+});
 
-export function authRoutes(tokens: Tokens): Router<AppState> {
+export function authRoutes(tokens: Tokens, limits: RateLimits): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/auth' });
 
-  router.post('/register', async (ctx) => {
+  router.post('/register', limitAuthAttempts(limits), async (ctx) => {
     const body = validate(registerBody, ctx.request.body, 'body');
     const user = await createUser(body);
     ctx.status = 201;
     ctx.body = { user, ...tokens.issue(user) };
   });
 
-  router.post('/login', async (ctx) => {
+  router.post('/login', limitAuthAttempts(limits), async (ctx) => {
     const body = validate(loginBody, ctx.request.body, 'body');
-    const user = await User.findOne({ where: { email: normaliseEmail(body.email) } });
+    const email = normaliseEmail(body.email);
+    // Locked after too many failures, even for the right password: that is what stops guessing.
+    await limits.assertAccountNotLocked(email);
+    const user = await User.findOne({ where: { email } });
     // Always run one hash comparison so response time does not reveal whether the email exists.
     const ok = await verifyPassword(body.password, user?.passwordHash ?? DUMMY_HASH);
-    if (!user || !ok) throw new Unauthorized('Invalid email or password');
+    if (!user || !ok) {
+      // Unknown emails count too, so a lock-out does not reveal whether an account exists.
+      await limits.recordLoginFailure(email);
+      throw new Unauthorized('Invalid email or password');
+    }
+    await limits.clearLoginFailures(email);
     ctx.body = tokens.issue(user);
   });
 
   router.post('/refresh', async (ctx) => {
     const { refreshToken } = validate(refreshBody, ctx.request.body, 'body');
-    const claims = await tokens.verify(refreshToken, 'refresh');
-    // Rotation: a refresh token is spent on use; a second use (replay or race) is refused.
-    if (!(await tokens.revoke(claims.tokenId, claims.expiresAt)))
-      throw new Unauthorized('Token has been revoked');
-    const user = await User.findByPk(claims.id);
+    // Rotation: a refresh token is spent on use; a second use (replay or race) ends the session.
+    const caller = await tokens.rotate(refreshToken);
+    const user = await User.findByPk(caller.id);
     if (!user) throw new Unauthorized('Account no longer exists');
-    ctx.body = tokens.issue(user);
+    ctx.body = tokens.issue(user, caller.familyId);
   });
 
   router.post('/logout', authenticate(tokens), async (ctx) => {
@@ -60,9 +72,33 @@ export function authRoutes(tokens: Tokens): Router<AppState> {
     const refresh = refreshToken ? await tokens.verify(refreshToken, 'refresh') : null;
     if (refresh && refresh.id !== principal.id)
       throw new Forbidden('That refresh token belongs to someone else');
+    // The whole session ends: the refresh token it was given cannot mint new access tokens.
     await tokens.revoke(principal.tokenId, principal.expiresAt);
-    if (refresh) await tokens.revoke(refresh.tokenId, refresh.expiresAt);
+    await tokens.revokeFamily(principal);
+    if (refresh) {
+      await tokens.revoke(refresh.tokenId, refresh.expiresAt);
+      await tokens.revokeFamily(refresh);
+    }
     ctx.status = 204;
+  });
+
+  router.post('/password', authenticate(tokens), async (ctx) => {
+    const body = validate(passwordBody, ctx.request.body, 'body');
+    const user = await User.findByPk(principalOf(ctx.state).id);
+    if (!user) throw new Unauthorized('Account no longer exists');
+    // A stolen access token must not become a way to guess the password: same budget as sign-in.
+    await limits.assertAccountNotLocked(user.email);
+    if (!(await verifyPassword(body.currentPassword, user.passwordHash))) {
+      await limits.recordLoginFailure(user.email);
+      throw new AppError(403, 'wrong_password', 'The current password is wrong');
+    }
+    const passwordHash = await hashPassword(body.newPassword);
+    // Sessions end first: should the update then fail, the old password still signs in.
+    await tokens.revokeUserTokensIssuedBefore(user.id);
+    await user.update({ passwordHash });
+    await limits.clearLoginFailures(user.email);
+    // A fresh session for the caller, issued after the cut-off.
+    ctx.body = tokens.issue(user);
   });
 
   router.get('/me', authenticate(tokens), async (ctx) => {

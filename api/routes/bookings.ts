@@ -6,11 +6,13 @@ import { Booking, Event } from '../../shared/db/models/index.js';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../../shared/errors.js';
 import type { ApiDeps, AppState, Principal } from '../context.js';
 import { authenticate, principalOf } from '../middleware/authenticate.js';
+import { limitBookingSubmissions } from '../middleware/rate-limit.js';
 import { validate } from '../middleware/validate.js';
 import { decodeCursor, encodeCursor, pageQuery } from '../pagination.js';
 import { presentBooking, presentBookingRequest } from '../presenters.js';
 import { isoDateString, uuid, uuidParam } from '../schemas.js';
 import { type Accepted, submit } from '../services/intake.js';
+import type { RateLimits } from '../services/rate-limits.js';
 import { queuePosition } from '../services/request-position.js';
 import type { Tokens } from '../services/tokens.js';
 
@@ -54,13 +56,14 @@ async function respondAccepted(ctx: Context, deps: ApiDeps, accepted: Accepted) 
   ctx.body = presentBookingRequest(request, position, booking);
 }
 
-export function bookingRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
+export function bookingRoutes(deps: ApiDeps, tokens: Tokens, limits: RateLimits): Router<AppState> {
   const router = new Router<AppState>();
+  const submitter = [authenticate(tokens), limitBookingSubmissions(limits)];
   const bookBody = Joi.object({
     quantity: Joi.number().integer().min(1).max(deps.config.maxSeatsPerBooking).required(),
   });
 
-  router.post('/events/:id/bookings', authenticate(tokens), async (ctx) => {
+  router.post('/events/:id/bookings', ...submitter, async (ctx) => {
     const principal = principalOf(ctx.state);
     const { id } = validate(uuidParam, ctx.params, 'params');
     const body = validate(bookBody, ctx.request.body, 'body');
@@ -120,7 +123,7 @@ export function bookingRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
     ctx.body = presentBooking(await visibleBooking(principalOf(ctx.state), id));
   });
 
-  router.post('/bookings/:id/cancel', authenticate(tokens), async (ctx) => {
+  router.post('/bookings/:id/cancel', ...submitter, async (ctx) => {
     const principal = principalOf(ctx.state);
     const { id } = validate(uuidParam, ctx.params, 'params');
     const key = readIdempotencyKey(ctx, principal);

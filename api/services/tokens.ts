@@ -14,6 +14,10 @@ interface Claims {
   typ: TokenType;
   jti: string;
   exp: number;
+  /** Seconds, with milliseconds as the fraction (RFC 7519 NumericDate allows it). */
+  iat?: number;
+  /** The session: every token minted from one sign-in by refreshing carries its id. */
+  fam?: string;
 }
 
 export interface TokenPair {
@@ -25,8 +29,13 @@ export interface TokenPair {
 
 /**
  * JWTs signed with HS256 only (the verifier pins the algorithm, so `alg: none` and key
- * confusion are refused). Revocation is a Redis key per token id that lives as long as the token
- * would have, so the revoked list never grows beyond the tokens still alive.
+ * confusion are refused). Revocation lives in Redis, each key as long as what it revokes could
+ * live, so the lists never outgrow the tokens still alive:
+ * - a token id (logout, a spent refresh token);
+ * - a family (`fam`): one sign-in and every pair refreshed from it. A refresh token used twice
+ *   means it was copied, so the whole family dies, access tokens included (OAuth 2.0 Security
+ *   BCP, refresh token rotation);
+ * - a user's "valid after" time: a password change ends every session issued before it.
  */
 export class Tokens {
   /**
@@ -43,14 +52,25 @@ export class Tokens {
     this.key = createSecretKey(Buffer.from(config.jwtSecret, 'utf8'));
   }
 
-  issue(user: { id: string; role: Role }): TokenPair {
+  /** A new pair; without `family` it starts a new session (sign-in), with it continues one. */
+  issue(user: { id: string; role: Role }, family: string = randomUUID()): TokenPair {
+    const nowMs = Date.now();
     const sign = (typ: TokenType, ttl: number) =>
-      jwt.sign({ role: user.role, typ }, this.key, {
-        algorithm: 'HS256',
-        subject: user.id,
-        jwtid: randomUUID(),
-        expiresIn: ttl,
-      });
+      jwt.sign(
+        {
+          sub: user.id,
+          role: user.role,
+          typ,
+          jti: randomUUID(),
+          fam: family,
+          // Millisecond precision, so a password change and a sign-in right after it (in the
+          // same second) are told apart.
+          iat: nowMs / 1000,
+          exp: Math.floor(nowMs / 1000) + ttl,
+        },
+        this.key,
+        { algorithm: 'HS256' },
+      );
     return {
       accessToken: sign('access', this.config.accessTokenTtlSeconds),
       refreshToken: sign('refresh', this.config.refreshTokenTtlSeconds),
@@ -59,18 +79,32 @@ export class Tokens {
     };
   }
 
-  /** Verifies signature, expiry, type and revocation; any failure is the same 401. */
+  /**
+   * Verifies signature, expiry, type and every revocation (token, family, user) in one Redis
+   * round trip: this runs on every authenticated request. Any failure is the same 401.
+   */
   async verify(token: string, expected: TokenType): Promise<Principal> {
-    let claims: Claims;
-    try {
-      claims = jwt.verify(token, this.key, { algorithms: ['HS256'] }) as Claims;
-    } catch {
-      throw new Unauthorized('Invalid or expired token');
-    }
-    if (claims.typ !== expected || !claims.jti || !claims.sub) throw new Unauthorized('Invalid token');
-    if (await this.redis.exists(this.revokedKey(claims.jti)))
+    const claims = this.decode(token, expected);
+    const state = await this.revocations(claims);
+    if (state.tokenRevoked || state.familyRevoked || state.userRevoked)
       throw new Unauthorized('Token has been revoked');
-    return { id: claims.sub, role: claims.role, tokenId: claims.jti, expiresAt: claims.exp };
+    return principal(claims);
+  }
+
+  /**
+   * Spends a refresh token and returns whom to issue the next pair to (same family). A token
+   * spent before (a replay, or the loser of two concurrent uses) revokes its whole family.
+   */
+  async rotate(refreshToken: string): Promise<Principal> {
+    const claims = this.decode(refreshToken, 'refresh');
+    const state = await this.revocations(claims);
+    if (state.familyRevoked || state.userRevoked) throw new Unauthorized('Token has been revoked');
+    const caller = principal(claims);
+    if (state.tokenRevoked || !(await this.revoke(caller.tokenId, caller.expiresAt))) {
+      await this.revokeFamily(caller);
+      throw new Unauthorized('Token has been revoked');
+    }
+    return caller;
   }
 
   /**
@@ -83,7 +117,64 @@ export class Tokens {
     return set === 'OK';
   }
 
+  /** Ends the caller's session: every token of its family, past and future, is refused. */
+  async revokeFamily(principal: Principal): Promise<void> {
+    if (!principal.familyId) return;
+    // No token of the family outlives a refresh token issued now, and none can be issued later.
+    await this.redis.set(this.familyKey(principal.familyId), '1', 'EX', this.config.refreshTokenTtlSeconds);
+  }
+
+  /** Every token of this user issued before now is refused (a password change). */
+  async revokeUserTokensIssuedBefore(userId: string, nowMs: number = Date.now()): Promise<void> {
+    const ttl = Math.max(this.config.accessTokenTtlSeconds, this.config.refreshTokenTtlSeconds);
+    await this.redis.set(this.userKey(userId), String(nowMs), 'EX', ttl);
+  }
+
+  private decode(token: string, expected: TokenType): Claims {
+    let claims: Claims;
+    try {
+      claims = jwt.verify(token, this.key, { algorithms: ['HS256'] }) as Claims;
+    } catch {
+      throw new Unauthorized('Invalid or expired token');
+    }
+    if (claims.typ !== expected || !claims.jti || !claims.sub) throw new Unauthorized('Invalid token');
+    if (claims.fam !== undefined && typeof claims.fam !== 'string') throw new Unauthorized('Invalid token');
+    return claims;
+  }
+
+  /** One MGET: the token's, its family's and its user's revocation keys. */
+  private async revocations(claims: Claims) {
+    const keys = [this.revokedKey(claims.jti), this.userKey(claims.sub)];
+    if (claims.fam) keys.push(this.familyKey(claims.fam));
+    const [token, validAfterMs, family] = await this.redis.mget(...keys);
+    // A token without `iat` cannot prove it is newer than a password change.
+    const issuedAtMs = typeof claims.iat === 'number' ? Math.round(claims.iat * 1000) : 0;
+    return {
+      tokenRevoked: token !== null,
+      familyRevoked: family != null,
+      userRevoked: validAfterMs !== null && issuedAtMs < Number(validAfterMs),
+    };
+  }
+
   private revokedKey(tokenId: string): string {
     return `${this.prefix}:revoked-token:${tokenId}`;
   }
+
+  private familyKey(familyId: string): string {
+    return `${this.prefix}:revoked-family:${familyId}`;
+  }
+
+  private userKey(userId: string): string {
+    return `${this.prefix}:tokens-valid-after:${userId}`;
+  }
+}
+
+function principal(claims: Claims): Principal {
+  return {
+    id: claims.sub,
+    role: claims.role,
+    tokenId: claims.jti,
+    expiresAt: claims.exp,
+    familyId: claims.fam,
+  };
 }

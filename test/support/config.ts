@@ -24,6 +24,13 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     // The outbox is one table for all tests: only the webhook tests relay it, or another file's
     // worker (with its own Redis prefix and settings) would take their messages.
     WEBHOOKS_ENABLED: 'false',
+    // The suite signs in and books thousands of times from one address and a few accounts; the
+    // limiters stay on (so every test goes through them) with budgets it never reaches.
+    // test/rate-limits.test.ts sets tight ones of its own.
+    RATE_LIMIT_LOGIN_PER_IP: '1000000',
+    RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT: '1000',
+    RATE_LIMIT_BOOKINGS_PER_MINUTE: '1000000',
+    RATE_LIMIT_PARTNER_BOOKINGS_PER_MINUTE: '1000000',
     ...overrides,
   };
 }

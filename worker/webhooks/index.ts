@@ -20,9 +20,10 @@ export function startWebhookDispatch(deps: {
   prefix: string;
   config: WebhookConfig;
   lockMs: number;
+  strandedGraceMs: number;
   logger: Logger;
 }): WebhookDispatch {
-  const { sequelize, redis, prefix, config, logger, lockMs } = deps;
+  const { sequelize, redis, prefix, config, logger, lockMs, strandedGraceMs } = deps;
   const queue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, { connection: redis, prefix });
   queue.on('error', (err) => logger.warn({ err }, 'webhook queue error'));
   const worker = new Worker<WebhookJobData>(
@@ -45,7 +46,7 @@ export function startWebhookDispatch(deps: {
     },
   );
   worker.on('error', (err) => logger.error({ err }, 'webhook worker error'));
-  const relay = new OutboxRelay({ sequelize, queue, config, logger });
+  const relay = new OutboxRelay({ sequelize, queue, config, logger, strandedGraceMs });
   relay.start();
   return {
     relay,

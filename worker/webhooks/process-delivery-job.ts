@@ -3,6 +3,7 @@ import { QueryTypes, type Sequelize } from 'sequelize';
 import type { WebhookConfig } from '../../shared/config.js';
 import { OutboxMessage, WebhookDelivery, WebhookEndpoint } from '../../shared/db/models/index.js';
 import type { Logger } from '../../shared/logger.js';
+import { countWebhookDeliveries } from '../../shared/metrics.js';
 import { activeSecrets } from '../../shared/webhooks/signing.js';
 import type { WebhookJobData } from '../../shared/webhooks/types.js';
 import { retryDelayMs } from './retry-delay.js';
@@ -27,7 +28,10 @@ export class DeliveryAttemptFailed extends Error {
 export function createDeliveryProcessor(deps: DeliveryDeps) {
   const { config, logger } = deps;
 
-  return async function processDeliveryJob(job: Job<WebhookJobData>, token?: string): Promise<string> {
+  return countWebhookDeliveries(async function processDeliveryJob(
+    job: Job<WebhookJobData>,
+    token?: string,
+  ): Promise<string> {
     const delivery = await WebhookDelivery.findByPk(job.data.deliveryId, {
       include: [{ model: OutboxMessage, as: 'message' }],
     });
@@ -55,7 +59,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       config,
     );
     return record(job, delivery, endpoint, result);
-  };
+  });
 
   async function record(
     job: Job<WebhookJobData>,

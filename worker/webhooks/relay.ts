@@ -10,6 +10,8 @@ export interface RelayOptions {
   queue: Queue<WebhookJobData>;
   config: WebhookConfig;
   logger: Logger;
+  /** A pending delivery this long past due has lost its job (RECONCILE_GRACE_MS). */
+  strandedGraceMs: number;
   batchSize?: number;
 }
 
@@ -98,13 +100,13 @@ export class OutboxRelay {
    * Pending deliveries whose next attempt is long overdue have lost their job (a crash between
    * commit and enqueue, or Redis lost it): add it again. Adding an existing job is a no-op.
    */
-  async requeueStranded(graceMs = 30_000): Promise<number> {
-    const { sequelize, queue, config, logger } = this.options;
+  async requeueStranded(): Promise<number> {
+    const { sequelize, queue, config, logger, strandedGraceMs } = this.options;
     const stranded = await sequelize.query<{ id: string }>(
       `SELECT id FROM webhook_deliveries
         WHERE status = 'pending' AND next_attempt_at < now() - make_interval(secs => $graceSeconds)
         ORDER BY next_attempt_at LIMIT 500`,
-      { bind: { graceSeconds: graceMs / 1000 }, type: QueryTypes.SELECT },
+      { bind: { graceSeconds: strandedGraceMs / 1000 }, type: QueryTypes.SELECT },
     );
     let requeued = 0;
     for (const { id } of stranded) {

@@ -1,0 +1,162 @@
+import type * as oas from 'openapi3-ts/oas31';
+import { anonymous, bearer, error, errors, json, optionalBearer, serviceErrors } from './components.js';
+
+const requestId = { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' } };
+const page = (description: string): oas.ResponseObject => ({
+  description,
+  headers: requestId,
+  content: { 'text/html': { schema: { type: 'string' } } },
+});
+const redirect = (description: string, to: string, cookie?: string): oas.ResponseObject => ({
+  description,
+  headers: {
+    ...requestId,
+    Location: { schema: { type: 'string', const: to } },
+    ...(cookie ? { 'Set-Cookie': { description: cookie, schema: { type: 'string' } } } : {}),
+  },
+});
+/** The login form answers browsers with the form again (and a message), other clients with JSON. */
+const formError = (description: string, codes: string[]): oas.ResponseObject => {
+  const answer = error(description, codes);
+  return { ...answer, content: { 'text/html': { schema: { type: 'string' } }, ...answer.content } };
+};
+
+const SESSION =
+  'The `evently_admin` session cookie set by `POST /admin/login`, or an admin’s bearer token. ' +
+  'Without either, a browser (`Accept` preferring `text/html`) is redirected to `/admin/login` ' +
+  'and any other client gets 401; a signed-in non-admin gets 403.';
+const adminPage = { '302': redirect('No valid session, to a browser: sign in first', '/admin/login') };
+const adminOnly = { '401': errors.unauthorized, '403': errors.forbidden };
+
+const logout: oas.OperationObject = {
+  tags: ['admin'],
+  summary: 'Sign out of the admin pages: revokes the session’s token and clears the cookie',
+  description: 'GET works too, for a link; a cross-site link arrives without the SameSite=Strict cookie.',
+  security: anonymous,
+  responses: {
+    '303': redirect('Signed out', '/admin/login', 'Clears the session cookie (`Max-Age=0`)'),
+    ...serviceErrors,
+  },
+};
+
+/** Metrics and the admin console in a browser (api/routes/metrics.ts, api/dashboard/). */
+export const opsPaths: oas.PathsObject = {
+  '/metrics': {
+    get: {
+      tags: ['operations'],
+      operationId: 'metrics',
+      summary: 'Prometheus metrics',
+      description:
+        'Text exposition format: HTTP request durations by route template, booking decisions by ' +
+        'outcome, decision latency, webhook deliveries by result, queue depth per event, process ' +
+        'metrics. Open unless `METRICS_TOKEN` is set; then send it as `Authorization: Bearer ' +
+        '<METRICS_TOKEN>` (the token itself, not a JWT). A worker running on its own serves its ' +
+        'series on `WORKER_METRICS_PORT` instead.',
+      security: optionalBearer,
+      responses: {
+        '200': {
+          description: 'The metrics',
+          headers: requestId,
+          content: { 'text/plain; version=0.0.4; charset=utf-8': { schema: { type: 'string' } } },
+        },
+        '401': error('METRICS_TOKEN is set and was not sent', ['unauthorized'], ['WWW-Authenticate']),
+        '500': errors.internal,
+      },
+    },
+  },
+  '/admin/login': {
+    get: {
+      tags: ['admin'],
+      operationId: 'adminLoginPage',
+      summary: 'The admin sign-in form (HTML)',
+      security: anonymous,
+      responses: { '200': page('The form'), '500': errors.internal },
+    },
+    post: {
+      tags: ['admin'],
+      operationId: 'adminLogin',
+      summary: 'Sign in to the admin pages with the form; sets the session cookie',
+      description:
+        'Checks the credentials as `POST /auth/login` does and sets `evently_admin`, an access ' +
+        'token in an HttpOnly, SameSite=Strict cookie for `Path=/admin` (`Secure` in production) ' +
+        'that lives as long as the token. Any account can sign in; the dashboard admits admins only. ' +
+        'A request whose `Origin` is another site is refused (login CSRF).',
+      security: anonymous,
+      requestBody: {
+        required: true,
+        content: {
+          'application/x-www-form-urlencoded': {
+            schema: {
+              type: 'object',
+              required: ['email', 'password'],
+              additionalProperties: false,
+              properties: {
+                email: { type: 'string', format: 'email', maxLength: 254 },
+                password: { type: 'string', maxLength: 128 },
+              },
+            },
+          },
+        },
+      },
+      responses: {
+        '303': redirect('Signed in: on to the dashboard', '/admin/queues', 'The session cookie'),
+        '400': formError('A missing or malformed field', ['validation_failed']),
+        '401': formError('Wrong email or password', ['unauthorized']),
+        '403': error('Posted from another site (`Origin`)', ['forbidden']),
+        '413': error('Form over 4 kB', ['payload_too_large']),
+        '415': error('A body that is neither form-encoded nor JSON', ['unsupported_media_type']),
+        ...serviceErrors,
+      },
+    },
+  },
+  '/admin/logout': {
+    get: { ...logout, operationId: 'adminLogoutLink' },
+    post: { ...logout, operationId: 'adminLogout' },
+  },
+  '/admin/queues': {
+    get: {
+      tags: ['admin'],
+      operationId: 'queueDashboard',
+      summary: 'The queue dashboard (bull-board): every event queue with pending work, and the webhook queue',
+      description:
+        `${SESSION} Event queues appear as events get work and leave once their queue is idle. ` +
+        'The page’s assets and bull-board’s own JSON API (job details, retry, pause...) live under ' +
+        '`/admin/queues/` behind the same guard; they are bull-board’s, not part of this contract, ' +
+        'except the queue list below.',
+      security: bearer,
+      responses: { '200': page('The dashboard'), ...adminPage, ...adminOnly, ...serviceErrors },
+    },
+  },
+  '/admin/queues/api/queues': {
+    get: {
+      tags: ['admin'],
+      operationId: 'queueDashboardQueues',
+      summary: 'The queues the dashboard shows, with their job counts (bull-board’s JSON)',
+      description: `${SESSION} Other fields of bull-board’s answer are bull-board’s and may change with it.`,
+      security: bearer,
+      responses: {
+        '200': json('The queues', {
+          type: 'object',
+          required: ['queues'],
+          properties: {
+            queues: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['name', 'counts'],
+                properties: {
+                  name: { type: 'string', description: '`event-<event id>`, or `webhooks`' },
+                  description: { type: 'string', description: 'The event’s name, for event queues' },
+                  counts: { type: 'object', additionalProperties: { type: 'integer', minimum: 0 } },
+                },
+              },
+            },
+          },
+        }),
+        ...adminPage,
+        ...adminOnly,
+        ...serviceErrors,
+      },
+    },
+  },
+};

@@ -1,0 +1,281 @@
+import request, { type Response } from 'supertest';
+import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
+import { artifactPath, browserTest, launchChromium } from './support/browser.js';
+import { testConfig, testEnv } from './support/config.js';
+import {
+  flushRedisPrefix,
+  type StartedApi,
+  startInProcessWorker,
+  startTestApi,
+  waitFor,
+} from './support/harness.js';
+import { expectApiError } from './support/http.js';
+
+const PASSWORD = 'correct-horse-battery';
+const HTML = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+
+/** The session cookie (`name=value`) a login answer set, and the whole Set-Cookie line. */
+function sessionCookie(res: Response): { cookie: string; line: string } {
+  const lines = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
+  const line = lines.find((l) => l.startsWith('evently_admin='));
+  if (!line) throw new Error(`no session cookie in ${res.status} ${JSON.stringify(res.headers)}`);
+  return { cookie: line.split(';')[0]!, line };
+}
+
+describe('admin queue dashboard (/admin/queues)', () => {
+  const env = testEnv();
+  const config = testConfig(env);
+  let api: StartedApi;
+  let admin: Actor;
+  let user: Actor;
+
+  const signIn = (actor: Actor, headers: Record<string, string> = {}) =>
+    request(api.baseUrl)
+      .post('/admin/login')
+      .set(headers)
+      .type('form')
+      .send({ email: actor.email, password: PASSWORD });
+
+  const queueNames = async (auth: Record<string, string>): Promise<string[]> => {
+    const res = await request(api.baseUrl).get('/admin/queues/api/queues').set(auth);
+    expect(res.status).toBe(200);
+    return res.body.queues.map((q: { name: string }) => q.name);
+  };
+
+  /** A fresh event whose queue holds a job: a booking request and no worker to decide it. */
+  const eventWithPendingWork = async () => {
+    const event = await createEvent(api.baseUrl, admin);
+    const submitted = await request(api.baseUrl)
+      .post(`/events/${event.id}/bookings`)
+      .set(user.auth)
+      .send({ quantity: 1 });
+    expect(submitted.status).toBe(202);
+    return { ...event, queue: `event-${event.id}`, requestId: submitted.body.id as string };
+  };
+
+  beforeAll(async () => {
+    api = await startTestApi(config);
+    admin = await createActor(api.baseUrl, 'admin');
+    user = await registerUser(api.baseUrl);
+  });
+
+  afterAll(async () => {
+    await api.close();
+    await flushRedisPrefix(env.REDIS_PREFIX!);
+  });
+
+  test('without a session, a browser is sent to the login form and an API client gets 401', async () => {
+    for (const path of ['/admin/queues', '/admin/queues/api/queues', '/admin/queues/static/js/any.js']) {
+      const browser = await request(api.baseUrl).get(path).set('Accept', HTML);
+      expect({ path, status: browser.status, location: browser.headers.location }).toEqual({
+        path,
+        status: 302,
+        location: '/admin/login',
+      });
+      expectApiError(await request(api.baseUrl).get(path), 401, 'unauthorized');
+      expectApiError(
+        await request(api.baseUrl).get(path).set('Accept', 'application/json'),
+        401,
+        'unauthorized',
+      );
+    }
+    // A forged or stale cookie is no session either.
+    const forged = await request(api.baseUrl)
+      .get('/admin/queues')
+      .set('Cookie', 'evently_admin=forged.token.here');
+    expectApiError(forged, 401, 'unauthorized');
+  });
+
+  test('a signed-in non-admin gets 403, by bearer token or by session cookie', async () => {
+    expectApiError(
+      await request(api.baseUrl).get('/admin/queues/api/queues').set(user.auth),
+      403,
+      'forbidden',
+    );
+    const signedIn = await signIn(user);
+    expect({ status: signedIn.status, location: signedIn.headers.location }).toEqual({
+      status: 303,
+      location: '/admin/queues',
+    });
+    const { cookie } = sessionCookie(signedIn);
+    const page = await request(api.baseUrl).get('/admin/queues').set('Cookie', cookie).set('Accept', HTML);
+    expectApiError(page, 403, 'forbidden');
+    expectApiError(
+      await request(api.baseUrl).get('/admin/queues/api/queues').set('Cookie', cookie),
+      403,
+      'forbidden',
+    );
+  });
+
+  test('an admin sees a fresh event’s queue as soon as it has work, and the webhook queue', async () => {
+    const event = await eventWithPendingWork();
+    // By bearer token.
+    expect(await queueNames(admin.auth)).toEqual(expect.arrayContaining([event.queue, 'webhooks']));
+
+    // By the login form's cookie: the page, its assets, bull-board's JSON with the job waiting.
+    const signedIn = await signIn(admin);
+    expect(signedIn.status).toBe(303);
+    const { cookie, line } = sessionCookie(signedIn);
+    expect(line).toMatch(/; Path=\/admin(;|$)/);
+    expect(line).toMatch(/; HttpOnly(;|$)/);
+    expect(line).toMatch(/; SameSite=Strict(;|$)/);
+    expect(line).toMatch(/; Max-Age=900(;|$)/);
+    expect(line).not.toMatch(/Secure/); // only with NODE_ENV=production
+
+    const page = await request(api.baseUrl).get('/admin/queues').set('Cookie', cookie).set('Accept', HTML);
+    expect({ status: page.status, type: page.headers['content-type'] }).toEqual({
+      status: 200,
+      type: expect.stringMatching(/^text\/html/),
+    });
+    expect(page.text).toContain('<base href="/admin/queues/"');
+    const script = /<script defer src="(static\/js\/main\.[^"]+\.js)"/.exec(page.text)?.[1];
+    expect(script).toBeDefined();
+    const asset = await request(api.baseUrl).get(`/admin/queues/${script}`).set('Cookie', cookie);
+    expect({ status: asset.status, type: asset.headers['content-type'] }).toEqual({
+      status: 200,
+      type: expect.stringMatching(/javascript/),
+    });
+
+    const listed = await request(api.baseUrl).get('/admin/queues/api/queues').set('Cookie', cookie);
+    const queue = listed.body.queues.find((q: { name: string }) => q.name === event.queue);
+    expect(queue).toMatchObject({ description: expect.stringContaining('Event'), counts: { waiting: 1 } });
+
+    // In the HTTP metrics, dashboard requests are labelled by template: assets share one value.
+    const metrics = await request(api.baseUrl).get('/metrics');
+    const routes = [
+      ...metrics.text.matchAll(/^evently_http_request_duration_seconds_count\{[^}]*route="([^"]+)"/gm),
+    ];
+    expect(routes.map((m) => m[1])).toEqual(
+      expect.arrayContaining(['/admin/queues', '/admin/queues/api/queues', '/admin/queues/*']),
+    );
+    expect(metrics.text).not.toMatch(/route="[^"]*(static|event-)/);
+  });
+
+  test('an event leaves the board once its queue has gone idle', async () => {
+    const event = await eventWithPendingWork();
+    expect(await queueNames(admin.auth)).toContain(event.queue);
+    const worker = await startInProcessWorker(config);
+    try {
+      // The worker decides the request, closes the idle queue (WORKER_IDLE_CLOSE_MS) and
+      // takes the event out of the active set; the next dashboard request no longer lists it.
+      await waitFor(
+        async () => !(await queueNames(admin.auth)).includes(event.queue),
+        20000,
+        'the idle queue to leave the board',
+      );
+    } finally {
+      await worker.close();
+    }
+    expect(await queueNames(admin.auth)).toContain('webhooks');
+  });
+
+  test('the login form: shown on GET, re-shown with a message on failure, refused from another site', async () => {
+    const form = await request(api.baseUrl).get('/admin/login');
+    expect({ status: form.status, type: form.headers['content-type'] }).toEqual({
+      status: 200,
+      type: expect.stringMatching(/^text\/html/),
+    });
+    expect(form.text).toMatch(/<form method="post" action="\/admin\/login">/);
+    expect(form.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+
+    const wrong = await request(api.baseUrl)
+      .post('/admin/login')
+      .set('Accept', HTML)
+      .type('form')
+      .send({ email: admin.email, password: 'not-the-password' });
+    expect({ status: wrong.status, cookie: wrong.headers['set-cookie'] }).toEqual({
+      status: 401,
+      cookie: undefined,
+    });
+    expect(wrong.text).toContain('Wrong email or password.');
+    expect(wrong.text).toContain(`value="${admin.email}"`);
+    // Not a browser: the error envelope.
+    expectApiError(
+      await request(api.baseUrl)
+        .post('/admin/login')
+        .type('form')
+        .send({ email: admin.email, password: 'not-the-password' }),
+      401,
+      'unauthorized',
+    );
+    expectApiError(
+      await request(api.baseUrl).post('/admin/login').type('form').send({ email: 'not-an-email' }),
+      400,
+      'validation_failed',
+    );
+
+    // Login CSRF: a form on another site posting here is refused; the same origin is fine.
+    expectApiError(await signIn(admin, { Origin: 'https://evil.example' }), 403, 'forbidden');
+    expectApiError(await signIn(admin, { Origin: 'null' }), 403, 'forbidden');
+    expectApiError(await signIn(admin, { 'Sec-Fetch-Site': 'cross-site' }), 403, 'forbidden');
+    expectApiError(await signIn(admin, { 'Sec-Fetch-Site': 'same-site' }), 403, 'forbidden');
+    expect((await signIn(admin, { Origin: api.baseUrl })).status).toBe(303);
+  });
+
+  test('only the login form may post a form body: everything else stays JSON-only', async () => {
+    const form = { email: admin.email, password: PASSWORD };
+    expectApiError(
+      await request(api.baseUrl).post('/auth/login').type('form').send(form),
+      415,
+      'unsupported_media_type',
+    );
+    expectApiError(
+      await request(api.baseUrl).post('/admin/logout').type('form').send(form),
+      415,
+      'unsupported_media_type',
+    );
+    expectApiError(
+      await request(api.baseUrl).post('/admin/login').type('text').send('email=x'),
+      415,
+      'unsupported_media_type',
+    );
+  });
+
+  test('logging out revokes the session and clears the cookie', async () => {
+    const { cookie } = sessionCookie(await signIn(admin));
+    expect((await request(api.baseUrl).get('/admin/queues/api/queues').set('Cookie', cookie)).status).toBe(
+      200,
+    );
+
+    const out = await request(api.baseUrl).post('/admin/logout').set('Cookie', cookie);
+    expect({ status: out.status, location: out.headers.location }).toEqual({
+      status: 303,
+      location: '/admin/login',
+    });
+    expect(sessionCookie(out).line).toMatch(/^evently_admin=; Path=\/admin; Max-Age=0;/);
+    // The token behind the old cookie is revoked, not just forgotten by the browser.
+    expectApiError(
+      await request(api.baseUrl).get('/admin/queues/api/queues').set('Cookie', cookie),
+      401,
+      'unauthorized',
+    );
+    // Without a session, logging out is harmless.
+    expect((await request(api.baseUrl).get('/admin/logout')).status).toBe(303);
+  });
+
+  browserTest()(
+    'in Chromium: sign in through the form, and the dashboard shows the event’s queue',
+    async () => {
+      const event = await eventWithPendingWork();
+      const browser = await launchChromium();
+      try {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+        await page.goto(`${api.baseUrl}/admin/queues`, { waitUntil: 'domcontentloaded' });
+        expect(new URL(page.url()).pathname).toBe('/admin/login');
+        await page.screenshot({ path: artifactPath('admin-login.png') });
+        await page.fill('input[name=email]', admin.email);
+        await page.fill('input[name=password]', PASSWORD);
+        await Promise.all([
+          page.waitForURL(`${api.baseUrl}/admin/queues`, { waitUntil: 'domcontentloaded' }),
+          page.click('button[type=submit]'),
+        ]);
+        // The menu lists the queue first; then the overview shows its card, with the job waiting.
+        await page.getByText(event.queue).first().waitFor({ timeout: 20000 });
+        await page.getByText(event.queue).nth(1).waitFor({ timeout: 20000 });
+        await page.screenshot({ path: artifactPath('dashboard.png'), fullPage: true });
+      } finally {
+        await browser.close();
+      }
+    },
+  );
+});
