@@ -26,12 +26,14 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
   subscriber.on('error', (err) => logger.warn({ err }, 'redis subscriber connection error'));
 
+  const queues = new EventQueues(redis, config.redisPrefix, logger, 200);
   const processor = createAllocationProcessor({
     sequelize,
     redis,
     logger,
     redisPrefix: config.redisPrefix,
     batchSize: config.allocationBatchSize,
+    queues,
   });
   const pool = new QueuePool({
     redis,
@@ -44,7 +46,6 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     pollIntervalMs: Math.min(config.reconcileIntervalMs, 2000),
     lockMs: config.jobLockMs,
   });
-  const queues = new EventQueues(redis, config.redisPrefix, logger, 200);
   const reconciler = new Reconciler({
     sequelize,
     redis,

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { Logger } from '../shared/logger.js';
 import { recordDecisions } from '../shared/metrics.js';
-import { type AllocationJobData, requestDecidedChannel } from '../shared/queues.js';
+import { type AllocationJobData, type EventQueues, requestDecidedChannel } from '../shared/queues.js';
 import { decideNextBatch } from './decide-batch.js';
 
 export interface AllocationDeps {
@@ -12,6 +12,8 @@ export interface AllocationDeps {
   logger: Logger;
   redisPrefix: string;
   batchSize: number;
+  /** When given, the waiting doorbells of requests a batch decided are removed (see below). */
+  queues?: EventQueues;
 }
 
 export interface AllocationJobResult {
@@ -57,8 +59,30 @@ export function createAllocationProcessor(deps: AllocationDeps) {
         JSON.stringify(decided.map((d) => d.requestId)),
       );
       await recordDecisions(deps.sequelize, decided, deps.logger);
+      if (deps.queues) await dropDoorbells(deps, eventId, decided, job.id);
     }
   };
+}
+
+/**
+ * A batch decides up to ALLOCATION_BATCH_SIZE requests, but each still has its doorbell job
+ * waiting; BullMQ alone moves about 3,000 jobs a second through one queue, which would cap
+ * throughput no matter how large the batches. So the decided requests' waiting jobs are
+ * removed now. Best effort: a job that cannot be removed (already active elsewhere, or gone)
+ * just runs as a no-op later.
+ */
+async function dropDoorbells(
+  deps: AllocationDeps,
+  eventId: string,
+  decided: readonly { requestId: string }[],
+  currentJobId: string | undefined,
+): Promise<void> {
+  const queue = deps.queues!.get(eventId);
+  const results = await Promise.allSettled(
+    decided.filter((d) => d.requestId !== currentJobId).map((d) => queue.remove(d.requestId)),
+  );
+  const failed = results.filter((r) => r.status === 'rejected').length;
+  if (failed > 0) deps.logger.debug({ eventId, failed }, 'some decided doorbells were not removed');
 }
 
 async function requestStatus(sequelize: Sequelize, requestId: string): Promise<string | null> {
