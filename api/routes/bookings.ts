@@ -1,16 +1,16 @@
 import Router from '@koa/router';
 import Joi from 'joi';
 import type { Context } from 'koa';
-import { Op, type WhereOptions } from 'sequelize';
+import type { WhereOptions } from 'sequelize';
 import { Booking, Event } from '../../shared/db/models/index.js';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../../shared/errors.js';
 import type { ApiDeps, AppState, Principal } from '../context.js';
 import { authenticate, principalOf } from '../middleware/authenticate.js';
 import { limitBookingSubmissions } from '../middleware/rate-limit.js';
 import { validate } from '../middleware/validate.js';
-import { decodeCursor, encodeCursor, pageQuery } from '../pagination.js';
+import { keysetPage, pageQuery } from '../pagination.js';
 import { presentBooking, presentBookingRequest } from '../presenters.js';
-import { isoDateString, uuid, uuidParam } from '../schemas.js';
+import { uuid, uuidParam } from '../schemas.js';
 import { type Accepted, submit } from '../services/intake.js';
 import type { RateLimits } from '../services/rate-limits.js';
 import { queuePosition } from '../services/request-position.js';
@@ -90,32 +90,14 @@ export function bookingRoutes(deps: ApiDeps, tokens: Tokens, limits: RateLimits)
     where.push({ userId: query.userId ?? principal.id });
     if (query.eventId) where.push({ eventId: query.eventId });
     if (query.status) where.push({ status: query.status });
-    if (query.cursor) {
-      const c = decodeCursor(query.cursor, { createdAt: isoDateString, id: uuid });
-      where.push({
-        [Op.or]: [
-          { createdAt: { [Op.lt]: new Date(c.createdAt) } },
-          { createdAt: new Date(c.createdAt), id: { [Op.lt]: c.id } },
-        ],
-      });
-    }
-    const rows = await Booking.findAll({
-      where: { [Op.and]: where },
-      order: [
-        ['createdAt', 'DESC'],
-        ['id', 'DESC'],
-      ],
-      limit: query.limit + 1,
+    const page = await keysetPage(Booking, {
+      key: 'createdAt',
+      direction: 'DESC',
+      where,
+      limit: query.limit,
+      cursor: query.cursor,
     });
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
-    ctx.body = {
-      data: page.map(presentBooking),
-      next:
-        rows.length > query.limit && last
-          ? encodeCursor({ createdAt: last.createdAt.toISOString(), id: last.id })
-          : null,
-    };
+    ctx.body = { data: page.data.map(presentBooking), next: page.next };
   });
 
   router.get('/bookings/:id', authenticate(tokens), async (ctx) => {

@@ -6,8 +6,8 @@ import { Forbidden, NotFound, ValidationFailed } from '../../shared/errors.js';
 import type { ApiDeps, AppState } from '../context.js';
 import { authenticate, readPrincipal, requireRole } from '../middleware/authenticate.js';
 import { validate } from '../middleware/validate.js';
-import { decodeCursor, encodeCursor, pageQuery } from '../pagination.js';
-import { isoDateString, multiLine, singleLine, uuid, uuidParam } from '../schemas.js';
+import { keysetPage, pageQuery } from '../pagination.js';
+import { isoDateString, multiLine, singleLine, uuidParam } from '../schemas.js';
 import { cancelEvent, updateEvent } from '../services/event-admin.js';
 import type { Tokens } from '../services/tokens.js';
 
@@ -65,32 +65,13 @@ export function eventRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
     if (query.to) where.push({ startsAt: { [Op.lte]: new Date(query.to) } });
     if (query.q) where.push({ name: { [Op.iLike]: `%${likeEscape(query.q)}%` } });
     if (query.venue) where.push({ venue: { [Op.iLike]: `%${likeEscape(query.venue)}%` } });
-    if (query.cursor) {
-      const c = decodeCursor(query.cursor, { startsAt: isoDateString, id: uuid });
-      where.push({
-        [Op.or]: [
-          { startsAt: { [Op.gt]: new Date(c.startsAt) } },
-          { startsAt: new Date(c.startsAt), id: { [Op.gt]: c.id } },
-        ],
-      });
-    }
-    const rows = await Event.findAll({
-      where: { [Op.and]: where },
-      order: [
-        ['startsAt', 'ASC'],
-        ['id', 'ASC'],
-      ],
-      limit: query.limit + 1,
+    ctx.body = await keysetPage(Event, {
+      key: 'startsAt',
+      direction: 'ASC',
+      where,
+      limit: query.limit,
+      cursor: query.cursor,
     });
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
-    ctx.body = {
-      data: page,
-      next:
-        rows.length > query.limit && last
-          ? encodeCursor({ startsAt: last.startsAt.toISOString(), id: last.id })
-          : null,
-    };
   });
 
   router.get('/:id', async (ctx) => {

@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import Joi from 'joi';
-import { Op, type WhereOptions } from 'sequelize';
+import type { WhereOptions } from 'sequelize';
 import { WebhookDelivery, WebhookEndpoint } from '../../shared/db/models/index.js';
 import { NotFound } from '../../shared/errors.js';
 import { generateSecret } from '../../shared/webhooks/signing.js';
@@ -8,9 +8,9 @@ import { WEBHOOK_TYPES } from '../../shared/webhooks/types.js';
 import type { ApiDeps, AppState } from '../context.js';
 import { authenticate, principalOf, requireRole } from '../middleware/authenticate.js';
 import { validate } from '../middleware/validate.js';
-import { decodeCursor, encodeCursor, pageQuery } from '../pagination.js';
+import { keysetPage, pageQuery } from '../pagination.js';
 import { presentDelivery } from '../presenters.js';
-import { isoDateString, multiLine, uuid, uuidParam } from '../schemas.js';
+import { multiLine, uuidParam } from '../schemas.js';
 import type { Tokens } from '../services/tokens.js';
 import {
   checkEndpointUrl,
@@ -69,32 +69,13 @@ export function webhookRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
     const query = validate(endpointsQuery, ctx.query, 'query');
     const where: WhereOptions[] = [];
     if (principal.role !== 'admin') where.push({ ownerId: principal.id });
-    if (query.cursor) {
-      const c = decodeCursor(query.cursor, { createdAt: isoDateString, id: uuid });
-      where.push({
-        [Op.or]: [
-          { createdAt: { [Op.lt]: new Date(c.createdAt) } },
-          { createdAt: new Date(c.createdAt), id: { [Op.lt]: c.id } },
-        ],
-      });
-    }
-    const rows = await WebhookEndpoint.findAll({
-      where: { [Op.and]: where },
-      order: [
-        ['createdAt', 'DESC'],
-        ['id', 'DESC'],
-      ],
-      limit: query.limit + 1,
+    ctx.body = await keysetPage(WebhookEndpoint, {
+      key: 'createdAt',
+      direction: 'DESC',
+      where,
+      limit: query.limit,
+      cursor: query.cursor,
     });
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
-    ctx.body = {
-      data: page,
-      next:
-        rows.length > query.limit && last
-          ? encodeCursor({ createdAt: last.createdAt.toISOString(), id: last.id })
-          : null,
-    };
   });
 
   router.get('/webhook-endpoints/:id', ...guard, async (ctx) => {
@@ -140,33 +121,15 @@ export function webhookRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
     await visibleEndpoint(principalOf(ctx.state), id);
     const where: WhereOptions[] = [{ endpointId: id }];
     if (query.status) where.push({ status: query.status });
-    if (query.cursor) {
-      const c = decodeCursor(query.cursor, { createdAt: isoDateString, id: uuid });
-      where.push({
-        [Op.or]: [
-          { createdAt: { [Op.lt]: new Date(c.createdAt) } },
-          { createdAt: new Date(c.createdAt), id: { [Op.lt]: c.id } },
-        ],
-      });
-    }
-    const rows = await WebhookDelivery.findAll({
-      where: { [Op.and]: where },
-      order: [
-        ['createdAt', 'DESC'],
-        ['id', 'DESC'],
-      ],
-      limit: query.limit + 1,
+    const page = await keysetPage(WebhookDelivery, {
+      key: 'createdAt',
+      direction: 'DESC',
+      where,
+      limit: query.limit,
+      cursor: query.cursor,
       include: ['message'],
     });
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
-    ctx.body = {
-      data: page.map(presentDelivery),
-      next:
-        rows.length > query.limit && last
-          ? encodeCursor({ createdAt: last.createdAt.toISOString(), id: last.id })
-          : null,
-    };
+    ctx.body = { data: page.data.map(presentDelivery), next: page.next };
   });
 
   router.post('/webhook-endpoints/:id/replay-failed', ...guard, async (ctx) => {
