@@ -23,15 +23,31 @@ export async function enqueueDelivery(
     const state = existing ? await existing.getState() : 'missing';
     if (state === 'completed' || state === 'failed') await existing!.remove();
   }
-  await queue.add(
-    'deliver',
-    { deliveryId },
-    {
-      jobId: deliveryId,
-      attempts: config.retryScheduleMs.length + 1,
-      backoff: { type: WEBHOOK_BACKOFF },
-      removeOnComplete: { age: 3600, count: 10000 },
-      removeOnFail: { age: 7 * 24 * 3600 },
-    },
+  await queue.add('deliver', { deliveryId }, deliveryJobOptions(config, deliveryId));
+}
+
+/** Adds the jobs of many new deliveries in one round trip (the relay's batches). */
+export async function enqueueDeliveries(
+  queue: Queue<WebhookJobData>,
+  config: Pick<WebhookConfig, 'retryScheduleMs'>,
+  deliveryIds: readonly string[],
+): Promise<void> {
+  if (deliveryIds.length === 0) return;
+  await queue.addBulk(
+    deliveryIds.map((deliveryId) => ({
+      name: 'deliver',
+      data: { deliveryId },
+      opts: deliveryJobOptions(config, deliveryId),
+    })),
   );
+}
+
+function deliveryJobOptions(config: Pick<WebhookConfig, 'retryScheduleMs'>, deliveryId: string) {
+  return {
+    jobId: deliveryId,
+    attempts: config.retryScheduleMs.length + 1,
+    backoff: { type: WEBHOOK_BACKOFF },
+    removeOnComplete: { age: 3600, count: 10000 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  };
 }

@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { WebhookConfig } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
-import { enqueueDelivery } from '../../shared/webhooks/queue.js';
+import { enqueueDeliveries, enqueueDelivery } from '../../shared/webhooks/queue.js';
 import type { WebhookJobData } from '../../shared/webhooks/types.js';
 
 export interface RelayOptions {
@@ -92,7 +92,11 @@ export class OutboxRelay {
       });
       return { rows: claimed.length, deliveries: created };
     });
-    for (const { id } of deliveries) await enqueueDelivery(queue, config, id);
+    await enqueueDeliveries(
+      queue,
+      config,
+      deliveries.map((d) => d.id),
+    );
     return rows;
   }
 

@@ -1,0 +1,140 @@
+import { QueryTypes, type Sequelize } from 'sequelize';
+import type { WebhookConfig } from '../../shared/config.js';
+import type { StoredSecret } from '../../shared/webhooks/types.js';
+
+/** Everything one delivery attempt needs, read in one query. */
+export interface AttemptContext {
+  deliveryId: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  endpointId: string;
+  endpointUsable: boolean;
+  url: string;
+  secrets: StoredSecret[];
+  circuitOpenUntil: Date | null;
+  messageId: string;
+  payload: unknown;
+  /** An earlier message about the same subject to this endpoint is still pending: wait for it. */
+  earlierPending: boolean;
+  /** When that earlier one is next due (null if unknown). */
+  earlierDue: Date | null;
+}
+
+export async function loadAttempt(sequelize: Sequelize, deliveryId: string): Promise<AttemptContext | null> {
+  const [row] = await sequelize.query<AttemptContext>(
+    `SELECT d.id AS "deliveryId", d.status, d.attempts, e.id AS "endpointId",
+            (e.status = 'enabled' AND e.deleted_at IS NULL) AS "endpointUsable",
+            e.url, e.secrets, e.circuit_open_until AS "circuitOpenUntil",
+            o.message_id AS "messageId", o.payload,
+            earlier.n > 0 AS "earlierPending", earlier.due AS "earlierDue"
+       FROM webhook_deliveries d
+       JOIN webhook_endpoints e ON e.id = d.endpoint_id
+       JOIN webhook_outbox o ON o.id = d.outbox_id
+       CROSS JOIN LATERAL (
+         SELECT count(*) AS n, max(p.next_attempt_at) AS due FROM webhook_deliveries p
+          WHERE p.endpoint_id = d.endpoint_id AND p.ordering_key = d.ordering_key
+            AND p.status = 'pending' AND p.outbox_id < d.outbox_id) earlier
+      WHERE d.id = $deliveryId`,
+    { bind: { deliveryId }, type: QueryTypes.SELECT },
+  );
+  return row ?? null;
+}
+
+interface Outcome {
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  nextAttemptAt: Date | null;
+}
+
+/** Records an attempt's outcome on the delivery. */
+export async function recordAttempt(
+  sequelize: Sequelize,
+  deliveryId: string,
+  outcome: Outcome,
+): Promise<void> {
+  await sequelize.query(
+    `UPDATE webhook_deliveries
+        SET status = $status, attempts = $attempts, last_status = $lastStatus, last_error = $lastError,
+            next_attempt_at = $nextAttemptAt,
+            delivered_at = CASE WHEN $status = 'delivered' THEN now() ELSE delivered_at END,
+            updated_at = now()
+      WHERE id = $deliveryId`,
+    { bind: { deliveryId, ...outcome } },
+  );
+}
+
+/**
+ * A success: the delivery is delivered and the endpoint's failure count and circuit are
+ * cleared, in one statement. Cleared in SQL rather than from the row read before the attempt:
+ * concurrent deliveries may have counted failures since, and a success closes the circuit.
+ */
+export async function recordDelivered(
+  sequelize: Sequelize,
+  deliveryId: string,
+  endpointId: string,
+  attempts: number,
+  lastStatus: number,
+): Promise<void> {
+  await sequelize.query(
+    `WITH delivered AS (
+       UPDATE webhook_deliveries
+          SET status = 'delivered', attempts = $attempts, last_status = $lastStatus, last_error = NULL,
+              next_attempt_at = NULL, delivered_at = now(), updated_at = now()
+        WHERE id = $deliveryId)
+     UPDATE webhook_endpoints SET consecutive_failures = 0, circuit_open_until = NULL, updated_at = now()
+      WHERE id = $endpointId AND (consecutive_failures > 0 OR circuit_open_until IS NOT NULL)`,
+    { bind: { deliveryId, endpointId, attempts, lastStatus } },
+  );
+}
+
+export async function postponeDelivery(sequelize: Sequelize, deliveryId: string, until: Date): Promise<void> {
+  await sequelize.query(
+    'UPDATE webhook_deliveries SET next_attempt_at = $until, updated_at = now() WHERE id = $deliveryId',
+    {
+      bind: { deliveryId, until },
+    },
+  );
+}
+
+export async function disableEndpoint(
+  sequelize: Sequelize,
+  endpointId: string,
+  reason: string,
+): Promise<void> {
+  await sequelize.query(
+    `UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = $reason, updated_at = now() WHERE id = $endpointId`,
+    { bind: { endpointId, reason } },
+  );
+}
+
+/**
+ * Counts a failure atomically (concurrent deliveries to one endpoint) and opens the circuit at
+ * the threshold; after the cool-down the next attempt is the half-open probe.
+ */
+export async function countFailure(
+  sequelize: Sequelize,
+  endpointId: string,
+  config: WebhookConfig,
+): Promise<number> {
+  const [row] = await sequelize.query<{ consecutive_failures: number }>(
+    `UPDATE webhook_endpoints
+        SET consecutive_failures = consecutive_failures + 1,
+            circuit_open_until = CASE WHEN consecutive_failures + 1 >= $threshold
+                                      THEN now() + make_interval(secs => $cooldownSeconds)
+                                      ELSE circuit_open_until END,
+            updated_at = now()
+      WHERE id = $endpointId
+      RETURNING consecutive_failures`,
+    {
+      bind: {
+        endpointId,
+        threshold: config.circuitThreshold,
+        cooldownSeconds: config.circuitCooldownMs / 1000,
+      },
+      type: QueryTypes.SELECT,
+    },
+  );
+  return row?.consecutive_failures ?? 0;
+}
