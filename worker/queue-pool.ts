@@ -73,11 +73,14 @@ export class QueuePool {
   private async sweep(): Promise<void> {
     if (this.closed) return;
     try {
-      await this.closeIdle();
       const active = await this.options.redis.srandmember(
         activeEventsKey(this.options.prefix),
         this.options.maxQueues * 2,
       );
+      // When events are waiting for a slot, a Worker with nothing to do gives its slot up at
+      // once instead of after the idle period.
+      const waitingForSlot = active.some((id) => !this.open.has(id));
+      await this.closeIdle(waitingForSlot ? 0 : this.options.idleCloseMs);
       for (const eventId of active) await this.openSafely(eventId);
     } catch (err) {
       this.options.logger.error({ err }, 'queue pool sweep failed');
@@ -143,10 +146,10 @@ export class QueuePool {
     }
   }
 
-  private async closeIdle(): Promise<void> {
+  private async closeIdle(idleMs: number): Promise<void> {
     const now = Date.now();
     for (const [eventId, entry] of this.open) {
-      if (now - entry.lastActiveAt < this.options.idleCloseMs) continue;
+      if (now - entry.lastActiveAt < idleMs) continue;
       // Delayed jobs (retries with backoff) need a Worker to run them later, so they keep it open.
       const counts = await entry.queue.getJobCounts('active', 'wait', 'prioritized', 'delayed');
       const pending = Object.values(counts).reduce((sum, n) => sum + n, 0);
