@@ -84,6 +84,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       RECONCILE_GRACE_MS: '3000',
       JOB_LOCK_MS: '3000',
       RATE_LIMITS_ENABLED: 'false',
+      WORKER_METRICS_PORT: '0',
     };
     const startWorker = (i: number) => startRole(`worker${i}`, 'worker', env, '"worker started"');
     for (let i = 0; i < options.workers; i++) workers.push(await startWorker(i));

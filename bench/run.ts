@@ -49,6 +49,8 @@ async function main() {
     PORT: String(port),
     HOST: '127.0.0.1',
     MAX_QUEUE_DEPTH: String(Math.max(requestCount * 2, 1000)),
+    // Several workers share this host: no per-worker metrics port.
+    WORKER_METRICS_PORT: '0',
   };
   // Workers log little per job, so they run at info (their ready line); the API logs a line per
   // request, which is not what this measures, so it runs at warn and is polled for readiness.

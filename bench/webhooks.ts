@@ -33,6 +33,7 @@ const env = {
   LOG_LEVEL: 'warn',
   WEBHOOK_ALLOW_PRIVATE: '127.0.0.1',
   WEBHOOK_CONCURRENCY: args.concurrency!,
+  WORKER_METRICS_PORT: '0',
 };
 const roles: Role[] = [];
 try {

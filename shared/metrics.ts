@@ -3,7 +3,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DelayedError, UnrecoverableError } from 'bullmq';
 import { Counter, collectDefaultMetrics, Histogram, register } from 'prom-client';
-import { QueryTypes, type Sequelize } from 'sequelize';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 
@@ -72,27 +71,12 @@ function worker(): WorkerMetrics {
   return workerMetrics;
 }
 
-/**
- * Counts one decided batch and observes each request's latency, read from the rows the batch
- * just committed (one query per batch, PostgreSQL's clock at both ends). Metrics never fail the
- * job: a failed read is logged and the latency of that batch is not observed.
- */
-export async function recordDecisions(
-  sequelize: Sequelize,
-  decided: readonly { requestId: string; outcome: string }[],
-  logger: Logger,
-): Promise<void> {
+/** Counts one decided batch and observes each request's wait (queued to decided). */
+export function recordDecisions(decided: readonly { outcome: string; waitedSeconds: number }[]): void {
   const metrics = worker();
-  for (const { outcome } of decided) metrics.decided.inc({ outcome });
-  try {
-    const rows = await sequelize.query<{ seconds: number }>(
-      `SELECT extract(epoch FROM decided_at - queued_at)::float8 AS seconds
-         FROM booking_requests WHERE id = ANY($ids::uuid[]) AND decided_at IS NOT NULL`,
-      { bind: { ids: decided.map((d) => d.requestId) }, type: QueryTypes.SELECT },
-    );
-    for (const { seconds } of rows) metrics.decisionLatency.observe(Math.max(0, seconds));
-  } catch (err) {
-    logger.warn({ err }, 'could not read decision latency for metrics');
+  for (const { outcome, waitedSeconds } of decided) {
+    metrics.decided.inc({ outcome });
+    metrics.decisionLatency.observe(Math.max(0, waitedSeconds));
   }
 }
 

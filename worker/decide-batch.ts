@@ -22,6 +22,7 @@ interface EventRow {
 interface RequestRow {
   id: string;
   principal_id: string;
+  waited: number;
   kind: BookingRequestKind;
   payload: { quantity?: number; bookingId?: string };
 }
@@ -36,6 +37,8 @@ interface BookingRow {
 export interface DecidedRequest {
   requestId: string;
   outcome: Decision['outcome'];
+  /** From queued to this decision, seconds (PostgreSQL's clock at both ends). */
+  waitedSeconds: number;
 }
 
 /**
@@ -79,7 +82,8 @@ export async function decideNextBatch(
     if (!event) throw new Error(`event ${eventId} has queued requests but does not exist`);
 
     const rows = await sequelize.query<RequestRow>(
-      `SELECT id, principal_id, kind, payload FROM booking_requests
+      `SELECT id, principal_id, kind, payload, EXTRACT(EPOCH FROM now() - queued_at)::float8 AS waited
+         FROM booking_requests
         WHERE event_id = $eventId AND status = 'queued' AND seq <= $horizon
         ORDER BY seq LIMIT $limit FOR UPDATE`,
       { bind: { eventId, horizon, limit }, transaction, type: QueryTypes.SELECT },
@@ -109,7 +113,12 @@ export async function decideNextBatch(
     );
     const principals = new Map(requests.map((r) => [r.id, r.principalId]));
     await applyAllocation(sequelize, transaction, eventId, event.booked, allocation, principals);
-    return allocation.decisions.map((d) => ({ requestId: d.requestId, outcome: d.outcome }));
+    const waited = new Map(rows.map((r) => [r.id, Number(r.waited)]));
+    return allocation.decisions.map((d) => ({
+      requestId: d.requestId,
+      outcome: d.outcome,
+      waitedSeconds: waited.get(d.requestId) ?? 0,
+    }));
   });
 }
 

@@ -58,7 +58,7 @@ export function createAllocationProcessor(deps: AllocationDeps) {
         requestDecidedChannel(deps.redisPrefix),
         JSON.stringify(decided.map((d) => d.requestId)),
       );
-      await recordDecisions(deps.sequelize, decided, deps.logger);
+      recordDecisions(decided);
       if (deps.queues) await dropDoorbells(deps, eventId, decided, job.id);
     }
   };
