@@ -36,6 +36,16 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
   });
 
   afterAll(async () => {
+    // The receiver goes away with this file: retire its endpoints, so later runs sharing the
+    // database do not keep retrying deliveries to a closed port.
+    await api.deps.sequelize.query(
+      `WITH gone AS (
+         UPDATE webhook_endpoints SET status = 'disabled', deleted_at = now()
+          WHERE url LIKE $prefix || '%' RETURNING id)
+       UPDATE webhook_deliveries SET status = 'failed', last_error = 'test receiver stopped'
+        WHERE status = 'pending' AND endpoint_id IN (SELECT id FROM gone)`,
+      { bind: { prefix: receiver.baseUrl } },
+    );
     await receiver.stop();
     await api.close();
     await flushRedisPrefix(env.REDIS_PREFIX!);

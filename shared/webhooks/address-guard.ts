@@ -26,6 +26,7 @@ for (const [prefix, bits] of [
 }
 for (const [prefix, bits] of [
   ['::', 128],
+  ['64:ff9b::', 96], // NAT64: embeds an IPv4 address, possibly a private one
   ['::1', 128],
   ['fc00::', 7],
   ['fe80::', 10],

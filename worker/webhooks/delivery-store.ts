@@ -110,6 +110,31 @@ export async function disableEndpoint(
 }
 
 /**
+ * Claims the half-open probe of an endpoint whose cool-down has passed, by pushing its
+ * circuit's end one cool-down further: the one caller whose UPDATE matched probes and gets
+ * null; everyone else gets the new end to wait until. A success clears the circuit.
+ */
+export async function claimProbe(
+  sequelize: Sequelize,
+  endpointId: string,
+  config: WebhookConfig,
+): Promise<Date | null> {
+  const [claimed] = await sequelize.query<{ id: string }>(
+    `UPDATE webhook_endpoints SET circuit_open_until = now() + make_interval(secs => $cooldownSeconds)
+      WHERE id = $endpointId AND circuit_open_until <= now()
+      RETURNING id`,
+    { bind: { endpointId, cooldownSeconds: config.circuitCooldownMs / 1000 }, type: QueryTypes.SELECT },
+  );
+  if (claimed) return null;
+  const [row] = await sequelize.query<{ until: Date | null }>(
+    'SELECT circuit_open_until AS until FROM webhook_endpoints WHERE id = $endpointId',
+    { bind: { endpointId }, type: QueryTypes.SELECT },
+  );
+  // Closed meanwhile (a success cleared it): go ahead now.
+  return row?.until && new Date(row.until) > new Date() ? new Date(row.until) : null;
+}
+
+/**
  * Counts a failure atomically (concurrent deliveries to one endpoint) and opens the circuit at
  * the threshold; after the cool-down the next attempt is the half-open probe.
  */

@@ -7,6 +7,7 @@ import { activeSecrets } from '../../shared/webhooks/signing.js';
 import type { WebhookJobData } from '../../shared/webhooks/types.js';
 import {
   type AttemptContext,
+  claimProbe,
   countFailure,
   disableEndpoint,
   loadAttempt,
@@ -57,6 +58,12 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     const now = Date.now();
     const circuit = attempt.circuitOpenUntil ? new Date(attempt.circuitOpenUntil).getTime() : 0;
     if (circuit > now) return postpone(job, token, attempt.deliveryId, circuit);
+    if (circuit > 0) {
+      // Half-open: the cool-down is over but the circuit is not closed yet. One delivery wins
+      // the probe; the others wait for its verdict instead of all hitting the endpoint at once.
+      const reopenedUntil = await claimProbe(sequelize, attempt.endpointId, config);
+      if (reopenedUntil) return postpone(job, token, attempt.deliveryId, reopenedUntil.getTime());
+    }
     // Ordering: an earlier message about the same booking/event to this endpoint goes first.
     if (attempt.earlierPending) {
       const due = attempt.earlierDue ? new Date(attempt.earlierDue).getTime() : now;
