@@ -4,6 +4,7 @@ import type { ApiDeps, AppState } from './context.js';
 import { dashboard } from './dashboard/index.js';
 import { httpMetrics } from './metrics/http.js';
 import { jsonOnlyExceptAdminLoginForm } from './middleware/admin-login-form.js';
+import { bodyLimit } from './middleware/body-limit.js';
 import { crossOrigin } from './middleware/cors.js';
 import { errorHandler } from './middleware/error-handler.js';
 import { requestContext } from './middleware/request-id.js';
@@ -23,8 +24,10 @@ import { Tokens } from './services/tokens.js';
 
 /** Composes the HTTP API: one middleware per concern, then the routers. */
 export function createApp(deps: ApiDeps): Koa<AppState> {
-  // Behind a proxy (TRUST_PROXY) `ctx.ip` is the X-Forwarded-For client; otherwise the socket's peer.
-  const app = new Koa<AppState>({ proxy: deps.config.trustProxy });
+  // Behind TRUST_PROXY proxies `ctx.ip` is the address the outermost of them saw (counted from the
+  // right of X-Forwarded-For, so a client cannot choose it); otherwise the socket's peer.
+  const hops = deps.config.trustProxyHops;
+  const app = new Koa<AppState>({ proxy: hops > 0, maxIpsCount: hops });
   const tokens = new Tokens(deps.config, deps.redis, deps.config.redisPrefix);
   const limits = new RateLimits(deps.config, deps.redis, deps.logger);
 
@@ -34,6 +37,7 @@ export function createApp(deps: ApiDeps): Koa<AppState> {
   app.use(errorHandler());
   app.use(securityHeaders());
   app.use(crossOrigin(deps.config.corsOrigins));
+  app.use(bodyLimit(deps.config.bodyLimitKb));
   app.use(jsonOnlyExceptAdminLoginForm());
   app.use(
     bodyParser({ enableTypes: ['json'], jsonLimit: `${deps.config.bodyLimitKb}kb`, encoding: 'utf-8' }),
@@ -59,5 +63,10 @@ export function createApp(deps: ApiDeps): Koa<AppState> {
   }
   // Last: bull-board's assets and JSON API under /admin/queues/, when no router took the path.
   app.use(admin.rest);
+  // Errors a middleware handled but still emitted (bull-board's sub-app does) go to the log,
+  // not to stderr in Koa's default format.
+  app.on('error', (err, ctx) =>
+    deps.logger.error({ err, requestId: ctx?.state?.requestId }, 'unhandled app error'),
+  );
   return app;
 }

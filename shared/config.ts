@@ -29,8 +29,11 @@ export interface Config {
   metricsToken?: string;
   /** The worker's ops-only metrics port (WORKER_METRICS_PORT); 0 turns the listener off. */
   workerMetricsPort: number;
-  /** Honour X-Forwarded-For / -Proto / -Host (TRUST_PROXY): only behind a proxy that sets them. */
-  trustProxy: boolean;
+  /**
+   * Proxies in front of the API whose X-Forwarded-* headers are believed (TRUST_PROXY: `true` is
+   * one, a number is that many); 0, the socket's peer is the client.
+   */
+  trustProxyHops: number;
   /** Origins allowed to call the API from a browser (CORS_ORIGINS); empty, no CORS headers at all. */
   corsOrigins: string[];
   /** Largest JSON body accepted, in kB (BODY_LIMIT_KB); larger is 413. */
@@ -129,7 +132,7 @@ const schema = Joi.object({
     }),
   // Standard Webhooks' suggested schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h.
   WEBHOOKS_ENABLED: Joi.boolean().default(true),
-  TRUST_PROXY: Joi.boolean().default(false),
+  TRUST_PROXY: Joi.alternatives(Joi.boolean(), Joi.number().integer().min(0).max(10)).default(false),
   // Exact origins (scheme://host[:port]), comma-separated; `*` allows any origin.
   CORS_ORIGINS: Joi.string()
     .allow('')
@@ -202,7 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobLockMs: value.JOB_LOCK_MS,
     metricsToken: value.METRICS_TOKEN,
     workerMetricsPort: value.WORKER_METRICS_PORT,
-    trustProxy: value.TRUST_PROXY,
+    trustProxyHops: Number(value.TRUST_PROXY),
     corsOrigins: splitList(value.CORS_ORIGINS),
     bodyLimitKb: value.BODY_LIMIT_KB,
     rateLimits: {

@@ -171,6 +171,20 @@ describe('rate limits', () => {
       expect((await login(user.email, PASSWORD, freshIp())).status).toBe(200);
     });
 
+    test('the address the proxy appended counts, not what the client put before it', async () => {
+      const ip = freshIp();
+      // The proxy appends the peer it saw; a client can only prepend addresses of its own choice.
+      const spoofed = () => http().post('/auth/login').set('X-Forwarded-For', `${freshIp()}, ${ip}`);
+      for (let i = 0; i < 5; i++) {
+        expectApiError(
+          await spoofed().send({ email: uniqueEmail('xff'), password: 'x' }),
+          401,
+          'unauthorized',
+        );
+      }
+      expectRateLimited(await spoofed().send({ email: uniqueEmail('xff'), password: 'x' }), 60);
+    });
+
     test('only the auth routes count: other requests from a limited address go through', async () => {
       const ip = freshIp();
       for (let i = 0; i < 5; i++) await login(uniqueEmail('spent'), 'wrong-password', ip);

@@ -36,7 +36,8 @@ export const openApiDocument: oas.OpenAPIObject = {
       'Any path answers `405 method_not_allowed` for a method it does not serve, and `501 ' +
         'not_implemented` for a method the server does not know; an unknown path is `404 not_found`.',
       'Sign-in, registration and booking submissions are rate-limited (Redis-backed, shared by every ' +
-        'instance): over a budget is `429 rate_limited` with `Retry-After` in seconds.',
+        'instance): over a budget is `429 rate_limited` with `Retry-After` in seconds. A request whose ' +
+        'body is over `BODY_LIMIT_KB` (64 kB by default) is `413 payload_too_large`, whatever its method.',
     ].join('\n\n'),
   },
   servers: [{ url: '/', description: 'This server' }],
