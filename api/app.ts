@@ -43,7 +43,7 @@ export function createApp(deps: ApiDeps): Koa<AppState> {
     bodyParser({ enableTypes: ['json'], jsonLimit: `${deps.config.bodyLimitKb}kb`, encoding: 'utf-8' }),
   );
 
-  const admin = dashboard(deps, tokens);
+  const admin = dashboard(deps, tokens, limits);
   const routers = [
     healthRoutes(deps),
     metricsRoutes(deps),

@@ -100,6 +100,21 @@ describe('rate limits', () => {
       expect((await http().get('/auth/me').set(victim.auth)).status).toBe(200);
     });
 
+    test('the dashboard sign-in form draws on the same account budget', async () => {
+      const victim = await signedIn('admin');
+      const formLogin = (password: string) =>
+        http()
+          .post('/admin/login')
+          .set('X-Forwarded-For', freshIp())
+          .set('Origin', api.baseUrl)
+          .type('form')
+          .send({ email: victim.email, password });
+      for (let i = 0; i < 3; i++) expect((await formLogin(`guess-${i}-wrong`)).status).toBe(401);
+      expectRateLimited(await formLogin(PASSWORD), 900);
+      // And the API's sign-in is locked for that account too: one budget.
+      expectRateLimited(await login(victim.email, PASSWORD), 900);
+    });
+
     test('unknown emails are limited the same way, so a lock-out does not reveal an account', async () => {
       const nobody = uniqueEmail('nobody');
       for (let i = 0; i < 3; i++) expectApiError(await login(nobody, 'wrong-password'), 401, 'unauthorized');

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import Joi from 'joi';
 import type { Context, Middleware, Next } from 'koa';
-import { User } from '../../shared/db/models/index.js';
+import type { User } from '../../shared/db/models/index.js';
 import { AppError, Forbidden, Unauthorized } from '../../shared/errors.js';
 import type { ApiDeps, AppState } from '../context.js';
 import { labelRoute } from '../metrics/http.js';
@@ -15,8 +15,8 @@ import {
 } from '../middleware/admin-session.js';
 import { validate } from '../middleware/validate.js';
 import { email } from '../routes/auth.js';
-import { normaliseEmail } from '../services/accounts.js';
-import { DUMMY_HASH, verifyPassword } from '../services/passwords.js';
+import type { RateLimits } from '../services/rate-limits.js';
+import { signIn } from '../services/sign-in.js';
 import type { Tokens } from '../services/tokens.js';
 import { DASHBOARD_PATH, QueueBoard } from './board.js';
 import { LOGIN_PAGE_CSP, loginPage } from './login-page.js';
@@ -36,7 +36,7 @@ export interface Dashboard {
  * are not @koa/router routes of this app and are not part of the API contract, except the page
  * and the queue list, which are routed (and documented) here.
  */
-export function dashboard(deps: ApiDeps, tokens: Tokens): Dashboard {
+export function dashboard(deps: ApiDeps, tokens: Tokens, limits: RateLimits): Dashboard {
   const board = new QueueBoard(deps);
   const adminOnly = requireAdminSession(tokens);
   const secure = deps.config.env === 'production';
@@ -65,7 +65,10 @@ export function dashboard(deps: ApiDeps, tokens: Tokens): Dashboard {
     const body = (ctx.request.body ?? {}) as Record<string, unknown>;
     let user: User;
     try {
-      user = await checkCredentials(body);
+      // The same budgets as POST /auth/login: per client IP, and per account.
+      await limits.authAttempt(ctx.ip);
+      const form = validate(loginForm, body, 'body');
+      user = await signIn(limits, form.email, form.password);
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500 || !prefersHtml(ctx)) throw err;
       const message =
@@ -113,15 +116,6 @@ export function dashboard(deps: ApiDeps, tokens: Tokens): Dashboard {
   };
 
   return { routes: router, rest };
-}
-
-/** The same check as POST /auth/login, one password hash even for an unknown email (timing). */
-async function checkCredentials(body: Record<string, unknown>): Promise<User> {
-  const form = validate(loginForm, body, 'body');
-  const user = await User.findOne({ where: { email: normaliseEmail(form.email) } });
-  const ok = await verifyPassword(form.password, user?.passwordHash ?? DUMMY_HASH);
-  if (!user || !ok) throw new Unauthorized('Invalid email or password');
-  return user;
 }
 
 /**

@@ -7,9 +7,10 @@ import { authenticate, principalOf } from '../middleware/authenticate.js';
 import { limitAuthAttempts } from '../middleware/rate-limit.js';
 import { validate } from '../middleware/validate.js';
 import { singleLine } from '../schemas.js';
-import { createUser, normaliseEmail } from '../services/accounts.js';
-import { DUMMY_HASH, hashPassword, verifyPassword } from '../services/passwords.js';
+import { createUser } from '../services/accounts.js';
+import { hashPassword, verifyPassword } from '../services/passwords.js';
 import type { RateLimits } from '../services/rate-limits.js';
+import { signIn } from '../services/sign-in.js';
 import type { Tokens } from '../services/tokens.js';
 
 export const email = Joi.string().email({ tlds: false }).max(254);
@@ -41,19 +42,7 @@ export function authRoutes(tokens: Tokens, limits: RateLimits): Router<AppState>
 
   router.post('/login', limitAuthAttempts(limits), async (ctx) => {
     const body = validate(loginBody, ctx.request.body, 'body');
-    const email = normaliseEmail(body.email);
-    // Locked after too many failures, even for the right password: that is what stops guessing.
-    await limits.assertAccountNotLocked(email);
-    const user = await User.findOne({ where: { email } });
-    // Always run one hash comparison so response time does not reveal whether the email exists.
-    const ok = await verifyPassword(body.password, user?.passwordHash ?? DUMMY_HASH);
-    if (!user || !ok) {
-      // Unknown emails count too, so a lock-out does not reveal whether an account exists.
-      await limits.recordLoginFailure(email);
-      throw new Unauthorized('Invalid email or password');
-    }
-    await limits.clearLoginFailures(email);
-    ctx.body = tokens.issue(user);
+    ctx.body = tokens.issue(await signIn(limits, body.email, body.password));
   });
 
   router.post('/refresh', async (ctx) => {
