@@ -305,7 +305,7 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
     // Outcomes committed and first attempts made (all refused), then the worker dies.
     await waitFor(
       async () => new Set(receiver.at('/crash').map((a) => a.webhookId)).size === 10,
-      20000,
+      45000,
       'first attempts',
     );
     await first.kill();
