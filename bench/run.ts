@@ -19,6 +19,9 @@ const { values: args } = parseArgs({
     clients: { type: 'string', default: '500' },
     workers: { type: 'string', default: '2' },
     json: { type: 'string' },
+    // Submit everything first, then start the workers: measures how fast a backlog drains.
+    backlog: { type: 'boolean', default: false },
+    batch: { type: 'string' },
     'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
     'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379' },
   },
@@ -49,6 +52,7 @@ async function main() {
     PORT: String(port),
     HOST: '127.0.0.1',
     MAX_QUEUE_DEPTH: String(Math.max(requestCount * 2, 1000)),
+    ...(args.batch ? { ALLOCATION_BATCH_SIZE: args.batch } : {}),
     // Several workers share this host: no per-worker metrics port.
     WORKER_METRICS_PORT: '0',
     // Hundreds of requests per user: budgets it never reaches, but the limiter still runs (and costs).
@@ -59,13 +63,21 @@ async function main() {
   // request, which is not what this measures, so it runs at warn and is polled for readiness.
   const workers: Role[] = [];
   const roles: Role[] = [];
-  try {
+  const startWorkers = async () => {
     for (let i = 0; i < workerCount; i++) {
-      workers.push(
-        await startRole(`worker${i}`, 'worker', { ...env, LOG_LEVEL: 'info' }, '"worker started"'),
+      const worker = await startRole(
+        `worker${i}`,
+        'worker',
+        { ...env, LOG_LEVEL: 'info' },
+        '"worker started"',
       );
+      workers.push(worker);
+      roles.push(worker);
     }
-    roles.push(await startRole('api', 'api', env, `http://127.0.0.1:${port}/health/live`), ...workers);
+  };
+  try {
+    roles.push(await startRole('api', 'api', env, `http://127.0.0.1:${port}/health/live`));
+    if (!args.backlog) await startWorkers();
   } catch (err) {
     await Promise.all(workers.map(stopRole));
     throw err;
@@ -89,7 +101,7 @@ async function main() {
     log(
       `${scenario}: ${requestCount} requests from ${clients} clients over ${eventCount} event(s) of ${seats} seats`,
     );
-    const result = await runLoad(baseUrl, db, plan, events);
+    const result = await runLoad(baseUrl, db, plan, events, args.backlog ? startWorkers : async () => {});
     let cancellations = { requests: 0, accepted: 0 };
     if (scenario === 'mixed') cancellations = await cancelSome(baseUrl, db, users, result.accepted);
 
@@ -116,6 +128,7 @@ async function main() {
       submitP50Ms: round(percentile(result.latencies, 50)),
       submitP99Ms: round(percentile(result.latencies, 99)),
       decidedPerSec: round(outcomes.decidedPerSec, 0),
+      drainPerSec: round(outcomes.drainPerSec, 0),
       decideP50Ms: round(outcomes.decideP50Ms),
       decideP99Ms: round(outcomes.decideP99Ms),
       wallSeconds: round(result.wallSeconds, 2),
@@ -199,6 +212,7 @@ async function runLoad(
   db: BenchDatabase,
   plan: ReturnType<typeof planRequests>,
   events: BenchEvent[],
+  afterSubmit: () => Promise<void>,
 ) {
   const bar = new SingleBar({
     format: ' {bar} {value}/{total} submitted | decided {decided}',
@@ -228,6 +242,7 @@ async function runLoad(
     else errors += 1;
   });
   const submitSeconds = (performance.now() - started) / 1000;
+  await afterSubmit();
   // Wait for every accepted request to be decided (bounded, so a bug cannot hang the run).
   const deadline = Date.now() + 300_000;
   let decided = await decidedCount();

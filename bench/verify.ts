@@ -10,6 +10,8 @@ export interface Outcomes {
   fifoViolations: number;
   counterDrift: number;
   decidedPerSec: number;
+  /** Accepted requests / time from the first decision to the last: the allocator's own pace. */
+  drainPerSec: number;
   decideP50Ms: number;
   decideP99Ms: number;
 }
@@ -65,8 +67,9 @@ export async function checkOutcomes(
       WHERE id = ANY($1::uuid[]) AND decided_at IS NOT NULL ORDER BY 1`,
     [accepted],
   );
-  const { rows: span } = await db.pool.query<{ seconds: number }>(
-    `SELECT EXTRACT(EPOCH FROM (max(decided_at) - min(queued_at)))::float AS seconds FROM booking_requests
+  const { rows: span } = await db.pool.query<{ seconds: number; draining: number }>(
+    `SELECT EXTRACT(EPOCH FROM (max(decided_at) - min(queued_at)))::float AS seconds,
+            EXTRACT(EPOCH FROM (max(decided_at) - min(decided_at)))::float AS draining FROM booking_requests
       WHERE id = ANY($1::uuid[])`,
     [accepted],
   );
@@ -79,6 +82,7 @@ export async function checkOutcomes(
     counterDrift: perEvent.reduce((sum, e) => sum + e.drift, 0),
     fifoViolations: fifo[0]?.violations ?? 0,
     decidedPerSec: accepted.length / Math.max(0.001, Number(span[0]?.seconds ?? 0)),
+    drainPerSec: accepted.length / Math.max(0.001, Number(span[0]?.draining ?? 0)),
     decideP50Ms: percentile(latencies, 50),
     decideP99Ms: percentile(latencies, 99),
   };

@@ -105,7 +105,7 @@ const schema = Joi.object({
     .pattern(/^[A-Za-z0-9_{}-]+$/)
     .default('evently'),
   MAX_SEATS_PER_BOOKING: Joi.number().integer().min(1).max(1000).default(10),
-  ALLOCATION_BATCH_SIZE: Joi.number().integer().min(1).max(1000).default(100),
+  ALLOCATION_BATCH_SIZE: Joi.number().integer().min(1).max(1000).default(500),
   MAX_QUEUE_DEPTH: Joi.number().integer().min(1).default(100000),
   LONG_POLL_MAX_SECONDS: Joi.number().integer().min(0).max(120).default(30),
   WORKER_MAX_QUEUES: Joi.number().integer().min(1).default(50),
