@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,8 +43,12 @@ export async function startRole(
     },
   );
   let log = '';
+  // BENCH_LOG_DIR=dir keeps every role's full log in dir/<name>.log, for looking into a run.
+  const logDir = process.env.BENCH_LOG_DIR;
+  const file = logDir ? createWriteStream(path.join(logDir, `${name}.log`), { flags: 'a' }) : null;
   const collect = (chunk: Buffer) => {
     log = (log + chunk.toString()).slice(-20000);
+    file?.write(chunk);
   };
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);

@@ -26,6 +26,7 @@ interface OpenQueue {
   worker: Worker<AllocationJobData>;
   queue: Queue<AllocationJobData>;
   lastActiveAt: number;
+  openedAt: number;
 }
 
 /**
@@ -79,9 +80,11 @@ export class QueuePool {
       );
       // When events are waiting for a slot, a Worker with nothing to do gives its slot up at
       // once instead of after the idle period.
-      const waitingForSlot = active.some((id) => !this.open.has(id));
-      await this.closeIdle(waitingForSlot ? 0 : this.options.idleCloseMs);
-      for (const eventId of active) await this.openSafely(eventId);
+      const waiting = active.filter((id) => !this.open.has(id));
+      await this.closeIdle(waiting.length > 0 ? 0 : this.options.idleCloseMs);
+      if (this.open.size >= this.options.maxQueues) await this.rotate(waiting.length);
+      // Only the events that were waiting: one just rotated out waits for its next turn.
+      for (const eventId of waiting) await this.openSafely(eventId);
     } catch (err) {
       this.options.logger.error({ err }, 'queue pool sweep failed');
     }
@@ -97,11 +100,8 @@ export class QueuePool {
   }
 
   private async ensureOpen(eventId: string): Promise<void> {
-    const existing = this.open.get(eventId);
-    if (existing) {
-      existing.lastActiveAt = Date.now();
-      return;
-    }
+    // Already open: nothing to do. (Activity is what its Worker processes, not being asked.)
+    if (this.open.has(eventId)) return;
     if (
       this.closed ||
       this.opening.has(eventId) ||
@@ -120,7 +120,12 @@ export class QueuePool {
         await queue.close();
         throw err;
       }
-      const entry: OpenQueue = { queue, worker: undefined as never, lastActiveAt: Date.now() };
+      const entry: OpenQueue = {
+        queue,
+        worker: undefined as never,
+        lastActiveAt: Date.now(),
+        openedAt: Date.now(),
+      };
       entry.worker = new Worker<AllocationJobData>(name, processor, {
         connection: redis,
         prefix,
@@ -156,6 +161,21 @@ export class QueuePool {
       if (pending > 0) continue;
       await this.release(eventId, entry);
     }
+  }
+
+  /**
+   * Time-slicing when there are more active events than slots: the Workers open longest (past
+   * one quantum) give their slot to waiting events, so a few busy events cannot starve the
+   * rest. Their events stay active (their queues are not empty) and come back in a later sweep.
+   */
+  private async rotate(waiting: number): Promise<void> {
+    const quantumMs = 5000;
+    const now = Date.now();
+    const longest = [...this.open.entries()]
+      .filter(([, entry]) => now - entry.openedAt > quantumMs)
+      .sort(([, a], [, b]) => a.openedAt - b.openedAt)
+      .slice(0, waiting);
+    for (const [eventId, entry] of longest) await this.release(eventId, entry);
   }
 
   private async release(eventId: string, entry: OpenQueue): Promise<void> {
