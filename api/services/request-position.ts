@@ -2,7 +2,7 @@ import { QueryTypes, type Sequelize } from 'sequelize';
 import type { BookingRequest } from '../../shared/db/models/index.js';
 
 /** Counting further than this costs more than the number is worth to a client. */
-export const POSITION_CAP = 1_000;
+export const POSITION_CAP = 100;
 
 /**
  * 1-based place of a queued request among its event's queued requests (arrival order), or null
