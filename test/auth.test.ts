@@ -13,6 +13,7 @@ import {
   waitFor,
 } from './support/harness.js';
 import { expectApiError } from './support/http.js';
+import { countRows } from './support/rows.js';
 
 const PASSWORD = 'correct-horse-battery';
 
@@ -37,13 +38,7 @@ describe('authentication and access control', () => {
 
   const http = () => request(api.baseUrl);
 
-  async function count(from: string, bind: Record<string, unknown>): Promise<number> {
-    const [row] = await api.deps.sequelize.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${from}`, {
-      bind,
-      type: QueryTypes.SELECT,
-    });
-    return row!.n;
-  }
+  const count = (from: string, bind: Record<string, unknown>) => countRows(api.deps.sequelize, from, bind);
 
   describe('register and login', () => {
     test('register answers 201 with the user and a working token pair, never the password hash', async () => {

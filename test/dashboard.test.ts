@@ -3,10 +3,10 @@ import { type Actor, createActor, createEvent, registerUser } from './support/ac
 import { artifactPath, browserTest, launchChromium } from './support/browser.js';
 import { testConfig, testEnv } from './support/config.js';
 import {
-  flushRedisPrefix,
   type StartedApi,
   startInProcessWorker,
   startTestApi,
+  stopTestApi,
   waitFor,
 } from './support/harness.js';
 import { expectApiError } from './support/http.js';
@@ -59,10 +59,7 @@ describe('admin queue dashboard (/admin/queues)', () => {
     user = await registerUser(api.baseUrl);
   });
 
-  afterAll(async () => {
-    await api.close();
-    await flushRedisPrefix(env.REDIS_PREFIX!);
-  });
+  afterAll(() => stopTestApi(api, env));
 
   test('without a session, a browser is sent to the login form and an API client gets 401', async () => {
     for (const path of ['/admin/queues', '/admin/queues/api/queues', '/admin/queues/static/js/any.js']) {

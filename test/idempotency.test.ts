@@ -3,7 +3,7 @@ import { QueryTypes } from 'sequelize';
 import request from 'supertest';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
-import { flushRedisPrefix, type StartedApi, startTestApi } from './support/harness.js';
+import { type StartedApi, startTestApi, stopTestApi } from './support/harness.js';
 
 describe('Idempotency-Key', () => {
   const env = testEnv();
@@ -15,10 +15,7 @@ describe('Idempotency-Key', () => {
     admin = await createActor(api.baseUrl, 'admin');
   });
 
-  afterAll(async () => {
-    await api.close();
-    await flushRedisPrefix(env.REDIS_PREFIX!);
-  });
+  afterAll(() => stopTestApi(api, env));
 
   const countRequests = async (eventId: string) =>
     (

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
-import { flushRedisPrefix, type StartedApi, startInProcessWorker, startTestApi } from './support/harness.js';
+import { type StartedApi, startInProcessWorker, startTestApi, stopTestApi } from './support/harness.js';
 
 describe('GET /booking-requests/:id with Prefer: wait=N', () => {
   const env = testEnv({ LONG_POLL_MAX_SECONDS: '5' });
@@ -16,10 +16,7 @@ describe('GET /booking-requests/:id with Prefer: wait=N', () => {
     user = await registerUser(api.baseUrl);
   });
 
-  afterAll(async () => {
-    await api.close();
-    await flushRedisPrefix(env.REDIS_PREFIX!);
-  });
+  afterAll(() => stopTestApi(api, env));
 
   test('answers as soon as the request is decided, and gives up with the queued state at the deadline', async () => {
     const event = await createEvent(api.baseUrl, admin);

@@ -3,11 +3,11 @@ import request from 'supertest';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
 import {
-  flushRedisPrefix,
   type StartedApi,
   startInProcessWorker,
   startTestApi,
   startWorkerProcess,
+  stopTestApi,
   waitFor,
 } from './support/harness.js';
 import { expectApiError } from './support/http.js';
@@ -68,10 +68,7 @@ describe('Prometheus metrics', () => {
     user = await registerUser(api.baseUrl);
   });
 
-  afterAll(async () => {
-    await api.close();
-    await flushRedisPrefix(env.REDIS_PREFIX!);
-  });
+  afterAll(() => stopTestApi(api, env));
 
   test('GET /metrics needs METRICS_TOKEN as a bearer token when it is set', async () => {
     expectApiError(await request(api.baseUrl).get('/metrics'), 401, 'unauthorized');

@@ -5,7 +5,7 @@ import { createApp } from '../api/app.js';
 import { openApiDocument } from '../api/openapi/document.js';
 import { createActor, registerUser } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
-import { flushRedisPrefix, type StartedApi, startTestApi } from './support/harness.js';
+import { type StartedApi, startTestApi, stopTestApi } from './support/harness.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
@@ -56,10 +56,7 @@ describe('OpenAPI document', () => {
     api = await startTestApi(testConfig(env));
   });
 
-  afterAll(async () => {
-    await api.close();
-    await flushRedisPrefix(env.REDIS_PREFIX!);
-  });
+  afterAll(() => stopTestApi(api, env));
 
   test('is a valid OpenAPI 3.1 document', async () => {
     // As served (JSON), and a copy: the parser dereferences in place.

@@ -8,10 +8,10 @@ import { Reconciler } from '../worker/reconciler.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
 import {
-  flushRedisPrefix,
   type StartedApi,
   startInProcessWorker,
   startTestApi,
+  stopTestApi,
   waitFor,
 } from './support/harness.js';
 import { expectEventInvariants } from './support/invariants.js';
@@ -30,10 +30,7 @@ describe('processing is idempotent and nothing accepted is lost', () => {
     user = await registerUser(api.baseUrl);
   });
 
-  afterAll(async () => {
-    await api.close();
-    await flushRedisPrefix(env.REDIS_PREFIX!);
-  });
+  afterAll(() => stopTestApi(api, env));
 
   const fakeJob = (data: AllocationJobData) => ({ id: data.requestId, data }) as Job<AllocationJobData>;
 

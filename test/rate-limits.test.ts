@@ -5,7 +5,7 @@ import { createUser } from '../api/services/accounts.js';
 import type { Role } from '../shared/domain.js';
 import { type Actor, createEvent, uniqueEmail } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
-import { flushRedisPrefix, type StartedApi, startTestApi } from './support/harness.js';
+import { type StartedApi, startTestApi, stopTestApi } from './support/harness.js';
 import { expectApiError } from './support/http.js';
 
 const PASSWORD = 'correct-horse-battery';
@@ -75,10 +75,7 @@ describe('rate limits', () => {
     admin = await signedIn('admin');
   });
 
-  afterAll(async () => {
-    await api?.close();
-    await flushRedisPrefix(env.REDIS_PREFIX!);
-  });
+  afterAll(() => stopTestApi(api, env));
 
   describe('sign-in per account (brute force)', () => {
     test('after 3 failures the account is locked, even for the right password and from new addresses', async () => {
@@ -267,10 +264,7 @@ describe('rate limits without a trusted proxy', () => {
     api = await startTestApi(testConfig(env));
   });
 
-  afterAll(async () => {
-    await api?.close();
-    await flushRedisPrefix(env.REDIS_PREFIX!);
-  });
+  afterAll(() => stopTestApi(api, env));
 
   test('X-Forwarded-For is ignored: a client cannot pick a fresh address per attempt', async () => {
     const attempt = () =>
@@ -291,10 +285,7 @@ describe('RATE_LIMITS_ENABLED=false', () => {
     api = await startTestApi(testConfig(env));
   });
 
-  afterAll(async () => {
-    await api?.close();
-    await flushRedisPrefix(env.REDIS_PREFIX!);
-  });
+  afterAll(() => stopTestApi(api, env));
 
   test('turns every limit off', async () => {
     const email = uniqueEmail('unlimited');

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { browserTest, launchChromium } from './support/browser.js';
 import { testConfig, testEnv } from './support/config.js';
-import { flushRedisPrefix, type StartedApi, startTestApi } from './support/harness.js';
+import { type StartedApi, startTestApi, stopTestApi } from './support/harness.js';
 import { expectApiError } from './support/http.js';
 
 const ALLOWED = 'https://app.example.test';
@@ -48,10 +48,7 @@ describe('security headers, CORS and the body limit', () => {
     api = await startTestApi(testConfig(env));
   });
 
-  afterAll(async () => {
-    await api?.close();
-    await flushRedisPrefix(env.REDIS_PREFIX!);
-  });
+  afterAll(() => stopTestApi(api, env));
 
   const http = () => request(api.baseUrl);
 
@@ -176,10 +173,7 @@ describe('CORS without CORS_ORIGINS', () => {
     api = await startTestApi(testConfig(env));
   });
 
-  afterAll(async () => {
-    await api?.close();
-    await flushRedisPrefix(env.REDIS_PREFIX!);
-  });
+  afterAll(() => stopTestApi(api, env));
 
   test('no origin gets CORS headers, preflights included', async () => {
     const res = await request(api.baseUrl).get('/events').set('Origin', ALLOWED);

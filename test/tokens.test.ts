@@ -5,7 +5,7 @@ import { Tokens } from '../api/services/tokens.js';
 import { type Actor, registerUser } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
 import { TEST_REDIS_URL } from './support/database.js';
-import { flushRedisPrefix, type StartedApi, startTestApi } from './support/harness.js';
+import { type StartedApi, startTestApi, stopTestApi } from './support/harness.js';
 import { expectApiError } from './support/http.js';
 
 const PASSWORD = 'correct-horse-battery';
@@ -26,10 +26,7 @@ describe('token hygiene: sessions (families), rotation, reuse, logout, password 
     api = await startTestApi(config);
   });
 
-  afterAll(async () => {
-    await api?.close();
-    await flushRedisPrefix(env.REDIS_PREFIX!);
-  });
+  afterAll(() => stopTestApi(api, env));
 
   const http = () => request(api.baseUrl);
   const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });

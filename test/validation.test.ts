@@ -3,8 +3,9 @@ import { QueryTypes } from 'sequelize';
 import request from 'supertest';
 import { type Actor, createActor, createEvent, registerUser, uniqueEmail } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
-import { flushRedisPrefix, type StartedApi, startTestApi } from './support/harness.js';
+import { type StartedApi, startTestApi, stopTestApi } from './support/harness.js';
 import { expectApiError, expectNoInternals } from './support/http.js';
+import { countRows } from './support/rows.js';
 
 type Body = Record<string, unknown>;
 
@@ -28,20 +29,11 @@ describe('bad input gets a 4xx with the error shape and writes nothing', () => {
     [admin, user] = await Promise.all([createActor(api.baseUrl, 'admin'), registerUser(api.baseUrl, 'val')]);
   });
 
-  afterAll(async () => {
-    await api?.close();
-    await flushRedisPrefix(env.REDIS_PREFIX!);
-  });
+  afterAll(() => stopTestApi(api, env));
 
   const http = () => request(api.baseUrl);
 
-  async function count(from: string, bind: Record<string, unknown>): Promise<number> {
-    const [row] = await api.deps.sequelize.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${from}`, {
-      bind,
-      type: QueryTypes.SELECT,
-    });
-    return row!.n;
-  }
+  const count = (from: string, bind: Record<string, unknown>) => countRows(api.deps.sequelize, from, bind);
 
   describe('POST /auth/register', () => {
     /** Each case gets a fresh email and name, so the accounts it must not create are its own. */

@@ -40,6 +40,12 @@ export async function startTestApi(config: Config): Promise<StartedApi> {
   };
 }
 
+/** Stops a test's API and deletes its Redis keys (its own prefix only); for `afterAll`. */
+export async function stopTestApi(api: StartedApi | undefined, env: Record<string, string>): Promise<void> {
+  await api?.close();
+  await flushRedisPrefix(env.REDIS_PREFIX!);
+}
+
 /** A worker in this process (fast to start; for tests that need no process isolation). */
 export async function startInProcessWorker(config: Config): Promise<RunningWorker> {
   return startWorker(config, createLogger(config.logLevel, 'worker'));
