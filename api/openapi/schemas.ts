@@ -282,7 +282,8 @@ export const schemas: Record<string, Schema> = {
       position: {
         type: ['integer', 'null'],
         minimum: 1,
-        description: "1-based place in the event's queue while queued (counted up to 10,000); else null",
+        description:
+          "1-based place in the event's queue while queued, counted up to 100 (further back reads 100); else null",
       },
       payload: {
         oneOf: [
