@@ -322,10 +322,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       wallSeconds: Math.round((Date.now() - started) / 100) / 10,
     };
   } finally {
-    await Promise.all([...roles, ...workers.filter((w): w is Role => !!w)].map(stopRole));
-    await db?.end();
-    await receiver.stop();
-    await redis.destroy();
-    await postgres.destroy();
+    // Every step runs even if an earlier one fails: no process of the harness may outlive it.
+    const steps: (() => Promise<unknown> | undefined)[] = [
+      () => Promise.all([...roles, ...workers.filter((w): w is Role => !!w)].map(stopRole)),
+      () => db?.end(),
+      () => receiver.stop(),
+      () => redis.destroy(),
+      () => postgres.destroy(),
+    ];
+    // In order (the workers stop before their databases), each guarded.
+    for (const step of steps) {
+      try {
+        await step();
+      } catch (err) {
+        log(`clean-up step failed: ${String(err)}`);
+      }
+    }
   }
 }
