@@ -16,8 +16,11 @@ import { bookingRequestRoutes } from './routes/booking-requests.js';
 import { bookingRoutes } from './routes/bookings.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
+import { holdRoutes } from './routes/holds.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { seatRoutes } from './routes/seats.js';
 import { userAdminRoutes } from './routes/users.js';
+import { waitlistRoutes } from './routes/waitlist.js';
 import { webhookRoutes } from './routes/webhook-endpoints.js';
 import { RateLimits } from './services/rate-limits.js';
 import { Tokens } from './services/tokens.js';
@@ -51,7 +54,10 @@ export function createApp(deps: ApiDeps): Koa<AppState> {
     authRoutes(tokens, limits),
     userAdminRoutes(tokens),
     eventRoutes(deps, tokens),
+    seatRoutes(deps, tokens),
     bookingRoutes(deps, tokens, limits),
+    holdRoutes(deps, tokens, limits),
+    waitlistRoutes(deps, tokens),
     bookingRequestRoutes(deps, tokens),
     webhookRoutes(deps, tokens),
     analyticsRoutes(deps, tokens),

@@ -1,4 +1,10 @@
-import type { Booking, BookingRequest, WebhookDelivery } from '../shared/db/models/index.js';
+import type {
+  Booking,
+  BookingRequest,
+  Hold,
+  WaitlistEntry,
+  WebhookDelivery,
+} from '../shared/db/models/index.js';
 
 /** The JSON shapes of bookings and booking requests, one place for each. */
 
@@ -11,16 +17,69 @@ export function presentBooking(booking: Booking) {
     status: booking.status,
     quantity: booking.quantity,
     seats: booking.seats ?? null,
+    holdId: booking.holdId ?? null,
     createdAt: booking.createdAt,
     cancelledAt: booking.cancelledAt ?? null,
     links: { self: `/bookings/${booking.id}`, event: `/events/${booking.eventId}` },
   };
 }
 
+export function presentHold(hold: Hold) {
+  return {
+    id: hold.id,
+    eventId: hold.eventId,
+    userId: hold.userId,
+    requestId: hold.requestId,
+    status: hold.status,
+    quantity: hold.quantity,
+    seats: hold.seats ?? null,
+    expiresAt: hold.expiresAt,
+    bookingId: hold.bookingId ?? null,
+    createdAt: hold.createdAt,
+    endedAt: hold.endedAt ?? null,
+    links: {
+      self: `/holds/${hold.id}`,
+      confirm: `/holds/${hold.id}/confirm`,
+      release: `/holds/${hold.id}/release`,
+      event: `/events/${hold.eventId}`,
+    },
+  };
+}
+
+export function presentWaitlistEntry(entry: WaitlistEntry, position: number | null) {
+  return {
+    id: entry.id,
+    eventId: entry.eventId,
+    userId: entry.userId,
+    requestId: entry.requestId,
+    status: entry.status,
+    position,
+    quantity: entry.quantity,
+    minQuantity: entry.minQuantity,
+    section: entry.section ?? null,
+    bookingId: entry.bookingId ?? null,
+    holdId: entry.holdId ?? null,
+    createdAt: entry.createdAt,
+    endedAt: entry.endedAt ?? null,
+    links: {
+      self: `/waitlist/${entry.id}`,
+      leave: `/waitlist/${entry.id}/leave`,
+      event: `/events/${entry.eventId}`,
+    },
+  };
+}
+
+/** What a request produced, loaded by api/services/request-view.ts. */
+export interface RequestResults {
+  position: number | null;
+  booking: Booking | null;
+  hold: Hold | null;
+  waitlist: { entry: WaitlistEntry; position: number | null } | null;
+}
+
 export function presentBookingRequest(
   request: BookingRequest,
-  position: number | null,
-  booking: Booking | null,
+  { position, booking, hold, waitlist }: RequestResults = NO_RESULTS,
 ) {
   return {
     id: request.id,
@@ -28,14 +87,19 @@ export function presentBookingRequest(
     eventId: request.eventId,
     status: request.status,
     reason: request.reason ?? null,
+    reasonDetails: request.reasonDetails ?? null,
     position,
     payload: request.payload,
     booking: booking ? presentBooking(booking) : null,
+    hold: hold ? presentHold(hold) : null,
+    waitlistEntry: waitlist ? presentWaitlistEntry(waitlist.entry, waitlist.position) : null,
     queuedAt: request.queuedAt,
     decidedAt: request.decidedAt ?? null,
     links: { self: `/booking-requests/${request.id}`, event: `/events/${request.eventId}` },
   };
 }
+
+const NO_RESULTS: RequestResults = { position: null, booking: null, hold: null, waitlist: null };
 
 export function presentDelivery(delivery: WebhookDelivery) {
   return {

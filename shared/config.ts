@@ -15,6 +15,12 @@ export interface Config {
   adminPassword?: string;
   redisPrefix: string;
   maxSeatsPerBooking: number;
+  /** How long a hold keeps its seats when its event sets no time of its own (HOLD_TTL_SECONDS). */
+  holdTtlSeconds: number;
+  /** Waiting waitlist entries one user may have per event (WAITLIST_MAX_PER_USER). */
+  waitlistMaxPerUser: number;
+  /** Largest seat map of one event (MAX_SEATS_PER_EVENT). */
+  maxSeatsPerEvent: number;
   allocationBatchSize: number;
   maxQueueDepth: number;
   longPollMaxSeconds: number;
@@ -105,6 +111,9 @@ const schema = Joi.object({
     .pattern(/^[A-Za-z0-9_{}-]+$/)
     .default('evently'),
   MAX_SEATS_PER_BOOKING: Joi.number().integer().min(1).max(1000).default(10),
+  HOLD_TTL_SECONDS: Joi.number().integer().min(30).max(86400).default(600),
+  WAITLIST_MAX_PER_USER: Joi.number().integer().min(1).max(100).default(2),
+  MAX_SEATS_PER_EVENT: Joi.number().integer().min(1).max(1_000_000).default(100_000),
   ALLOCATION_BATCH_SIZE: Joi.number().integer().min(1).max(1000).default(500),
   MAX_QUEUE_DEPTH: Joi.number().integer().min(1).default(100000),
   LONG_POLL_MAX_SECONDS: Joi.number().integer().min(0).max(120).default(30),
@@ -193,6 +202,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminPassword: value.ADMIN_PASSWORD,
     redisPrefix: value.REDIS_PREFIX,
     maxSeatsPerBooking: value.MAX_SEATS_PER_BOOKING,
+    holdTtlSeconds: value.HOLD_TTL_SECONDS,
+    waitlistMaxPerUser: value.WAITLIST_MAX_PER_USER,
+    maxSeatsPerEvent: value.MAX_SEATS_PER_EVENT,
     allocationBatchSize: value.ALLOCATION_BATCH_SIZE,
     maxQueueDepth: value.MAX_QUEUE_DEPTH,
     longPollMaxSeconds: value.LONG_POLL_MAX_SECONDS,

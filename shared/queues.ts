@@ -15,14 +15,26 @@ export const eventActivatedChannel = (prefix: string) => `${prefix}:event-activa
 /** Pub/sub channel: ids of booking requests just decided, for long-polling clients. */
 export const requestDecidedChannel = (prefix: string) => `${prefix}:request-decided`;
 
+/**
+ * Jobs of an event's queue. `allocate` is a request's doorbell (job id = request id); the others
+ * ask for one allocation step without a request: `expire-hold` at a hold's expiry (delayed),
+ * `rebalance` after seats were added, so the waitlist is offered them.
+ */
+export type EventJobName = 'allocate' | 'expire-hold' | 'rebalance';
+
 export interface AllocationJobData {
   eventId: string;
-  requestId: string;
+  requestId?: string;
+  holdId?: string;
 }
 
+/** BullMQ job ids must not contain `:`. */
+export const holdExpiryJobId = (holdId: string) => `expire-${holdId}`;
+export const rebalanceJobId = (eventId: string, version: number) => `rebalance-${eventId}-${version}`;
+
 /** Job options for allocation doorbells. The job id is the request id, so adding twice is harmless. */
-export const allocationJobOptions = (requestId: string) => ({
-  jobId: requestId,
+export const allocationJobOptions = (jobId: string) => ({
+  jobId,
   removeOnComplete: { age: 3600, count: 1000 },
   removeOnFail: { age: 7 * 24 * 3600 },
   attempts: 5,

@@ -4,6 +4,7 @@ import type { Logger } from '../shared/logger.js';
 import { startWorkerMetrics } from '../shared/metrics.js';
 import { EventQueues } from '../shared/queues.js';
 import { createRedis } from '../shared/redis.js';
+import { HoldExpiryTimers } from './hold-expiry.js';
 import { createAllocationProcessor } from './process-allocation-job.js';
 import { QueuePool } from './queue-pool.js';
 import { Reconciler } from './reconciler.js';
@@ -27,13 +28,22 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   subscriber.on('error', (err) => logger.warn({ err }, 'redis subscriber connection error'));
 
   const queues = new EventQueues(redis, config.redisPrefix, logger, 200);
+  const holdTimers = new HoldExpiryTimers({
+    redis,
+    prefix: config.redisPrefix,
+    queues,
+    logger,
+    lockMs: config.jobLockMs,
+  });
   const processor = createAllocationProcessor({
     sequelize,
     redis,
     logger,
     redisPrefix: config.redisPrefix,
     batchSize: config.allocationBatchSize,
+    rules: { holdTtlSeconds: config.holdTtlSeconds, waitlistLimit: config.waitlistMaxPerUser },
     queues,
+    holdTimers,
   });
   const pool = new QueuePool({
     redis,
@@ -80,6 +90,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
       await reconciler.stop();
       await webhooks?.close();
       await pool.close();
+      await holdTimers.close();
       await queues.closeAll();
       await database.release();
       subscriber.disconnect();

@@ -4,7 +4,9 @@ import { QueryTypes, type Sequelize } from 'sequelize';
 import type { Logger } from '../shared/logger.js';
 import { recordDecisions } from '../shared/metrics.js';
 import { type AllocationJobData, type EventQueues, requestDecidedChannel } from '../shared/queues.js';
-import { decideNextBatch } from './decide-batch.js';
+import { DEFAULT_STEP_RULES, type StepResult, stepEvent } from './decide-batch.js';
+import type { HoldExpiryTimers } from './hold-expiry.js';
+import type { StepRules } from './load-event-state.js';
 
 export interface AllocationDeps {
   sequelize: Sequelize;
@@ -12,8 +14,11 @@ export interface AllocationDeps {
   logger: Logger;
   redisPrefix: string;
   batchSize: number;
+  rules?: StepRules;
   /** When given, the waiting doorbells of requests a batch decided are removed (see below). */
   queues?: EventQueues;
+  /** When given, new holds get their expiry timer; without, the reconciler's sweep expires them. */
+  holdTimers?: HoldExpiryTimers;
 }
 
 export interface AllocationJobResult {
@@ -32,8 +37,29 @@ export function createAllocationProcessor(deps: AllocationDeps) {
   // requests whose own jobs then find their answer here without a database read.
   const recent = new RecentOutcomes(50_000);
 
+  async function step(eventId: string, jobId: string | undefined): Promise<StepResult> {
+    const result = await stepEvent(deps.sequelize, eventId, deps.batchSize, deps.rules ?? DEFAULT_STEP_RULES);
+    for (const d of result.decided) recent.add(d.requestId, d.outcome);
+    if (result.changedRequestIds.length > 0) {
+      deps.logger.debug({ eventId, jobId, decided: result.decided.length }, 'batch decided');
+      await deps.redis.publish(
+        requestDecidedChannel(deps.redisPrefix),
+        JSON.stringify(result.changedRequestIds),
+      );
+    }
+    recordDecisions(result.decided);
+    if (deps.holdTimers) await scheduleExpiries(deps.holdTimers, deps.logger, eventId, result.newHolds);
+    if (deps.queues) await dropDoorbells(deps, eventId, result.decided, jobId);
+    return result;
+  }
+
   return async function processAllocationJob(job: Job<AllocationJobData>): Promise<AllocationJobResult> {
     const { eventId, requestId } = job.data;
+    if (!requestId) {
+      // An expiry or rebalance: one step does it (a later step would find nothing more to do).
+      await step(eventId, job.id);
+      return { status: job.name, batches: 1 };
+    }
     const known = recent.get(requestId);
     if (known) return { status: known, batches: 0 };
     let batches = 0;
@@ -43,7 +69,7 @@ export function createAllocationProcessor(deps: AllocationDeps) {
       if (status === null) throw new Error(`booking request ${requestId} does not exist`);
       if (status !== 'queued') return { status, batches };
 
-      const decided = await decideNextBatch(deps.sequelize, eventId, deps.batchSize);
+      const { decided } = await step(eventId, job.id);
       if (decided.length === 0) {
         // Another processor (a redelivery of this job) decided it between our two reads;
         // the next status read shows that. Twice empty means it is stuck: retry with backoff.
@@ -52,16 +78,25 @@ export function createAllocationProcessor(deps: AllocationDeps) {
         continue;
       }
       batches += 1;
-      for (const d of decided) recent.add(d.requestId, d.outcome);
-      deps.logger.debug({ eventId, jobId: job.id, decided: decided.length }, 'batch decided');
-      await deps.redis.publish(
-        requestDecidedChannel(deps.redisPrefix),
-        JSON.stringify(decided.map((d) => d.requestId)),
-      );
-      recordDecisions(decided);
-      if (deps.queues) await dropDoorbells(deps, eventId, decided, job.id);
     }
   };
+}
+
+/** Best effort: a hold whose expiry job is not added is expired by the reconciler's sweep. */
+async function scheduleExpiries(
+  timers: HoldExpiryTimers,
+  logger: Logger,
+  eventId: string,
+  holds: readonly { id: string; expiresAt: Date }[],
+): Promise<void> {
+  try {
+    await timers.schedule(eventId, holds);
+  } catch (err) {
+    logger.warn(
+      { err, eventId, holds: holds.length },
+      'hold expiry timers not scheduled; the sweep will expire them',
+    );
+  }
 }
 
 /**

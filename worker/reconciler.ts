@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import { QueryTypes, type Sequelize } from 'sequelize';
-import { enqueueAllocation } from '../shared/enqueue.js';
+import { enqueueAllocation, ringEvent } from '../shared/enqueue.js';
 import type { Logger } from '../shared/logger.js';
-import type { EventQueues } from '../shared/queues.js';
+import { type EventQueues, holdExpiryJobId } from '../shared/queues.js';
 
 export interface ReconcilerOptions {
   sequelize: Sequelize;
@@ -51,6 +51,7 @@ export class Reconciler {
       );
       if (lease !== 'OK') return;
       await this.runOnce();
+      await this.sweepDueHolds();
     } catch (err) {
       logger.error({ err }, 'reconciler run failed');
     }
@@ -80,5 +81,28 @@ export class Reconciler {
     if (stale.length > 0)
       logger.warn({ count: stale.length }, 'reconciler re-enqueued stale booking requests');
     return stale.length;
+  }
+
+  /**
+   * Rings the event of every active hold more than a second past its expiry. Normally the hold's
+   * timer (worker/hold-expiry.ts) did that on time and nothing is found; this covers a timer
+   * lost with Redis, or a step that ran a moment early on a host whose clock is ahead.
+   */
+  async sweepDueHolds(): Promise<number> {
+    const { sequelize, redis, queues, prefix, logger } = this.options;
+    const due = await sequelize.query<{ id: string; event_id: string }>(
+      `SELECT id, event_id FROM holds
+        WHERE status = 'active' AND expires_at < now() - interval '1 second'
+        ORDER BY expires_at LIMIT $limit`,
+      { bind: { limit: this.options.batchLimit ?? 1000 }, type: QueryTypes.SELECT },
+    );
+    for (const { id, event_id: eventId } of due) {
+      const job = await queues.get(eventId).getJob(holdExpiryJobId(id));
+      const state = job ? await job.getState() : 'missing';
+      if (state === 'completed' || state === 'failed') await job!.remove();
+      await ringEvent(queues, redis, prefix, 'expire-hold', holdExpiryJobId(id), { eventId, holdId: id });
+    }
+    if (due.length > 0) logger.warn({ count: due.length }, 'reconciler rang events of overdue holds');
+    return due.length;
   }
 }

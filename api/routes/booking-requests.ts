@@ -1,7 +1,8 @@
 import Router from '@koa/router';
 import Joi from 'joi';
 import { Op, type WhereOptions } from 'sequelize';
-import { Booking, BookingRequest } from '../../shared/db/models/index.js';
+import { BookingRequest } from '../../shared/db/models/index.js';
+import { BOOKING_REQUEST_KINDS, BOOKING_REQUEST_STATUSES } from '../../shared/domain.js';
 import { NotFound } from '../../shared/errors.js';
 import type { ApiDeps, AppState, Principal } from '../context.js';
 import { authenticate, principalOf } from '../middleware/authenticate.js';
@@ -9,13 +10,14 @@ import { validate } from '../middleware/validate.js';
 import { decodeCursor, encodeCursor, pageQuery } from '../pagination.js';
 import { presentBookingRequest } from '../presenters.js';
 import { uuid, uuidParam } from '../schemas.js';
-import { queuePosition } from '../services/request-position.js';
+import { requestResults } from '../services/request-view.js';
 import type { Tokens } from '../services/tokens.js';
 
 const listQuery = Joi.object({
   ...pageQuery,
   eventId: uuid,
-  status: Joi.string().valid('queued', 'confirmed', 'rejected', 'cancelled'),
+  status: Joi.string().valid(...BOOKING_REQUEST_STATUSES),
+  kind: Joi.string().valid(...BOOKING_REQUEST_KINDS),
 });
 
 /** `Prefer: wait=N` (RFC 7240): hold the response up to N seconds until the request is decided. */
@@ -33,6 +35,7 @@ export function bookingRequestRoutes(deps: ApiDeps, tokens: Tokens): Router<AppS
     const where: WhereOptions[] = [{ principalId: principal.id }];
     if (query.eventId) where.push({ eventId: query.eventId });
     if (query.status) where.push({ status: query.status });
+    if (query.kind) where.push({ kind: query.kind });
     if (query.cursor)
       where.push({
         seq: { [Op.lt]: decodeCursor(query.cursor, { seq: Joi.string().pattern(/^\d{1,19}$/) }).seq },
@@ -45,7 +48,7 @@ export function bookingRequestRoutes(deps: ApiDeps, tokens: Tokens): Router<AppS
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
     ctx.body = {
-      data: page.map((r) => presentBookingRequest(r, null, null)),
+      data: page.map((r) => presentBookingRequest(r)),
       next: rows.length > query.limit && last ? encodeCursor({ seq: String(last.seq) }) : null,
     };
   });
@@ -62,8 +65,7 @@ export function bookingRequestRoutes(deps: ApiDeps, tokens: Tokens): Router<AppS
       });
       ctx.set('Preference-Applied', `wait=${wait}`);
     }
-    const booking = request.bookingId ? await Booking.findByPk(request.bookingId) : null;
-    ctx.body = presentBookingRequest(request, await queuePosition(deps.sequelize, request), booking);
+    ctx.body = presentBookingRequest(request, await requestResults(deps.sequelize, request));
   });
 
   return router;

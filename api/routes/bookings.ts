@@ -1,26 +1,26 @@
 import Router from '@koa/router';
 import Joi from 'joi';
-import type { Context } from 'koa';
 import type { WhereOptions } from 'sequelize';
-import { Booking, Event } from '../../shared/db/models/index.js';
-import { Conflict, Forbidden, NotFound, ValidationFailed } from '../../shared/errors.js';
+import { Booking } from '../../shared/db/models/index.js';
+import { Conflict, Forbidden, NotFound } from '../../shared/errors.js';
 import type { ApiDeps, AppState, Principal } from '../context.js';
 import { authenticate, principalOf } from '../middleware/authenticate.js';
 import { limitBookingSubmissions } from '../middleware/rate-limit.js';
 import { validate } from '../middleware/validate.js';
 import { keysetPage, pageQuery } from '../pagination.js';
-import { presentBooking, presentBookingRequest } from '../presenters.js';
+import { presentBooking } from '../presenters.js';
 import { uuid, uuidParam } from '../schemas.js';
-import { type Accepted, submit } from '../services/intake.js';
+import { submit } from '../services/intake.js';
 import type { RateLimits } from '../services/rate-limits.js';
-import { queuePosition } from '../services/request-position.js';
 import type { Tokens } from '../services/tokens.js';
-
-const idempotencyKey = Joi.string()
-  .min(1)
-  .max(255)
-  .pattern(/^[\x21-\x7e]+$/)
-  .messages({ 'string.pattern.base': 'Idempotency-Key must be printable ASCII without spaces' });
+import {
+  checkSeatSelection,
+  readIdempotencyKey,
+  respondAccepted,
+  seatSelectionBody,
+  seatSelectionPayload,
+  whyNotOnSale,
+} from '../submission.js';
 
 const listQuery = Joi.object({
   ...pageQuery,
@@ -29,52 +29,24 @@ const listQuery = Joi.object({
   userId: uuid,
 });
 
-/** Reads the Idempotency-Key header; partners must send one (they retry across networks). */
-function readIdempotencyKey(ctx: Context, principal: Principal): string | null {
-  const raw = ctx.get('Idempotency-Key');
-  if (!raw) {
-    if (principal.role === 'partner') {
-      throw new ValidationFailed('Partners must send an Idempotency-Key header', [
-        { in: 'headers', path: 'idempotency-key', message: 'is required for partners' },
-      ]);
-    }
-    return null;
-  }
-  return validate(idempotencyKey, raw, 'headers');
-}
-
-/** 202 for a request still queued (new or replayed), 200 for a replay that is already decided. */
-async function respondAccepted(ctx: Context, deps: ApiDeps, accepted: Accepted) {
-  if ('notEligible' in accepted) throw new Error('respondAccepted needs an accepted request');
-  const { request, created } = accepted;
-  // A new request's position came with its insert; a replay's is counted now.
-  const position = created ? accepted.position : await queuePosition(deps.sequelize, request);
-  ctx.status = created || request.status === 'queued' ? 202 : 200;
-  ctx.set('Location', `/booking-requests/${request.id}`);
-  if (!created) ctx.set('Idempotent-Replayed', 'true');
-  const booking = request.bookingId ? await Booking.findByPk(request.bookingId) : null;
-  ctx.body = presentBookingRequest(request, position, booking);
-}
-
 export function bookingRoutes(deps: ApiDeps, tokens: Tokens, limits: RateLimits): Router<AppState> {
   const router = new Router<AppState>();
   const submitter = [authenticate(tokens), limitBookingSubmissions(limits)];
-  const bookBody = Joi.object({
-    quantity: Joi.number().integer().min(1).max(deps.config.maxSeatsPerBooking).required(),
-  });
+  const bookBody = seatSelectionBody(deps.config.maxSeatsPerBooking, { waitlist: true });
 
   router.post('/events/:id/bookings', ...submitter, async (ctx) => {
     const principal = principalOf(ctx.state);
     const { id } = validate(uuidParam, ctx.params, 'params');
-    const body = validate(bookBody, ctx.request.body, 'body');
+    const { payload, fingerprint } = seatSelectionPayload(validate(bookBody, ctx.request.body, 'body'));
     const key = readIdempotencyKey(ctx, principal);
+    await checkSeatSelection(deps, id, payload);
     const accepted = await submit(deps, {
       principal,
       eventId: id,
       kind: 'book',
-      payload: { quantity: body.quantity },
+      payload,
       idempotencyKey: key,
-      fingerprintOf: `book:${id}:${body.quantity}`,
+      fingerprintOf: `book:${id}:${fingerprint}`,
     });
     if ('notEligible' in accepted) throw await whyNotOnSale(id, principal);
     await respondAccepted(ctx, deps, accepted);
@@ -127,14 +99,6 @@ export function bookingRoutes(deps: ApiDeps, tokens: Tokens, limits: RateLimits)
   });
 
   return router;
-}
-
-/** The error for a booking the intake refused because of its event (the rare path). */
-async function whyNotOnSale(eventId: string, principal: Principal): Promise<Error> {
-  const event = await Event.findByPk(eventId, { attributes: ['id', 'status'] });
-  if (!event || (event.status === 'draft' && principal.role !== 'admin')) return new NotFound('Event');
-  if (event.status === 'cancelled') return new Conflict('event_cancelled', 'This event has been cancelled');
-  return new Conflict('event_not_on_sale', 'This event is not on sale');
 }
 
 /** Someone else's booking is "not found", not "forbidden": its existence is not theirs to learn. */

@@ -2,13 +2,16 @@ import Router from '@koa/router';
 import Joi from 'joi';
 import { Op, type WhereOptions } from 'sequelize';
 import { Event } from '../../shared/db/models/index.js';
-import { Forbidden, NotFound, ValidationFailed } from '../../shared/errors.js';
+import { WAITLIST_PROMOTIONS } from '../../shared/domain.js';
+import { Forbidden, ValidationFailed } from '../../shared/errors.js';
 import type { ApiDeps, AppState } from '../context.js';
 import { authenticate, readPrincipal, requireRole } from '../middleware/authenticate.js';
 import { validate } from '../middleware/validate.js';
 import { keysetPage, pageQuery } from '../pagination.js';
 import { isoDateString, multiLine, singleLine, uuidParam } from '../schemas.js';
-import { cancelEvent, updateEvent } from '../services/event-admin.js';
+import { cancelEvent, createSeatedEvent, offerNewSeats, updateEvent } from '../services/event-admin.js';
+import { visibleEvent } from '../services/public-event.js';
+import { seatBlocks } from '../services/seat-map.js';
 import type { Tokens } from '../services/tokens.js';
 
 const listQuery = Joi.object({
@@ -26,8 +29,18 @@ const createBody = Joi.object({
   venue: singleLine(200).required(),
   startsAt: isoDateString.required(),
   endsAt: isoDateString.allow(null),
-  capacity: Joi.number().integer().min(1).max(1_000_000).required(),
+  capacity: Joi.number()
+    .integer()
+    .min(1)
+    .max(1_000_000)
+    .when('seatMap', { is: Joi.exist(), then: Joi.forbidden(), otherwise: Joi.required() })
+    .messages({ 'any.unknown': 'capacity follows the seat map: give one or the other' }),
+  seatMap: Joi.object({ blocks: seatBlocks.required() }),
   status: Joi.string().valid('draft', 'on_sale').default('on_sale'),
+  waitlistPromotion: Joi.string()
+    .valid(...WAITLIST_PROMOTIONS)
+    .default('book'),
+  holdTtlSeconds: Joi.number().integer().min(30).max(86400).allow(null),
 });
 
 const updateBody = Joi.object({
@@ -39,6 +52,8 @@ const updateBody = Joi.object({
   endsAt: isoDateString.allow(null),
   capacity: Joi.number().integer().min(1).max(1_000_000),
   status: Joi.string().valid('draft', 'on_sale', 'completed'),
+  waitlistPromotion: Joi.string().valid(...WAITLIST_PROMOTIONS),
+  holdTtlSeconds: Joi.number().integer().min(30).max(86400).allow(null),
 }).min(2);
 
 /** LIKE treats % and _ as wildcards; a search for "100%" means the text "100%". */
@@ -76,15 +91,7 @@ export function eventRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
 
   router.get('/:id', async (ctx) => {
     const { id } = validate(uuidParam, ctx.params, 'params');
-    const event = await Event.findByPk(id);
-    if (!event) throw new NotFound('Event');
-    if (event.status === 'draft') {
-      const principal = ctx.get('Authorization')
-        ? await readPrincipal(tokens, ctx.get('Authorization'))
-        : undefined;
-      if (principal?.role !== 'admin') throw new NotFound('Event');
-    }
-    ctx.body = event;
+    ctx.body = await visibleEvent(tokens, ctx, id);
   });
 
   router.post('/', ...adminOnly, async (ctx) => {
@@ -96,7 +103,10 @@ export function eventRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
         { in: 'body', path: 'endsAt', message: 'must be after startsAt' },
       ]);
     }
-    const event = await Event.create({ ...body, startsAt, endsAt });
+    const { seatMap, ...fields } = body;
+    const event = seatMap
+      ? await createSeatedEvent(deps, { ...fields, startsAt, endsAt }, seatMap.blocks)
+      : await Event.create({ ...fields, startsAt, endsAt });
     // The queue exists from the start with global concurrency 1: allocation is serialized fleet-wide.
     await deps.queues.get(event.id).setGlobalConcurrency(1);
     ctx.status = 201;
@@ -107,11 +117,13 @@ export function eventRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
   router.patch('/:id', ...adminOnly, async (ctx) => {
     const { id } = validate(uuidParam, ctx.params, 'params');
     const body = validate(updateBody, ctx.request.body, 'body');
-    ctx.body = await updateEvent(deps.sequelize, id, {
+    const { event, seatsAdded } = await updateEvent(deps.sequelize, id, {
       ...body,
       startsAt: body.startsAt ? new Date(body.startsAt) : undefined,
       endsAt: body.endsAt === undefined ? undefined : body.endsAt === null ? null : new Date(body.endsAt),
     });
+    if (seatsAdded) await offerNewSeats(deps, event);
+    ctx.body = event;
   });
 
   router.post('/:id/cancel', ...adminOnly, async (ctx) => {

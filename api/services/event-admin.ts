@@ -1,8 +1,12 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { Event } from '../../shared/db/models/index.js';
 import { appendToOutbox } from '../../shared/db/outbox.js';
-import type { EventStatus } from '../../shared/domain.js';
+import type { EventStatus, WaitlistPromotion } from '../../shared/domain.js';
+import { ringEvent } from '../../shared/enqueue.js';
 import { Conflict, NotFound, ValidationFailed } from '../../shared/errors.js';
+import { rebalanceJobId } from '../../shared/queues.js';
+import type { ApiDeps } from '../context.js';
+import { expandBlocks, insertSeats, type SeatBlock } from './seat-map.js';
 
 export interface EventChanges {
   version: number;
@@ -13,6 +17,77 @@ export interface EventChanges {
   endsAt?: Date | null;
   capacity?: number;
   status?: Exclude<EventStatus, 'cancelled'>;
+  waitlistPromotion?: WaitlistPromotion;
+  holdTtlSeconds?: number | null;
+}
+
+type NewEvent = Omit<EventChanges, 'version' | 'capacity'> & {
+  name: string;
+  venue: string;
+  startsAt: Date;
+  endsAt: Date | null;
+};
+
+/** Creates a reserved-seating event and its seat map in one transaction; capacity is the seat count. */
+export async function createSeatedEvent(
+  deps: ApiDeps,
+  fields: NewEvent,
+  blocks: SeatBlock[],
+): Promise<Event> {
+  const seats = expandBlocks(blocks, deps.config.maxSeatsPerEvent);
+  return deps.sequelize.transaction(async (transaction) => {
+    const event = await Event.create(
+      { ...fields, capacity: seats.length, seating: 'reserved' },
+      { transaction },
+    );
+    await insertSeats(deps.sequelize, transaction, event.id, seats);
+    return event;
+  });
+}
+
+/**
+ * Adds seats to a reserved-seating event's map, under the event's row lock (the allocator's
+ * lock): capacity grows by the seats added, then the waitlist is offered them.
+ */
+export async function addSeats(
+  deps: ApiDeps,
+  id: string,
+  blocks: SeatBlock[],
+): Promise<{ event: Event; added: number }> {
+  const { sequelize, config } = deps;
+  const result = await sequelize.transaction(async (transaction) => {
+    const event = await Event.findByPk(id, { transaction, lock: transaction.LOCK.UPDATE });
+    if (!event) throw new NotFound('Event');
+    if (event.seating !== 'reserved') {
+      throw new Conflict('general_admission', 'This event has no seat map: its capacity is a number');
+    }
+    if (event.status === 'cancelled')
+      throw new Conflict('event_cancelled', 'A cancelled event cannot be changed');
+    const seats = expandBlocks(blocks, config.maxSeatsPerEvent - event.capacity);
+    const added = await insertSeats(sequelize, transaction, id, seats);
+    await event.update({ capacity: event.capacity + added, version: event.version + 1 }, { transaction });
+    await appendToOutbox(sequelize, transaction, [
+      { type: 'event.updated', eventId: id, principalId: null, data: { event: event.toJSON() } },
+    ]);
+    return { event, added };
+  });
+  await offerNewSeats(deps, result.event);
+  return result;
+}
+
+/**
+ * Seats appeared (capacity grew, seats added): one allocation step offers them to the waitlist.
+ * If the ring fails the next request, cancellation or expiry of the event does it.
+ */
+export async function offerNewSeats(deps: ApiDeps, event: Event): Promise<void> {
+  const { queues, redis, config, logger } = deps;
+  try {
+    await ringEvent(queues, redis, config.redisPrefix, 'rebalance', rebalanceJobId(event.id, event.version), {
+      eventId: event.id,
+    });
+  } catch (err) {
+    logger.error({ err, eventId: event.id }, 'could not ring the event after its capacity grew');
+  }
 }
 
 /**
@@ -20,7 +95,11 @@ export interface EventChanges {
  * and an allocation never interleave. Optimistic `version`: a stale edit is a 409, not a silent
  * overwrite.
  */
-export async function updateEvent(sequelize: Sequelize, id: string, changes: EventChanges): Promise<Event> {
+export async function updateEvent(
+  sequelize: Sequelize,
+  id: string,
+  changes: EventChanges,
+): Promise<{ event: Event; seatsAdded: boolean }> {
   return sequelize.transaction(async (transaction) => {
     const event = await Event.findByPk(id, { transaction, lock: transaction.LOCK.UPDATE });
     if (!event) throw new NotFound('Event');
@@ -32,6 +111,16 @@ export async function updateEvent(sequelize: Sequelize, id: string, changes: Eve
     if (event.status === 'cancelled')
       throw new Conflict('event_cancelled', 'A cancelled event cannot be changed');
     const { version, ...fields } = changes;
+    if (event.seating === 'reserved' && fields.capacity !== undefined && fields.capacity !== event.capacity) {
+      throw new Conflict(
+        'capacity_follows_seat_map',
+        'A reserved-seating event gets capacity by adding seats',
+        {
+          capacity: event.capacity,
+        },
+      );
+    }
+    const capacityBefore = event.capacity;
     const capacity = fields.capacity ?? event.capacity;
     if (capacity < event.booked + event.held) {
       throw new Conflict(
@@ -55,44 +144,65 @@ export async function updateEvent(sequelize: Sequelize, id: string, changes: Eve
     await appendToOutbox(sequelize, transaction, [
       { type: 'event.updated', eventId: id, principalId: null, data: { event: event.toJSON() } },
     ]);
-    return event;
+    return { event, seatsAdded: event.capacity > capacityBefore };
   });
 }
 
 /**
- * Cancels an event and every confirmed booking of it in one transaction, with a webhook per
- * booking. Queued requests are rejected by the allocator (`event_cancelled`) in arrival order,
- * as every decision is. Cancelling twice answers the cancelled event again.
+ * Cancels an event with everything it holds, in one transaction under the event's row lock:
+ * every confirmed booking, every active hold (their seats are released), every waiting waitlist
+ * entry, each with its webhook. Queued requests are rejected by the allocator (`event_cancelled`)
+ * in arrival order, as every decision is. Cancelling twice answers the cancelled event again.
  */
 export async function cancelEvent(sequelize: Sequelize, id: string): Promise<Event> {
   return sequelize.transaction(async (transaction) => {
     const event = await Event.findByPk(id, { transaction, lock: transaction.LOCK.UPDATE });
     if (!event) throw new NotFound('Event');
     if (event.status === 'cancelled') return event;
-    const cancelled = await sequelize.query<{
-      id: string;
-      user_id: string;
-      request_id: string;
-      quantity: number;
-    }>(
+    type Ended = { id: string; user_id: string; request_id: string; quantity: number };
+    const select = <T extends object>(sql: string) =>
+      sequelize.query<T>(sql, { bind: { id }, transaction, type: QueryTypes.SELECT });
+    const bookings = await select<Ended>(
       `UPDATE bookings SET status = 'cancelled', cancelled_at = now()
         WHERE event_id = $id AND status = 'confirmed'
         RETURNING id, user_id, request_id, quantity`,
-      { bind: { id }, transaction, type: QueryTypes.SELECT },
     );
-    await event.update({ status: 'cancelled', booked: 0, version: event.version + 1 }, { transaction });
-    await appendToOutbox(sequelize, transaction, [
-      { type: 'event.cancelled', eventId: id, principalId: null, data: { event: event.toJSON() } },
-      ...cancelled.map((b) => ({
-        type: 'booking.cancelled' as const,
+    const holds = await select<Ended>(
+      `UPDATE holds SET status = 'released', ended_at = now()
+        WHERE event_id = $id AND status = 'active'
+        RETURNING id, user_id, request_id, quantity`,
+    );
+    const entries = await select<Ended>(
+      `UPDATE waitlist_entries SET status = 'cancelled', ended_at = now()
+        WHERE event_id = $id AND status = 'waiting'
+        RETURNING id, user_id, request_id, quantity`,
+    );
+    await sequelize.query(
+      'UPDATE seat_assignments SET released_at = now() WHERE event_id = $id AND released_at IS NULL',
+      { bind: { id }, transaction },
+    );
+    await event.update(
+      { status: 'cancelled', booked: 0, held: 0, version: event.version + 1 },
+      { transaction },
+    );
+    const about =
+      (type: 'booking.cancelled' | 'hold.released' | 'waitlist.left', key: string, status: string) =>
+      (row: Ended) => ({
+        type,
         eventId: id,
-        principalId: b.user_id,
+        principalId: row.user_id,
+        orderingKey: row.request_id,
         data: {
           eventId: id,
           reason: 'event_cancelled',
-          booking: { id: b.id, status: 'cancelled', quantity: b.quantity, requestId: b.request_id },
+          [key]: { id: row.id, status, quantity: row.quantity, requestId: row.request_id },
         },
-      })),
+      });
+    await appendToOutbox(sequelize, transaction, [
+      { type: 'event.cancelled', eventId: id, principalId: null, data: { event: event.toJSON() } },
+      ...bookings.map(about('booking.cancelled', 'booking', 'cancelled')),
+      ...holds.map(about('hold.released', 'hold', 'released')),
+      ...entries.map(about('waitlist.left', 'waitlistEntry', 'cancelled')),
     ]);
     return event;
   });

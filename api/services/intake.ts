@@ -81,7 +81,7 @@ export async function submit(deps: ApiDeps, submission: Submission): Promise<Acc
   const { principal, eventId, kind, payload, idempotencyKey } = submission;
   const print = fingerprint(submission.fingerprintOf);
 
-  if (kind === 'book') {
+  if (kind === 'book' || kind === 'hold') {
     // Backpressure: past the configured depth, say "later" quickly instead of growing unbounded;
     // a replay of a request already accepted is still answered.
     const waiting = await queues.get(eventId).getWaitingCount();
@@ -99,7 +99,7 @@ export async function submit(deps: ApiDeps, submission: Submission): Promise<Acc
   const [row] = await sequelize.query<IntakeRow>(INTAKE_SQL, {
     bind: {
       eventId,
-      requireOnSale: kind === 'book',
+      requireOnSale: kind === 'book' || kind === 'hold',
       principalId: principal.id,
       kind,
       payload: JSON.stringify(payload),

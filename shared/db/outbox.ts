@@ -7,6 +7,8 @@ export interface OutboxMessage {
   eventId: string | null;
   principalId: string | null;
   data: Record<string, unknown>;
+  /** Messages with the same key reach an endpoint in order (default: the booking, request or event). */
+  orderingKey?: string;
 }
 
 /**
@@ -22,8 +24,8 @@ export async function appendToOutbox(
   if (messages.length === 0) return;
   const now = new Date().toISOString();
   await sequelize.query(
-    `INSERT INTO webhook_outbox (message_id, type, event_id, principal_id, payload)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::uuid[], $5::jsonb[])`,
+    `INSERT INTO webhook_outbox (message_id, type, event_id, principal_id, payload, ordering_key)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::uuid[], $5::jsonb[], $6::text[])`,
     {
       bind: [
         messages.map(() => `msg_${randomUUID()}`),
@@ -31,6 +33,7 @@ export async function appendToOutbox(
         messages.map((m) => m.eventId),
         messages.map((m) => m.principalId),
         messages.map((m) => JSON.stringify({ type: m.type, timestamp: now, data: m.data })),
+        messages.map((m) => m.orderingKey ?? null),
       ],
       transaction,
     },

@@ -7,6 +7,13 @@ export const WEBHOOK_TYPES: readonly WebhookType[] = [
   'booking.cancelled',
   'event.updated',
   'event.cancelled',
+  'hold.created',
+  'hold.confirmed',
+  'hold.expired',
+  'hold.released',
+  'waitlist.joined',
+  'waitlist.promoted',
+  'waitlist.left',
 ];
 
 /** Webhook deliveries go through one BullMQ queue (job id = delivery id). */

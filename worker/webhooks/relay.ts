@@ -72,7 +72,7 @@ export class OutboxRelay {
       const created = await sequelize.query<{ id: string }>(
         `INSERT INTO webhook_deliveries (endpoint_id, outbox_id, ordering_key, next_attempt_at)
          SELECT e.id, o.id,
-                COALESCE(o.payload #>> '{data,booking,id}', o.payload #>> '{data,bookingRequest,id}',
+                COALESCE(o.ordering_key, o.payload #>> '{data,booking,id}', o.payload #>> '{data,bookingRequest,id}',
                          'event:' || o.event_id::text),
                 now()
            FROM webhook_outbox o

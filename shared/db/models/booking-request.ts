@@ -22,7 +22,9 @@ export class BookingRequest extends Model<
   declare fingerprint: string;
   declare status: CreationOptional<BookingRequestStatus>;
   declare reason: CreationOptional<string | null>;
+  declare reasonDetails: CreationOptional<Record<string, unknown> | null>;
   declare bookingId: CreationOptional<string | null>;
+  declare holdId: CreationOptional<string | null>;
   declare queuedAt: CreationOptional<Date>;
   declare decidedAt: CreationOptional<Date | null>;
 
@@ -39,7 +41,9 @@ export class BookingRequest extends Model<
         fingerprint: { type: DataTypes.TEXT, allowNull: false },
         status: { type: DataTypes.TEXT, allowNull: false, defaultValue: 'queued' },
         reason: { type: DataTypes.TEXT, allowNull: true },
+        reasonDetails: { type: DataTypes.JSONB, allowNull: true },
         bookingId: { type: DataTypes.UUID, allowNull: true },
+        holdId: { type: DataTypes.UUID, allowNull: true },
         queuedAt: { type: DataTypes.DATE },
         decidedAt: { type: DataTypes.DATE, allowNull: true },
       },

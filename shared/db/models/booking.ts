@@ -15,7 +15,8 @@ export class Booking extends Model<InferAttributes<Booking>, InferCreationAttrib
   declare requestId: string;
   declare status: CreationOptional<BookingStatus>;
   declare quantity: number;
-  declare seats: CreationOptional<string[] | null>;
+  declare seats: CreationOptional<unknown[] | null>;
+  declare holdId: CreationOptional<string | null>;
   declare createdAt: CreationOptional<Date>;
   declare cancelledAt: CreationOptional<Date | null>;
 
@@ -29,6 +30,7 @@ export class Booking extends Model<InferAttributes<Booking>, InferCreationAttrib
         status: { type: DataTypes.TEXT, allowNull: false, defaultValue: 'confirmed' },
         quantity: { type: DataTypes.INTEGER, allowNull: false },
         seats: { type: DataTypes.JSONB, allowNull: true },
+        holdId: { type: DataTypes.UUID, allowNull: true },
         createdAt: { type: DataTypes.DATE },
         cancelledAt: { type: DataTypes.DATE, allowNull: true },
       },

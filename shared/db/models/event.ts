@@ -6,7 +6,7 @@ import {
   Model,
   type Sequelize,
 } from 'sequelize';
-import type { EventStatus } from '../../domain.js';
+import type { EventStatus, Seating, WaitlistPromotion } from '../../domain.js';
 
 export class Event extends Model<InferAttributes<Event>, InferCreationAttributes<Event>> {
   declare id: CreationOptional<string>;
@@ -19,6 +19,9 @@ export class Event extends Model<InferAttributes<Event>, InferCreationAttributes
   declare status: CreationOptional<EventStatus>;
   declare booked: CreationOptional<number>;
   declare held: CreationOptional<number>;
+  declare seating: CreationOptional<Seating>;
+  declare waitlistPromotion: CreationOptional<WaitlistPromotion>;
+  declare holdTtlSeconds: CreationOptional<number | null>;
   declare version: CreationOptional<number>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
@@ -41,6 +44,9 @@ export class Event extends Model<InferAttributes<Event>, InferCreationAttributes
       booked: this.booked,
       held: this.held,
       available: this.availableSeats(),
+      seating: this.seating,
+      waitlistPromotion: this.waitlistPromotion,
+      holdTtlSeconds: this.holdTtlSeconds,
       status: this.status,
       version: this.version,
       createdAt: this.createdAt,
@@ -61,6 +67,9 @@ export class Event extends Model<InferAttributes<Event>, InferCreationAttributes
         status: { type: DataTypes.TEXT, allowNull: false, defaultValue: 'on_sale' },
         booked: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
         held: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+        seating: { type: DataTypes.TEXT, allowNull: false, defaultValue: 'general' },
+        waitlistPromotion: { type: DataTypes.TEXT, allowNull: false, defaultValue: 'book' },
+        holdTtlSeconds: { type: DataTypes.INTEGER, allowNull: true },
         version: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 1 },
         createdAt: DataTypes.DATE,
         updatedAt: DataTypes.DATE,

@@ -1,0 +1,111 @@
+import Router from '@koa/router';
+import Joi from 'joi';
+import type { WhereOptions } from 'sequelize';
+import { Hold } from '../../shared/db/models/index.js';
+import { HOLD_STATUSES } from '../../shared/domain.js';
+import { Forbidden, NotFound } from '../../shared/errors.js';
+import type { ApiDeps, AppState, Principal } from '../context.js';
+import { authenticate, principalOf } from '../middleware/authenticate.js';
+import { limitBookingSubmissions } from '../middleware/rate-limit.js';
+import { validate } from '../middleware/validate.js';
+import { keysetPage, pageQuery } from '../pagination.js';
+import { presentHold } from '../presenters.js';
+import { uuid, uuidParam } from '../schemas.js';
+import { submit } from '../services/intake.js';
+import type { RateLimits } from '../services/rate-limits.js';
+import type { Tokens } from '../services/tokens.js';
+import {
+  checkSeatSelection,
+  readIdempotencyKey,
+  respondAccepted,
+  seatSelectionBody,
+  seatSelectionPayload,
+  whyNotOnSale,
+} from '../submission.js';
+
+const listQuery = Joi.object({
+  ...pageQuery,
+  eventId: uuid,
+  status: Joi.string().valid(...HOLD_STATUSES),
+  userId: uuid,
+});
+
+/**
+ * Holds keep seats for a buyer during checkout (a partner's cart). Creating, confirming and
+ * releasing one are requests in the event's queue like bookings: 202, then the outcome.
+ */
+export function holdRoutes(deps: ApiDeps, tokens: Tokens, limits: RateLimits): Router<AppState> {
+  const router = new Router<AppState>();
+  const submitter = [authenticate(tokens), limitBookingSubmissions(limits)];
+  const holdBody = seatSelectionBody(deps.config.maxSeatsPerBooking, { waitlist: false });
+
+  router.post('/events/:id/holds', ...submitter, async (ctx) => {
+    const principal = principalOf(ctx.state);
+    const { id } = validate(uuidParam, ctx.params, 'params');
+    const { payload, fingerprint } = seatSelectionPayload(validate(holdBody, ctx.request.body, 'body'));
+    const key = readIdempotencyKey(ctx, principal);
+    await checkSeatSelection(deps, id, payload);
+    const accepted = await submit(deps, {
+      principal,
+      eventId: id,
+      kind: 'hold',
+      payload,
+      idempotencyKey: key,
+      fingerprintOf: `hold:${id}:${fingerprint}`,
+    });
+    if ('notEligible' in accepted) throw await whyNotOnSale(id, principal);
+    await respondAccepted(ctx, deps, accepted);
+  });
+
+  router.get('/holds', authenticate(tokens), async (ctx) => {
+    const principal = principalOf(ctx.state);
+    const query = validate(listQuery, ctx.query, 'query');
+    if (query.userId && principal.role !== 'admin')
+      throw new Forbidden('Only admins can list other users’ holds');
+    const where: WhereOptions[] = [{ userId: query.userId ?? principal.id }];
+    if (query.eventId) where.push({ eventId: query.eventId });
+    if (query.status) where.push({ status: query.status });
+    const page = await keysetPage(Hold, {
+      key: 'createdAt',
+      direction: 'DESC',
+      where,
+      limit: query.limit,
+      cursor: query.cursor,
+    });
+    ctx.body = { data: page.data.map(presentHold), next: page.next };
+  });
+
+  router.get('/holds/:id', authenticate(tokens), async (ctx) => {
+    const { id } = validate(uuidParam, ctx.params, 'params');
+    ctx.body = presentHold(await visibleHold(principalOf(ctx.state), id));
+  });
+
+  // Confirm and release are decided in the queue, whatever the hold's state now: confirming
+  // twice answers the same booking, confirming after expiresAt answers `expired`.
+  for (const action of ['confirm', 'release'] as const) {
+    router.post(`/holds/:id/${action}`, ...submitter, async (ctx) => {
+      const principal = principalOf(ctx.state);
+      const { id } = validate(uuidParam, ctx.params, 'params');
+      const key = readIdempotencyKey(ctx, principal);
+      const hold = await visibleHold(principal, id);
+      const accepted = await submit(deps, {
+        principal,
+        eventId: hold.eventId,
+        kind: action === 'confirm' ? 'confirm_hold' : 'release_hold',
+        payload: { holdId: hold.id },
+        idempotencyKey: key,
+        fingerprintOf: `${action}:${hold.id}`,
+      });
+      await respondAccepted(ctx, deps, accepted);
+    });
+  }
+
+  return router;
+}
+
+/** Someone else's hold is "not found": its existence is not theirs to learn. */
+async function visibleHold(principal: Principal, id: string): Promise<Hold> {
+  const hold = await Hold.findByPk(id);
+  if (!hold || (principal.role !== 'admin' && hold.userId !== principal.id)) throw new NotFound('Hold');
+  return hold;
+}

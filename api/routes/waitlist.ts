@@ -1,0 +1,99 @@
+import Router from '@koa/router';
+import Joi from 'joi';
+import { Op, QueryTypes, type WhereOptions } from 'sequelize';
+import { Event, WaitlistEntry } from '../../shared/db/models/index.js';
+import { WAITLIST_STATUSES } from '../../shared/domain.js';
+import { Forbidden, NotFound } from '../../shared/errors.js';
+import type { ApiDeps, AppState, Principal } from '../context.js';
+import { authenticate, principalOf, requireRole } from '../middleware/authenticate.js';
+import { validate } from '../middleware/validate.js';
+import { decodeCursor, encodeCursor, keysetPage, pageQuery } from '../pagination.js';
+import { presentWaitlistEntry } from '../presenters.js';
+import { uuid, uuidParam } from '../schemas.js';
+import type { Tokens } from '../services/tokens.js';
+import { leaveWaitlist, waitlistPosition } from '../services/waitlist.js';
+
+const listQuery = Joi.object({
+  ...pageQuery,
+  eventId: uuid,
+  status: Joi.string().valid(...WAITLIST_STATUSES),
+  userId: uuid,
+});
+
+/**
+ * Waitlist entries are made by the allocator (a booking with `waitlist: true` that did not fit);
+ * here buyers follow their place in line and leave it, and admins read an event's line.
+ */
+export function waitlistRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
+  const router = new Router<AppState>();
+
+  router.get('/waitlist', authenticate(tokens), async (ctx) => {
+    const principal = principalOf(ctx.state);
+    const query = validate(listQuery, ctx.query, 'query');
+    if (query.userId && principal.role !== 'admin') {
+      throw new Forbidden('Only admins can list other users’ waitlist entries');
+    }
+    const where: WhereOptions[] = [{ userId: query.userId ?? principal.id }];
+    if (query.eventId) where.push({ eventId: query.eventId });
+    if (query.status) where.push({ status: query.status });
+    const page = await keysetPage(WaitlistEntry, {
+      key: 'createdAt',
+      direction: 'DESC',
+      where,
+      limit: query.limit,
+      cursor: query.cursor,
+    });
+    ctx.body = {
+      data: await Promise.all(
+        page.data.map(async (e) => presentWaitlistEntry(e, await waitlistPosition(deps.sequelize, e))),
+      ),
+      next: page.next,
+    };
+  });
+
+  router.get('/waitlist/:id', authenticate(tokens), async (ctx) => {
+    const { id } = validate(uuidParam, ctx.params, 'params');
+    const entry = await visibleEntry(principalOf(ctx.state), id);
+    ctx.body = presentWaitlistEntry(entry, await waitlistPosition(deps.sequelize, entry));
+  });
+
+  router.post('/waitlist/:id/leave', authenticate(tokens), async (ctx) => {
+    const { id } = validate(uuidParam, ctx.params, 'params');
+    const entry = await leaveWaitlist(deps.sequelize, await visibleEntry(principalOf(ctx.state), id));
+    ctx.body = presentWaitlistEntry(entry, null);
+  });
+
+  // The line itself, in order, for admins: who is waiting for how many seats.
+  router.get('/events/:id/waitlist', authenticate(tokens), requireRole('admin'), async (ctx) => {
+    const { id } = validate(uuidParam, ctx.params, 'params');
+    const query = validate(Joi.object(pageQuery), ctx.query, 'query');
+    if (!(await Event.findByPk(id, { attributes: ['id'] }))) throw new NotFound('Event');
+    const after = query.cursor
+      ? decodeCursor(query.cursor, { seq: Joi.string().pattern(/^\d{1,19}$/) }).seq
+      : '0';
+    const [{ ahead }] = (await deps.sequelize.query<{ ahead: number }>(
+      `SELECT count(*)::int AS ahead FROM waitlist_entries WHERE event_id = $id AND status = 'waiting' AND seq <= $after`,
+      { bind: { id, after }, type: QueryTypes.SELECT },
+    )) as [{ ahead: number }];
+    const rows = await WaitlistEntry.findAll({
+      where: { eventId: id, status: 'waiting', seq: { [Op.gt]: after } },
+      order: [['seq', 'ASC']],
+      limit: query.limit + 1,
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    ctx.body = {
+      data: page.map((e, i) => presentWaitlistEntry(e, ahead + i + 1)),
+      next: rows.length > query.limit && last ? encodeCursor({ seq: String(last.seq) }) : null,
+    };
+  });
+
+  return router;
+}
+
+async function visibleEntry(principal: Principal, id: string): Promise<WaitlistEntry> {
+  const entry = await WaitlistEntry.findByPk(id);
+  if (!entry || (principal.role !== 'admin' && entry.userId !== principal.id))
+    throw new NotFound('Waitlist entry');
+  return entry;
+}

@@ -1,0 +1,55 @@
+import { QueryTypes, type Sequelize } from 'sequelize';
+import { WaitlistEntry } from '../../shared/db/models/index.js';
+import { appendToOutbox } from '../../shared/db/outbox.js';
+import { Conflict } from '../../shared/errors.js';
+
+/** 1-based place of a waiting entry in its event's line, null once it left the line. */
+export async function waitlistPosition(sequelize: Sequelize, entry: WaitlistEntry): Promise<number | null> {
+  if (entry.status !== 'waiting') return null;
+  const [row] = await sequelize.query<{ ahead: number }>(
+    `SELECT count(*)::int AS ahead FROM waitlist_entries
+      WHERE event_id = $eventId AND status = 'waiting' AND seq < $seq`,
+    { bind: { eventId: entry.eventId, seq: entry.seq }, type: QueryTypes.SELECT },
+  );
+  return (row?.ahead ?? 0) + 1;
+}
+
+/**
+ * Leaves the line, at once: no seats change hands, so this needs no allocation step. The row
+ * lock orders it with the allocator: if a step is promoting this entry right now, the update
+ * waits for it and then finds the entry promoted (409), never half of each.
+ */
+export async function leaveWaitlist(sequelize: Sequelize, entry: WaitlistEntry): Promise<WaitlistEntry> {
+  return sequelize.transaction(async (transaction) => {
+    const [left] = await sequelize.query<{ id: string }>(
+      `UPDATE waitlist_entries SET status = 'left', ended_at = now()
+        WHERE id = $id AND status = 'waiting' RETURNING id`,
+      { bind: { id: entry.id }, transaction, type: QueryTypes.SELECT },
+    );
+    const current = (await WaitlistEntry.findByPk(entry.id, { transaction }))!;
+    if (!left) {
+      throw new Conflict('not_waiting', `This waitlist entry is ${current.status}, no longer waiting`, {
+        status: current.status,
+      });
+    }
+    await appendToOutbox(sequelize, transaction, [
+      {
+        type: 'waitlist.left',
+        eventId: current.eventId,
+        principalId: current.userId,
+        orderingKey: current.requestId,
+        data: {
+          eventId: current.eventId,
+          reason: 'left',
+          waitlistEntry: {
+            id: current.id,
+            status: 'left',
+            quantity: current.quantity,
+            requestId: current.requestId,
+          },
+        },
+      },
+    ]);
+    return current;
+  });
+}
