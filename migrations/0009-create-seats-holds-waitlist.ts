@@ -12,7 +12,7 @@ export async function up({ context }: { context: MigrationContext }) {
       -- What the head of the waitlist gets when seats free up: a booking, or a hold to confirm.
       ADD COLUMN waitlist_promotion text NOT NULL DEFAULT 'book' CHECK (waitlist_promotion IN ('book', 'hold')),
       -- NULL: the service's HOLD_TTL_SECONDS.
-      ADD COLUMN hold_ttl_seconds integer CHECK (hold_ttl_seconds BETWEEN 30 AND 86400);
+      ADD COLUMN hold_ttl_seconds integer CHECK (hold_ttl_seconds BETWEEN 5 AND 86400);
 
     CREATE TABLE seats (
       id uuid PRIMARY KEY DEFAULT gen_random_uuid(),

@@ -111,7 +111,7 @@ const schema = Joi.object({
     .pattern(/^[A-Za-z0-9_{}-]+$/)
     .default('evently'),
   MAX_SEATS_PER_BOOKING: Joi.number().integer().min(1).max(1000).default(10),
-  HOLD_TTL_SECONDS: Joi.number().integer().min(30).max(86400).default(600),
+  HOLD_TTL_SECONDS: Joi.number().integer().min(5).max(86400).default(600),
   WAITLIST_MAX_PER_USER: Joi.number().integer().min(1).max(100).default(2),
   MAX_SEATS_PER_EVENT: Joi.number().integer().min(1).max(1_000_000).default(100_000),
   ALLOCATION_BATCH_SIZE: Joi.number().integer().min(1).max(1000).default(500),

@@ -40,7 +40,7 @@ const createBody = Joi.object({
   waitlistPromotion: Joi.string()
     .valid(...WAITLIST_PROMOTIONS)
     .default('book'),
-  holdTtlSeconds: Joi.number().integer().min(30).max(86400).allow(null),
+  holdTtlSeconds: Joi.number().integer().min(5).max(86400).allow(null),
 });
 
 const updateBody = Joi.object({
@@ -53,7 +53,7 @@ const updateBody = Joi.object({
   capacity: Joi.number().integer().min(1).max(1_000_000),
   status: Joi.string().valid('draft', 'on_sale', 'completed'),
   waitlistPromotion: Joi.string().valid(...WAITLIST_PROMOTIONS),
-  holdTtlSeconds: Joi.number().integer().min(30).max(86400).allow(null),
+  holdTtlSeconds: Joi.number().integer().min(5).max(86400).allow(null),
 }).min(2);
 
 /** LIKE treats % and _ as wildcards; a search for "100%" means the text "100%". */

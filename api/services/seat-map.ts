@@ -32,7 +32,7 @@ export const seatBlocks = Joi.array()
         .required()
         .messages({
           'alternatives.match':
-            '{{#label}} must be {from, to} numbers, {from, to} letters or a list of labels',
+            '{{#label}} must be a range of numbers or letters (from, to) or a list of labels',
         }),
       seats: Joi.object({
         from: Joi.number().integer().min(1).max(9999).required(),
