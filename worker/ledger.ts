@@ -226,7 +226,6 @@ class Ledger {
       this.reject(request, REJECTION_REASONS.holdNotFound);
       return;
     }
-    if (this.dueForExpiry(hold)) this.endHold(hold, 'expired', null);
     const current = this.currentHold(hold);
     switch (current.status) {
       case 'confirmed':
@@ -267,7 +266,6 @@ class Ledger {
       this.reject(request, REJECTION_REASONS.holdNotFound);
       return;
     }
-    if (this.dueForExpiry(hold)) this.endHold(hold, 'expired', null);
     const { status } = this.currentHold(hold);
     if (status === 'confirmed') {
       this.reject(request, REJECTION_REASONS.holdConfirmed);
@@ -358,10 +356,6 @@ class Ledger {
 
   private currentHold(hold: HoldState): { status: HoldStatus; bookingId: string | null } {
     return this.holdStatus.get(hold.id) ?? { status: hold.status, bookingId: hold.bookingId };
-  }
-
-  private dueForExpiry(hold: HoldState): boolean {
-    return this.currentHold(hold).status === 'active' && hold.expiresAt <= this.input.now;
   }
 
   private notOnSale(): boolean {
