@@ -77,6 +77,6 @@ export type WebhookType =
   | 'hold.confirmed'
   | 'hold.expired'
   | 'hold.released'
-  | 'waitlist.joined'
+  | 'booking.waitlisted'
   | 'waitlist.promoted'
   | 'waitlist.left';

@@ -531,7 +531,7 @@ describe('runLedger: waitlist', () => {
       },
     ]);
     expect(changes.requests[0]).toMatchObject({ bookingId: null, holdId: null, decided: true });
-    expect(types(changes)).toEqual(['waitlist.joined', 'booking.rejected', 'booking.rejected']);
+    expect(types(changes)).toEqual(['booking.waitlisted', 'booking.rejected', 'booking.rejected']);
   });
 
   test('a user at the waitlist limit is rejected waitlist_limit_reached', () => {
@@ -690,7 +690,7 @@ describe('runLedger: waitlist', () => {
     ]);
     expect(changes.joinedWaitlist.map((e) => e.id)).toEqual(['id-1']);
     expect(changes.promoted.map((p) => p.entry.id)).toEqual(['id-1']);
-    expect(types(changes)).toEqual(['waitlist.joined', 'booking.cancelled', 'waitlist.promoted']);
+    expect(types(changes)).toEqual(['booking.waitlisted', 'booking.cancelled', 'waitlist.promoted']);
   });
 
   test('a promotion frees a place under the per-user waitlist limit', () => {

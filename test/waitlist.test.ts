@@ -97,6 +97,16 @@ describe('waitlist: a fair line that fills freed seats in order', () => {
     ).toBe(20);
     const counters = await expectEventInvariants(api.deps.sequelize, event.id);
     expect(counters).toMatchObject({ booked: 20, confirmedBookings: 20, waiting: 30 });
+    const summary = await request(api.baseUrl)
+      .get('/admin/analytics/summary')
+      .query({ eventId: event.id })
+      .set(admin.auth);
+    expect(summary.body).toMatchObject({
+      waitlisted: 30,
+      held: 0,
+      confirmedTickets: 20,
+      cancelledBookings: 20,
+    });
   }, 60000);
 
   test('leaving the line moves those behind up; leaving twice is a 409; one user may wait twice per event', async () => {

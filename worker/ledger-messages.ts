@@ -135,9 +135,9 @@ export function holdEnded(
   };
 }
 
-export function waitlistJoined(eventId: string, entry: WaitlistEntryState): OutboxMessage {
+export function bookingWaitlisted(eventId: string, entry: WaitlistEntryState): OutboxMessage {
   return {
-    type: 'waitlist.joined',
+    type: 'booking.waitlisted',
     eventId,
     principalId: entry.userId,
     orderingKey: entry.requestId,

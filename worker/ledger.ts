@@ -198,7 +198,7 @@ class Ledger {
     if (this.input.waitlistComplete) this.line.push(entry);
     this.out.joinedWaitlist.push(entry);
     this.update({ requestId: request.id, status: 'waitlisted', decided: true });
-    this.out.outbox.push(messages.waitlistJoined(this.input.eventId, entry));
+    this.out.outbox.push(messages.bookingWaitlisted(this.input.eventId, entry));
   }
 
   private cancel(request: PendingRequest, { bookingId }: CancelPayload): void {

@@ -44,6 +44,7 @@ interface SummaryRow {
   pending_cancel: string;
   pending_tickets: string;
   held: string;
+  waitlisted: string;
 }
 
 /** Throws NotFound for an event id that does not exist (a typo must not read as "all zeros"). */
@@ -60,7 +61,7 @@ export async function summary(sequelize: Sequelize, { eventId }: { eventId?: str
   if (eventId) await assertEventExists(sequelize, eventId);
   const byEvent = (column: string) => (eventId ? `WHERE ${column} = $eventId` : '');
   const [row] = await sequelize.query<SummaryRow>(
-    `SELECT b.*, r.*, e.*
+    `SELECT b.*, r.*, e.*, w.*
        FROM (SELECT count(*) AS total_bookings,
                     coalesce(sum(quantity), 0) AS total_tickets,
                     count(*) FILTER (WHERE status = 'confirmed') AS confirmed_bookings,
@@ -69,13 +70,15 @@ export async function summary(sequelize: Sequelize, { eventId }: { eventId?: str
                     coalesce(sum(quantity) FILTER (WHERE status = 'cancelled'), 0) AS cancelled_tickets
                FROM bookings ${byEvent('event_id')}) b,
             (SELECT count(*) AS pending_requests,
-                    count(*) FILTER (WHERE kind = 'book') AS pending_book,
+                    count(*) FILTER (WHERE kind IN ('book', 'hold')) AS pending_book,
                     count(*) FILTER (WHERE kind = 'cancel') AS pending_cancel,
-                    coalesce(sum((payload ->> 'quantity')::int) FILTER (WHERE kind = 'book'), 0)
+                    coalesce(sum((payload ->> 'quantity')::int) FILTER (WHERE kind IN ('book', 'hold')), 0)
                       AS pending_tickets
                FROM booking_requests
               WHERE status = 'queued' ${eventId ? 'AND event_id = $eventId' : ''}) r,
-            (SELECT coalesce(sum(held), 0) AS held FROM events ${byEvent('id')}) e`,
+            (SELECT coalesce(sum(held), 0) AS held FROM events ${byEvent('id')}) e,
+            (SELECT count(*) AS waitlisted FROM waitlist_entries
+              WHERE status = 'waiting' ${eventId ? 'AND event_id = $eventId' : ''}) w`,
     { bind: eventId ? { eventId } : {}, type: QueryTypes.SELECT },
   );
   const r = row!;
@@ -94,8 +97,7 @@ export async function summary(sequelize: Sequelize, { eventId }: { eventId?: str
     pendingCancellationRequests: num(r.pending_cancel),
     pendingTickets: num(r.pending_tickets),
     held: num(r.held),
-    // There is no waitlist yet (docs/architecture.md, "Not implemented yet").
-    waitlisted: 0,
+    waitlisted: num(r.waitlisted),
     cancellationRate: ratio(cancelledBookings, totalBookings),
     generatedAt: new Date().toISOString(),
   };

@@ -11,7 +11,7 @@ export const WEBHOOK_TYPES: readonly WebhookType[] = [
   'hold.confirmed',
   'hold.expired',
   'hold.released',
-  'waitlist.joined',
+  'booking.waitlisted',
   'waitlist.promoted',
   'waitlist.left',
 ];
