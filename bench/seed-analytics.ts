@@ -51,8 +51,8 @@ async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
 async function seed(sequelize: Sequelize): Promise<void> {
   const q = (sql: string, bind: Record<string, unknown> = {}) => sequelize.query(sql, { bind });
   await timed('empty the tables', () =>
-    q(`TRUNCATE webhook_deliveries, webhook_outbox, webhook_endpoints, bookings, booking_requests, events,
-                users`),
+    q(`TRUNCATE webhook_deliveries, webhook_outbox, webhook_endpoints, seat_assignments, waitlist_entries, holds,
+                seats, bookings, booking_requests, events, users`),
   );
   await sequelize.transaction(async (transaction) => {
     const t = (sql: string, bind: Record<string, unknown> = {}) =>
