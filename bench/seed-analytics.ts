@@ -256,7 +256,7 @@ async function main() {
     const busy = await sequelize.query<{ id: string }>('SELECT id FROM events ORDER BY random() LIMIT 50', {
       type: QueryTypes.SELECT,
     });
-    await deps.redis.sadd(activeEventsKey(prefix), ...busy.map((e) => e.id));
+    await deps.redis.zadd(activeEventsKey(prefix), ...busy.flatMap((e) => [Date.now(), e.id]));
 
     const day = (offset: number) =>
       new Date(Date.now() + offset * 24 * 3600 * 1000).toISOString().slice(0, 10);

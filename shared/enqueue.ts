@@ -22,7 +22,8 @@ export async function ringEvent(
   data: AllocationJobData,
 ): Promise<void> {
   await queues.get(data.eventId).add(name, data, allocationJobOptions(jobId));
-  const added = await redis.sadd(activeEventsKey(prefix), data.eventId);
+  // NX: an event already waiting keeps its place in line.
+  const added = await redis.zadd(activeEventsKey(prefix), 'NX', Date.now(), data.eventId);
   if (added === 1) await redis.publish(eventActivatedChannel(prefix), data.eventId);
 }
 

@@ -8,8 +8,11 @@ import type { Logger } from './logger.js';
 export const eventQueueName = (eventId: string) => `event-${eventId}`;
 export const eventIdFromQueueName = (name: string) => name.slice('event-'.length);
 
-/** Redis set of event ids whose queue may hold work; workers open Workers only for these. */
-export const activeEventsKey = (prefix: string) => `${prefix}:active-events`;
+/**
+ * Events whose queue may hold work, as a sorted set scored by when each started waiting for a
+ * Worker (ms): workers open Workers only for these, longest-waiting first.
+ */
+export const activeEventsKey = (prefix: string) => `${prefix}:active-events-by-wait`;
 /** Pub/sub channel: an event id that just became active, so workers need not wait for a poll. */
 export const eventActivatedChannel = (prefix: string) => `${prefix}:event-activated`;
 /** Pub/sub channel: ids of booking requests just decided, for long-polling clients. */

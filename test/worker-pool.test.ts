@@ -58,7 +58,7 @@ describe('worker queue pool: Workers only for events with pending work', () => {
     await waitFor(
       async () =>
         worker.pool.openEventIds().length === 0 &&
-        (await api.deps.redis.sismember(activeEventsKey(config.redisPrefix), fresh.id)) === 0,
+        (await api.deps.redis.zscore(activeEventsKey(config.redisPrefix), fresh.id)) === null,
       10000,
       'the idle Worker to close and its event to leave the active set',
     );

@@ -29,15 +29,20 @@ interface OpenQueue {
   openedAt: number;
 }
 
+/** How long an open Worker's claim on its event lasts; renewed at every sweep. */
+const CLAIM_MS = 10_000;
+
 /**
  * Removes an event from the active set only if its queue holds no job in any state that
  * needs a worker; atomic, so a job added concurrently either is counted here or re-adds the
- * event afterwards (the API adds the job first, then the event to the set).
+ * event afterwards (the API adds the job first, then the event to the set). An event with work
+ * left (it gave up its slot to take turns) goes to the back of the line: score = now.
  */
 const RELEASE_IF_EMPTY = `
 local n = redis.call('LLEN', KEYS[2]) + redis.call('LLEN', KEYS[3]) + redis.call('ZCARD', KEYS[4])
         + redis.call('ZCARD', KEYS[5]) + redis.call('LLEN', KEYS[6])
-if n == 0 then redis.call('SREM', KEYS[1], ARGV[1]) return 1 end
+if n == 0 then redis.call('ZREM', KEYS[1], ARGV[1]) return 1 end
+redis.call('ZADD', KEYS[1], 'XX', ARGV[2], ARGV[1])
 return 0`;
 
 /**
@@ -74,9 +79,17 @@ export class QueuePool {
   private async sweep(): Promise<void> {
     if (this.closed) return;
     try {
-      const active = await this.options.redis.srandmember(
-        activeEventsKey(this.options.prefix),
-        this.options.maxQueues * 2,
+      const { redis, prefix, maxQueues } = this.options;
+      await this.renewClaims();
+      // Longest-waiting first, and only events no process is serving (their score is a claim in
+      // the future): a turn goes to whoever has waited longest, so no event starves.
+      const active = await redis.zrangebyscore(
+        activeEventsKey(prefix),
+        '-inf',
+        Date.now(),
+        'LIMIT',
+        0,
+        maxQueues * 2,
       );
       // When events are waiting for a slot, a Worker with nothing to do gives its slot up at
       // once instead of after the idle period.
@@ -145,10 +158,30 @@ export class QueuePool {
       });
       entry.worker.on('error', (err) => logger.error({ err, eventId }, 'event worker error'));
       this.open.set(eventId, entry);
+      await this.claim([eventId]);
       logger.info({ eventId, open: this.open.size }, 'opened event worker');
     } finally {
       this.opening.delete(eventId);
     }
+  }
+
+  /**
+   * Marks events as served by this process until a little after its next sweep, by moving their
+   * score into the future, so other processes give their slots to events nobody serves. XX: an
+   * event released meanwhile is not put back. A crashed process's claims run out by themselves.
+   */
+  private async claim(eventIds: readonly string[]): Promise<void> {
+    if (eventIds.length === 0) return;
+    const until = Date.now() + CLAIM_MS;
+    await this.options.redis.zadd(
+      activeEventsKey(this.options.prefix),
+      'XX',
+      ...eventIds.flatMap((id) => [until, id]),
+    );
+  }
+
+  private renewClaims(): Promise<void> {
+    return this.claim([...this.open.keys()]);
   }
 
   private async closeIdle(idleMs: number): Promise<void> {
@@ -194,6 +227,7 @@ export class QueuePool {
       `${base}:prioritized`,
       `${base}:paused`,
       eventId,
+      Date.now(),
     );
     logger.info({ eventId, released: released === 1, open: this.open.size }, 'closed idle event worker');
   }

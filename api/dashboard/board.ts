@@ -95,13 +95,6 @@ export class QueueBoard {
 
 /** Up to MAX_DASHBOARD_EVENTS event ids from the active-events set, in a stable order. */
 async function activeEventIds({ redis, config }: ApiDeps): Promise<string[]> {
-  const key = activeEventsKey(config.redisPrefix);
-  const ids = new Set<string>();
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.sscan(key, cursor, 'COUNT', 500);
-    cursor = next;
-    for (const id of batch) if (UUID.test(id)) ids.add(id);
-  } while (cursor !== '0' && ids.size < MAX_DASHBOARD_EVENTS);
-  return [...ids].sort().slice(0, MAX_DASHBOARD_EVENTS);
+  const ids = await redis.zrange(activeEventsKey(config.redisPrefix), 0, String(MAX_DASHBOARD_EVENTS - 1));
+  return ids.filter((id) => UUID.test(id)).sort();
 }

@@ -78,16 +78,9 @@ interface Depths {
 
 async function readDepths({ redis, prefix }: QueueDepthSource): Promise<Depths> {
   const key = activeEventsKey(prefix);
-  const total = await redis.scard(key);
-  const ids = new Set<string>();
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.sscan(key, cursor, 'COUNT', 500);
-    cursor = next;
-    for (const id of batch) if (ids.size < EXAMINED_EVENTS) ids.add(id);
-  } while (cursor !== '0' && ids.size < EXAMINED_EVENTS);
-
-  const eventIds = [...ids];
+  const total = await redis.zcard(key);
+  // The longest-waiting events first: the ones an operator most needs to see.
+  const eventIds = await redis.zrange(key, 0, String(EXAMINED_EVENTS - 1));
   const pipeline = redis.pipeline();
   for (const eventId of eventIds) {
     const base = `${prefix}:${eventQueueName(eventId)}`;

@@ -56,7 +56,7 @@ async function countsOf(queue: Queue, now: number) {
 export async function queueStats(deps: ApiDeps, { limit }: { limit: number }): Promise<QueueStats> {
   const { redis, config, sequelize, queues, webhookQueue } = deps;
   const now = Date.now();
-  const members = await redis.smembers(activeEventsKey(config.redisPrefix));
+  const members = await redis.zrange(activeEventsKey(config.redisPrefix), 0, '-1');
   // Only ids the API put there can be cast to uuid[]; anything else is not an event queue.
   const eventIds = members.filter((id) => UUID.test(id)).sort();
 
