@@ -10,6 +10,7 @@ import { createApp } from './app.js';
 import type { ApiDeps } from './context.js';
 import { ensureAdmin } from './services/accounts.js';
 import { DecisionWaiter } from './services/decision-waiter.js';
+import { QueueDepthCache } from './services/queue-depth-cache.js';
 
 export interface RunningApi {
   server: http.Server;
@@ -44,6 +45,7 @@ export async function createApiDeps(
     webhookQueue,
     logger,
     decisions,
+    queueDepths: new QueueDepthCache(queues),
     async close() {
       await queues.closeAll();
       await webhookQueue.close();

@@ -77,14 +77,14 @@ interface IntakeRow extends Record<string, unknown> {
  * if the enqueue fails the reconciler enqueues it later, so the client still gets its 202.
  */
 export async function submit(deps: ApiDeps, submission: Submission): Promise<Accepted> {
-  const { sequelize, queues, config } = deps;
+  const { sequelize, queueDepths, config } = deps;
   const { principal, eventId, kind, payload, idempotencyKey } = submission;
   const print = fingerprint(submission.fingerprintOf);
 
   if (kind === 'book' || kind === 'hold') {
     // Backpressure: past the configured depth, say "later" quickly instead of growing unbounded;
     // a replay of a request already accepted is still answered.
-    const waiting = await queues.get(eventId).getWaitingCount();
+    const waiting = await queueDepths.depth(eventId);
     if (waiting >= config.maxQueueDepth) {
       const earlier = idempotencyKey ? await findByKey(principal.id, idempotencyKey) : null;
       if (earlier) return ring(deps, sameRequestOrRefuse(earlier, print), false, null);

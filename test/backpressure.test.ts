@@ -1,0 +1,45 @@
+import request from 'supertest';
+import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
+import { testConfig, testEnv } from './support/config.js';
+import { type StartedApi, startTestApi, stopTestApi } from './support/harness.js';
+import { expectApiError } from './support/http.js';
+import { countRows } from './support/rows.js';
+
+describe('backpressure: past MAX_QUEUE_DEPTH waiting requests, bookings get 503 with Retry-After', () => {
+  // No worker runs here, so every accepted request stays waiting in the event's queue.
+  const env = testEnv({ MAX_QUEUE_DEPTH: '3' });
+  let api: StartedApi;
+  let admin: Actor;
+  let buyer: Actor;
+
+  beforeAll(async () => {
+    api = await startTestApi(testConfig(env));
+    admin = await createActor(api.baseUrl, 'admin');
+    buyer = await registerUser(api.baseUrl, 'buyer');
+  });
+
+  afterAll(() => stopTestApi(api, env));
+
+  test('the fourth request is refused quickly and recorded nowhere; a replay of an accepted one is still answered', async () => {
+    const event = await createEvent(api.baseUrl, admin, { capacity: 100 });
+    const book = (key: string) =>
+      request(api.baseUrl)
+        .post(`/events/${event.id}/bookings`)
+        .set(buyer.auth)
+        .set('Idempotency-Key', key)
+        .send({ quantity: 1 });
+    for (const key of ['k1', 'k2', 'k3']) expect((await book(key)).status).toBe(202);
+    // The depth is read at most every 250 ms per API process.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const refused = await book('k4');
+    expectApiError(refused, 503, 'queue_full');
+    expect(refused.headers['retry-after']).toBe('5');
+    const replay = await book('k2');
+    expect(replay.status).toBe(202);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(
+      await countRows(api.deps.sequelize, 'booking_requests WHERE event_id = $id', { id: event.id }),
+    ).toBe(3);
+  });
+});
