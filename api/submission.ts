@@ -109,15 +109,19 @@ export function seatSelectionPayload(body: {
 /**
  * Seats and sections must exist in the event's map: checked before anything is recorded, so a
  * bad id is a 422 and not a rejected request. Plain quantities need no check (nor a query).
+ * Only for an event the caller may book: for a missing, hidden (draft) or closed event the
+ * intake's 404 or 409 answers, and the map of a draft is not revealed.
  */
 export async function checkSeatSelection(
   deps: ApiDeps,
+  principal: Principal,
   eventId: string,
   payload: BookPayload,
 ): Promise<void> {
   if (!payload.seats && !payload.section) return;
-  const event = await Event.findByPk(eventId, { attributes: ['id', 'seating'] });
-  if (!event) return; // the intake answers 404
+  const event = await Event.findByPk(eventId, { attributes: ['id', 'seating', 'status'] });
+  const bookable = event?.status === 'on_sale' || (event?.status === 'draft' && principal.role === 'admin');
+  if (!event || !bookable) return;
   if (event.seating !== 'reserved') {
     throw new Unprocessable(
       'general_admission',

@@ -58,6 +58,7 @@ const request = (
   kind,
   payload,
   seq: id,
+  queuedAt: NOW,
 });
 const book = (id: string, quantity: number, more: Partial<BookPayload> = {}, principalId?: string) =>
   request(id, 'book', { quantity, ...more }, principalId);
@@ -405,6 +406,34 @@ describe('runLedger: holds', () => {
       });
     },
   );
+
+  test('a confirm accepted before expiresAt but decided after it still books: the hold is not expired first', () => {
+    const { seats, seat } = seatMap(['A5', 'A6']);
+    const h1 = holdState('h1', 2, { seats: [seat('A5'), seat('A6')], expiresAt: at(-5) });
+    const inTime = { ...confirmHold('c', 'h1'), queuedAt: at(-10) };
+    const late = { ...confirmHold('d', 'h1'), queuedAt: at(-1) };
+    const changes = runLedger(input({ event: reserved({ held: 2 }), seats, holds: byId(h1) }), [
+      inTime,
+      late,
+    ]);
+    expect(outcomes(changes)).toEqual([
+      ['c', 'confirmed', null],
+      ['d', 'confirmed', null],
+    ]);
+    expect(changes.endedHolds).toEqual([
+      { hold: h1, status: 'confirmed', bookingId: changes.bookings[0]!.id },
+    ]);
+    expect([changes.booked, changes.held]).toEqual([2, 0]);
+  });
+
+  test('a confirm accepted after expiresAt is expired, even when the hold was kept for another confirm', () => {
+    const h1 = holdState('h1', 2, { expiresAt: at(-5) });
+    const late = { ...confirmHold('d', 'h1'), queuedAt: at(-1) };
+    const changes = runLedger(input({ event: event({ held: 2 }), holds: byId(h1) }), [late]);
+    expect(outcomes(changes)).toEqual([['d', 'expired', 'hold_expired']]);
+    expect(changes.endedHolds).toEqual([{ hold: h1, status: 'expired', bookingId: null }]);
+    expect(changes.held).toBe(0);
+  });
 
   test('confirming an already confirmed hold gives its booking again, with no new booking and no message', () => {
     const h1 = holdState('h1', 2, { status: 'confirmed', bookingId: 'bk-1' });

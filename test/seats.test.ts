@@ -345,6 +345,15 @@ describe('reserved seating: seat maps, specific seats and best available', () =>
     expectApiError(await seatsOf({ limit: 5001 }), 400, 'validation_failed');
     expectApiError(await seatsOf({ state: 'sold' }), 400, 'validation_failed');
     expectApiError(await seatsOf({ cursor: 'garbage' }), 400, 'validation_failed');
+    // Beyond the column's range: refused as a cursor, not a database error.
+    const huge = Buffer.from(JSON.stringify({ ordinal: 3_000_000_000 })).toString('base64url');
+    expectApiError(await seatsOf({ cursor: huge }), 400, 'validation_failed');
+    // A buyer learns nothing about a draft's map: an unknown seat is the draft's 404, not a 422.
+    const probe = await request(api.baseUrl)
+      .post(`/events/${draft.id}/bookings`)
+      .set(buyer.auth)
+      .send({ seats: ['00000000-0000-4000-8000-000000000000'] });
+    expectApiError(probe, 404, 'not_found');
     expectApiError(
       await request(api.baseUrl).get('/events/00000000-0000-4000-8000-000000000000/seats'),
       404,

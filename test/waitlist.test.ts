@@ -187,6 +187,15 @@ describe('waitlist: a fair line that fills freed seats in order', () => {
       403,
       'forbidden',
     );
+    const beyondBigint = Buffer.from(JSON.stringify({ seq: '9999999999999999999' })).toString('base64url');
+    expectApiError(
+      await request(api.baseUrl)
+        .get(`/events/${event.id}/waitlist`)
+        .query({ cursor: beyondBigint })
+        .set(admin.auth),
+      400,
+      'validation_failed',
+    );
     await expectEventInvariants(api.deps.sequelize, event.id);
   });
 

@@ -32,6 +32,8 @@ export interface PendingRequest {
   payload: BookingRequestPayload;
   /** Arrival order; a waitlist entry keeps its request's place. */
   seq: string;
+  /** When it was accepted: a confirm accepted before its hold's `expiresAt` is in time. */
+  queuedAt: Date;
 }
 
 export interface BookingState {

@@ -53,10 +53,27 @@ type Allotment =
  */
 export function runLedger(input: LedgerInput, requests: readonly PendingRequest[]): Changes {
   const ledger = new Ledger(input);
-  ledger.expireDueHolds();
+  ledger.expireDueHolds(confirmedInTime(input.holds, requests));
   ledger.promote();
   for (const request of requests) ledger.decide(request);
   return ledger.changes();
+}
+
+/**
+ * Holds with a confirm in `requests` that was accepted before the hold's `expiresAt`: a buyer
+ * who confirmed in time gets the seats even if the confirm waited in a long queue.
+ */
+function confirmedInTime(
+  holds: ReadonlyMap<string, HoldState>,
+  requests: readonly PendingRequest[],
+): Set<string> {
+  const spared = new Set<string>();
+  for (const r of requests) {
+    if (r.kind !== 'confirm_hold') continue;
+    const hold = holds.get((r.payload as HoldActionPayload).holdId);
+    if (hold && r.queuedAt < hold.expiresAt) spared.add(hold.id);
+  }
+  return spared;
 }
 
 class Ledger {
@@ -88,8 +105,10 @@ class Ledger {
     return { ...this.out, requests: [...this.requests.values()], booked: this.booked, held: this.held };
   }
 
-  expireDueHolds(): void {
+  /** Expires active holds past their time, except those a confirm in `spared` will decide. */
+  expireDueHolds(spared: ReadonlySet<string>): void {
     for (const hold of this.input.holds.values()) {
+      if (spared.has(hold.id)) continue;
       if (this.currentHold(hold).status === 'active' && hold.expiresAt <= this.input.now)
         this.endHold(hold, 'expired', null);
     }
@@ -246,6 +265,12 @@ class Ledger {
         this.reject(request, REJECTION_REASONS.holdReleased);
         return;
       }
+    }
+    if (request.queuedAt >= hold.expiresAt) {
+      // Accepted too late; the hold lived on only for an earlier confirm that is not this one.
+      this.endHold(hold, 'expired', null);
+      this.reject(request, REJECTION_REASONS.holdExpired, null, 'expired');
+      return;
     }
     const blocked = this.eventRejection();
     if (blocked) {

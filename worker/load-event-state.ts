@@ -78,9 +78,11 @@ export async function loadEventState(
             principal_id: string;
             kind: PendingRequest['kind'];
             payload: PendingRequest['payload'];
+            queued_at: Date;
             waited: number;
           }>(
-            `SELECT id, seq, principal_id, kind, payload, EXTRACT(EPOCH FROM now() - queued_at)::float8 AS waited
+            `SELECT id, seq, principal_id, kind, payload, queued_at,
+                    EXTRACT(EPOCH FROM now() - queued_at)::float8 AS waited
                FROM booking_requests
               WHERE event_id = $eventId AND status = 'queued' AND seq <= $horizon
               ORDER BY seq LIMIT $limit FOR UPDATE`,
@@ -92,6 +94,7 @@ export async function loadEventState(
           principalId: r.principal_id,
           kind: r.kind,
           payload: r.payload,
+          queuedAt: new Date(r.queued_at),
           waited: Number(r.waited),
         }));
 
@@ -140,9 +143,15 @@ export async function loadEventState(
     expires_at: Date;
     booking_id: string | null;
   }>(
-    `SELECT id, user_id, request_id, status, quantity, seats, expires_at, booking_id FROM holds
+    `SELECT id, user_id, request_id, status, quantity, seats, expires_at, booking_id FROM holds h
       WHERE event_id = $eventId
-        AND (id = ANY($ids::uuid[]) OR (status = 'active' AND expires_at <= $now::timestamptz))
+        AND (id = ANY($ids::uuid[])
+             OR (status = 'active' AND expires_at <= $now::timestamptz
+                 -- A confirm accepted in time, still waiting its turn, keeps the hold alive.
+                 AND NOT EXISTS (SELECT 1 FROM booking_requests r
+                                  WHERE r.event_id = h.event_id AND r.status = 'queued'
+                                    AND r.kind = 'confirm_hold' AND r.payload ->> 'holdId' = h.id::text
+                                    AND r.queued_at < h.expires_at)))
       ORDER BY expires_at, id FOR UPDATE`,
     { eventId, ids: holdIds, now: now.toISOString() },
   );

@@ -71,15 +71,19 @@ const header = (name: keyof typeof headers): Ref => ({ $ref: `#/components/heade
 const withHeaders = (extra: (keyof typeof headers)[] = []) =>
   Object.fromEntries(['X-Request-Id' as const, ...extra].map((name) => [name, header(name)]));
 
+/** Named examples of a body, shown by Swagger UI in a drop-down. */
+export type Examples = Record<string, oas.ExampleObject>;
+
 export function json(
   description: string,
   schema: oas.SchemaObject | Ref,
   extraHeaders: (keyof typeof headers)[] = [],
+  examples?: Examples,
 ): oas.ResponseObject {
   return {
     description,
     headers: withHeaders(extraHeaders),
-    content: { 'application/json': { schema } },
+    content: { 'application/json': { schema, ...(examples ? { examples } : {}) } },
   };
 }
 
@@ -88,9 +92,14 @@ export const noContent = (description: string): oas.ResponseObject => ({
   headers: withHeaders(),
 });
 
-export const body = (schema: string): oas.RequestBodyObject => ({
+export const body = (schema: string, examples?: Examples): oas.RequestBodyObject => ({
   required: true,
-  content: { 'application/json': { schema: { $ref: `#/components/schemas/${schema}` } } },
+  content: {
+    'application/json': {
+      schema: { $ref: `#/components/schemas/${schema}` },
+      ...(examples ? { examples } : {}),
+    },
+  },
 });
 
 /**

@@ -5,6 +5,7 @@ import { adminPaths, adminSchemas } from './paths-admin.js';
 import { bookingPaths } from './paths-bookings.js';
 import { eventPaths } from './paths-events.js';
 import { opsPaths } from './paths-ops.js';
+import { seatingPaths, seatingSchemas } from './paths-seating.js';
 import { webhookPaths, webhookSchemas } from './paths-webhooks.js';
 import { schemas } from './schemas.js';
 
@@ -12,6 +13,7 @@ const paths: oas.PathsObject = {
   ...accountPaths,
   ...eventPaths,
   ...bookingPaths,
+  ...seatingPaths,
   ...webhookPaths,
   ...adminPaths,
   ...opsPaths,
@@ -32,7 +34,9 @@ export const openApiDocument: oas.OpenAPIObject = {
         'fields, wrong types and unparsable dates are `400 validation_failed`.',
       'Lists take `limit` (1–100) and `cursor`, and answer `{"data": [...], "next": cursor|null}`.',
       'Booking requests are decided asynchronously: `202` with `Location`, then poll (or long-poll ' +
-        'with `Prefer: wait=N`) the booking request.',
+        'with `Prefer: wait=N`) the booking request. Bookings, holds and their confirmations, ' +
+        'releases and cancellations are all booking requests, decided in one queue per event in ' +
+        'arrival order.',
       'Any path answers `405 method_not_allowed` for a method it does not serve, and `501 ' +
         'not_implemented` for a method the server does not know; an unknown path is `404 not_found`.',
       'Sign-in, registration and booking submissions are rate-limited (Redis-backed, shared by every ' +
@@ -47,7 +51,19 @@ export const openApiDocument: oas.OpenAPIObject = {
     { name: 'events' },
     { name: 'bookings', description: 'Booking requests are submitted here; bookings are what they win' },
     { name: 'booking requests', description: 'Outcomes of submitted requests' },
-    { name: 'webhooks', description: 'Partner endpoints for booking and event notifications' },
+    {
+      name: 'seating',
+      description: 'Reserved seating: an event’s seat map, its seats’ states and its sections',
+    },
+    {
+      name: 'holds',
+      description: 'Seats kept for a buyer during checkout, then confirmed (booked), released or expired',
+    },
+    { name: 'waitlist', description: 'The line for a sold-out event, served in order as seats free up' },
+    {
+      name: 'webhooks',
+      description: 'Partner endpoints for booking, hold, waitlist and event notifications',
+    },
     { name: 'analytics', description: 'Admin-only figures over bookings, events and queues' },
     { name: 'operations', description: 'Health and these docs' },
   ],
@@ -68,7 +84,7 @@ export const openApiDocument: oas.OpenAPIObject = {
         description: 'Access token from `/auth/login`, `/auth/register` or `/auth/refresh`',
       },
     },
-    schemas: { ...schemas, ...webhookSchemas, ...adminSchemas },
+    schemas: { ...schemas, ...seatingSchemas, ...webhookSchemas, ...adminSchemas },
     parameters,
     headers,
   },

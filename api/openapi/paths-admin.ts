@@ -52,11 +52,7 @@ export const adminSchemas: Record<string, oas.SchemaObject> = {
       pendingCancellationRequests: { ...count, description: 'Queued requests of kind `cancel`' },
       pendingTickets: { ...count, description: 'Seats asked for by queued `book` requests' },
       held: { ...count, description: 'Seats held (sum of the events’ `held`)' },
-      waitlisted: {
-        type: 'integer',
-        const: 0,
-        description: 'Always 0 for now: there is no waitlist yet',
-      },
+      waitlisted: { ...count, description: 'Waitlist entries still `waiting`' },
       cancellationRate: share('cancelledBookings / totalBookings'),
       generatedAt,
     },

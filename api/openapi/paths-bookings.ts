@@ -1,30 +1,71 @@
 import type * as oas from 'openapi3-ts/oas31';
-import { bearer, body, bodyErrors, error, errors, json, param, serviceErrors } from './components.js';
+import { BOOKING_REQUEST_KINDS, BOOKING_REQUEST_STATUSES } from '../../shared/domain.js';
+import {
+  bearer,
+  body,
+  bodyErrors,
+  type Examples,
+  error,
+  errors,
+  json,
+  param,
+  serviceErrors,
+} from './components.js';
+import { examples } from './examples.js';
 import { ref } from './schemas.js';
 
 /** 202 while queued (new or replayed), 200 for a replay already decided; both point at the request. */
-const accepted = (what: string): oas.ResponsesObject => ({
-  '202': json(`${what} accepted and queued (or a replay still queued)`, ref('BookingRequest'), [
-    'Location',
-    'Idempotent-Replayed',
-  ]),
+export const accepted = (what: string, queued?: Examples): oas.ResponsesObject => ({
+  '202': json(
+    `${what} accepted and queued (or a replay still queued)`,
+    ref('BookingRequest'),
+    ['Location', 'Idempotent-Replayed'],
+    queued,
+  ),
   '200': json('A replay (same Idempotency-Key) of a request already decided', ref('BookingRequest'), [
     'Location',
     'Idempotent-Replayed',
   ]),
 });
 
-/** Booking and cancellation requests share one budget per caller. */
-const rateLimited = error(
-  'Over the caller’s budget of booking and cancellation requests (`RATE_LIMIT_BOOKINGS_PER_MINUTE`, ' +
-    'partners and admins `RATE_LIMIT_PARTNER_BOOKINGS_PER_MINUTE`)',
+/** Booking, hold and cancellation requests share one budget per caller. */
+export const rateLimited = error(
+  'Over the caller’s budget of booking, hold and cancellation requests ' +
+    '(`RATE_LIMIT_BOOKINGS_PER_MINUTE`, partners and admins `RATE_LIMIT_PARTNER_BOOKINGS_PER_MINUTE`)',
   ['rate_limited'],
   ['Retry-After'],
 );
 
-const keyReused = error('The Idempotency-Key was used for a different request (details.requestId)', [
+export const keyReused = error('The Idempotency-Key was used for a different request (details.requestId)', [
   'idempotency_key_reused',
 ]);
+
+/** The answers of a booking or hold submission, but its 202/200 (api/submission.ts, services/intake.ts). */
+export const seatRequestErrors: oas.ResponsesObject = {
+  '401': errors.unauthorized,
+  '404': error('No such event, or a draft', ['not_found']),
+  '409': error('The event is cancelled, or not on sale (draft, completed or started)', [
+    'event_cancelled',
+    'event_not_on_sale',
+  ]),
+  '422': error(
+    'The Idempotency-Key was used for a different request (details.requestId); `seats` or `section` ' +
+      'for a general-admission event; seats not in this event’s map (details.seats); no such section ' +
+      '(details.section)',
+    ['idempotency_key_reused', 'general_admission', 'unknown_seats', 'unknown_section'],
+  ),
+  '429': rateLimited,
+  ...bodyErrors,
+  '400': error('Invalid body or Idempotency-Key, or a partner without an Idempotency-Key', [
+    'validation_failed',
+    'invalid_json',
+  ]),
+  '503': error(
+    'The event’s queue is full (`MAX_QUEUE_DEPTH`), or PostgreSQL/Redis is unreachable',
+    ['queue_full', 'service_unavailable'],
+    ['Retry-After'],
+  ),
+};
 
 /** Booking requests and bookings (api/routes/bookings.ts, booking-requests.ts, services/intake.ts). */
 export const bookingPaths: oas.PathsObject = {
@@ -36,30 +77,18 @@ export const bookingPaths: oas.PathsObject = {
       summary: 'Ask for seats; decided asynchronously, first come first served',
       description:
         'Commits a booking request and queues it; poll `Location` (long-poll with `Prefer: wait=N`) ' +
-        'for the outcome.',
+        'for the outcome: `confirmed` with the booking (and its seats, for reserved seating), ' +
+        '`rejected` with a `reason` (`sold_out`, `seat_taken` with `reasonDetails.seats`, …), or, with ' +
+        '`waitlist: true` and nothing free, `waitlisted` with its `waitlistEntry`: the request is ' +
+        'then promoted in line order (`confirmed`, or `held` when the event’s `waitlistPromotion` is ' +
+        '`hold`) as seats free up. Seats and sections are checked against the map before anything ' +
+        'is recorded (422).',
       security: bearer,
       parameters: [param('IdempotencyKey')],
-      requestBody: body('BookRequest'),
+      requestBody: body('BookRequest', examples.bookBodies),
       responses: {
-        ...accepted('Booking request'),
-        '401': errors.unauthorized,
-        '404': error('No such event, or a draft', ['not_found']),
-        '409': error('The event is cancelled, or not on sale (draft, completed or started)', [
-          'event_cancelled',
-          'event_not_on_sale',
-        ]),
-        '422': keyReused,
-        '429': rateLimited,
-        ...bodyErrors,
-        '400': error('Invalid body or Idempotency-Key, or a partner without an Idempotency-Key', [
-          'validation_failed',
-          'invalid_json',
-        ]),
-        '503': error(
-          'The event’s queue is full (`MAX_QUEUE_DEPTH`), or PostgreSQL/Redis is unreachable',
-          ['queue_full', 'service_unavailable'],
-          ['Retry-After'],
-        ),
+        ...accepted('Booking request', examples.bookAccepted),
+        ...seatRequestErrors,
       },
     },
   },
@@ -137,11 +166,8 @@ export const bookingPaths: oas.PathsObject = {
         param('Limit'),
         param('Cursor'),
         param('EventIdFilter'),
-        {
-          name: 'status',
-          in: 'query',
-          schema: { type: 'string', enum: ['queued', 'confirmed', 'rejected', 'cancelled'] },
-        },
+        { name: 'status', in: 'query', schema: { type: 'string', enum: [...BOOKING_REQUEST_STATUSES] } },
+        { name: 'kind', in: 'query', schema: { type: 'string', enum: [...BOOKING_REQUEST_KINDS] } },
       ],
       responses: {
         '200': json('A page of booking requests', ref('BookingRequestList')),
@@ -169,7 +195,12 @@ export const bookingPaths: oas.PathsObject = {
         },
       ],
       responses: {
-        '200': json('The booking request', ref('BookingRequest'), ['Preference-Applied']),
+        '200': json(
+          'The booking request',
+          ref('BookingRequest'),
+          ['Preference-Applied'],
+          examples.bookOutcomes,
+        ),
         '400': errors.invalid,
         '401': errors.unauthorized,
         '404': error('No such request, or another user’s (admins see all)', ['not_found']),

@@ -17,6 +17,12 @@ const timestamp: oas.SchemaObject = { type: 'string', format: 'date-time' };
 const nullableTimestamp: oas.SchemaObject = { type: ['string', 'null'], format: 'date-time' };
 const eventTypes: oas.SchemaObject = {
   type: 'array',
+  description:
+    'The message types to receive: `booking.confirmed`, `booking.rejected` (a request of any kind ' +
+    'rejected or expired, with its `reason`), `booking.cancelled`; `hold.created`, `hold.confirmed` ' +
+    '(with the booking), `hold.expired`, `hold.released`; `waitlist.joined`, `waitlist.promoted` (with ' +
+    'the booking or hold), `waitlist.left` (left, or cancelled with the event); `event.updated`, ' +
+    '`event.cancelled`. Messages about one purchase are delivered in order.',
   items: { type: 'string', enum: [...WEBHOOK_TYPES] },
   minItems: 1,
   uniqueItems: true,

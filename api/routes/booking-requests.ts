@@ -38,7 +38,7 @@ export function bookingRequestRoutes(deps: ApiDeps, tokens: Tokens): Router<AppS
     if (query.kind) where.push({ kind: query.kind });
     if (query.cursor)
       where.push({
-        seq: { [Op.lt]: decodeCursor(query.cursor, { seq: Joi.string().pattern(/^\d{1,19}$/) }).seq },
+        seq: { [Op.lt]: decodeCursor(query.cursor, { seq: Joi.string().pattern(/^\d{1,18}$/) }).seq },
       });
     const rows = await BookingRequest.findAll({
       where: { [Op.and]: where },

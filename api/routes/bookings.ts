@@ -39,7 +39,7 @@ export function bookingRoutes(deps: ApiDeps, tokens: Tokens, limits: RateLimits)
     const { id } = validate(uuidParam, ctx.params, 'params');
     const { payload, fingerprint } = seatSelectionPayload(validate(bookBody, ctx.request.body, 'body'));
     const key = readIdempotencyKey(ctx, principal);
-    await checkSeatSelection(deps, id, payload);
+    await checkSeatSelection(deps, principal, id, payload);
     const accepted = await submit(deps, {
       principal,
       eventId: id,

@@ -44,7 +44,7 @@ export function holdRoutes(deps: ApiDeps, tokens: Tokens, limits: RateLimits): R
     const { id } = validate(uuidParam, ctx.params, 'params');
     const { payload, fingerprint } = seatSelectionPayload(validate(holdBody, ctx.request.body, 'body'));
     const key = readIdempotencyKey(ctx, principal);
-    await checkSeatSelection(deps, id, payload);
+    await checkSeatSelection(deps, principal, id, payload);
     const accepted = await submit(deps, {
       principal,
       eventId: id,

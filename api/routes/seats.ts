@@ -45,7 +45,9 @@ export function seatRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
     const query = validate(listQuery, ctx.query, 'query');
     await visibleEvent(tokens, ctx, id);
     const after = query.cursor
-      ? Number(decodeCursor(query.cursor, { ordinal: Joi.number().integer().min(0) }).ordinal)
+      ? Number(
+          decodeCursor(query.cursor, { ordinal: Joi.number().integer().min(0).max(2_147_483_647) }).ordinal,
+        )
       : -1;
     const filters = [
       query.section ? 'AND s.section = $section' : '',

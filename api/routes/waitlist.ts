@@ -69,7 +69,7 @@ export function waitlistRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> 
     const query = validate(Joi.object(pageQuery), ctx.query, 'query');
     if (!(await Event.findByPk(id, { attributes: ['id'] }))) throw new NotFound('Event');
     const after = query.cursor
-      ? decodeCursor(query.cursor, { seq: Joi.string().pattern(/^\d{1,19}$/) }).seq
+      ? decodeCursor(query.cursor, { seq: Joi.string().pattern(/^\d{1,18}$/) }).seq
       : '0';
     const [{ ahead }] = (await deps.sequelize.query<{ ahead: number }>(
       `SELECT count(*)::int AS ahead FROM waitlist_entries WHERE event_id = $id AND status = 'waiting' AND seq <= $after`,
