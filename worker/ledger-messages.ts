@@ -52,13 +52,14 @@ export function bookingRejected(
   status: 'rejected' | 'expired',
   reason: RejectionReason,
   details: Record<string, unknown> | null,
+  orderingKey: string,
 ): OutboxMessage {
   // A rejection concerns whoever asked.
   return {
     type: 'booking.rejected',
     eventId,
     principalId: request.principalId,
-    orderingKey: request.id,
+    orderingKey,
     data: {
       eventId,
       bookingRequest: { id: request.id, kind: request.kind, status, reason, details },

@@ -401,7 +401,27 @@ class Ledger {
     status: 'rejected' | 'expired' = 'rejected',
   ): void {
     this.update({ requestId: request.id, status, reason, details, decided: true });
-    this.out.outbox.push(messages.bookingRejected(this.input.eventId, request, status, reason, details));
+    this.out.outbox.push(
+      messages.bookingRejected(
+        this.input.eventId,
+        request,
+        status,
+        reason,
+        details,
+        this.purchaseOf(request),
+      ),
+    );
+  }
+
+  /** The purchase a request acts on (its first request's id), so its news is ordered with it. */
+  private purchaseOf(request: PendingRequest): string {
+    if (request.kind === 'confirm_hold' || request.kind === 'release_hold') {
+      return this.input.holds.get((request.payload as HoldActionPayload).holdId)?.requestId ?? request.id;
+    }
+    if (request.kind === 'cancel') {
+      return this.input.bookings.get((request.payload as CancelPayload).bookingId)?.requestId ?? request.id;
+    }
+    return request.id;
   }
 
   /** A request promoted in the step that waitlisted it gets one update: the latest, still "decided". */
