@@ -61,9 +61,12 @@ export async function loadEventState(
     seating: EventState['seating'];
     waitlist_promotion: EventState['waitlistPromotion'];
     hold_ttl_seconds: number | null;
+    has_waitlist: boolean;
   }>(
-    `SELECT status, capacity, booked, held, starts_at, seating, waitlist_promotion, hold_ttl_seconds
-       FROM events WHERE id = $eventId FOR NO KEY UPDATE`,
+    // Whether anyone waits is read here, not by a separate query: most steps have no line.
+    `SELECT status, capacity, booked, held, starts_at, seating, waitlist_promotion, hold_ttl_seconds,
+            EXISTS (SELECT 1 FROM waitlist_entries w WHERE w.event_id = e.id AND w.status = 'waiting') AS has_waitlist
+       FROM events e WHERE id = $eventId FOR NO KEY UPDATE`,
     { eventId },
   );
   if (!event) return null;
@@ -133,17 +136,21 @@ export async function loadEventState(
   const holdIds = requests
     .filter((r) => r.kind === 'confirm_hold' || r.kind === 'release_hold')
     .map((r) => (r.payload as HoldActionPayload).holdId);
-  const holdRows = await select<{
-    id: string;
-    user_id: string;
-    request_id: string;
-    status: HoldState['status'];
-    quantity: number;
-    seats: SeatLabel[] | null;
-    expires_at: Date;
-    booking_id: string | null;
-  }>(
-    `SELECT id, user_id, request_id, status, quantity, seats, expires_at, booking_id FROM holds h
+  // No held seats and no hold named: no hold to read (most steps of most events).
+  const holdRows =
+    event.held === 0 && holdIds.length === 0
+      ? []
+      : await select<{
+          id: string;
+          user_id: string;
+          request_id: string;
+          status: HoldState['status'];
+          quantity: number;
+          seats: SeatLabel[] | null;
+          expires_at: Date;
+          booking_id: string | null;
+        }>(
+          `SELECT id, user_id, request_id, status, quantity, seats, expires_at, booking_id FROM holds h
       WHERE event_id = $eventId
         AND (id = ANY($ids::uuid[])
              OR (status = 'active' AND expires_at <= $now::timestamptz
@@ -153,8 +160,8 @@ export async function loadEventState(
                                     AND r.kind = 'confirm_hold' AND r.payload ->> 'holdId' = h.id::text
                                     AND r.queued_at < h.expires_at)))
       ORDER BY expires_at, id FOR UPDATE`,
-    { eventId, ids: holdIds, now: now.toISOString() },
-  );
+          { eventId, ids: holdIds, now: now.toISOString() },
+        );
   const holds = new Map<string, HoldState>(
     holdRows.map((h) => [
       h.id,
@@ -171,19 +178,21 @@ export async function loadEventState(
     ]),
   );
 
-  const waitlistRows = await select<{
-    id: string;
-    user_id: string;
-    request_id: string;
-    seq: string;
-    quantity: number;
-    min_quantity: number;
-    section: string | null;
-  }>(
-    `SELECT id, user_id, request_id, seq, quantity, min_quantity, section FROM waitlist_entries
+  const waitlistRows = !event.has_waitlist
+    ? []
+    : await select<{
+        id: string;
+        user_id: string;
+        request_id: string;
+        seq: string;
+        quantity: number;
+        min_quantity: number;
+        section: string | null;
+      }>(
+        `SELECT id, user_id, request_id, seq, quantity, min_quantity, section FROM waitlist_entries
       WHERE event_id = $eventId AND status = 'waiting' ORDER BY seq LIMIT ${WAITLIST_HEAD} FOR UPDATE`,
-    { eventId },
-  );
+        { eventId },
+      );
 
   const joining = [
     ...new Set(
