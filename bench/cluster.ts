@@ -21,6 +21,9 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** As the Dockerfile and docker-compose.yml run the roles. */
+const PRODUCTION_NODE_ARGS = ['--max-old-space-size=192', '--max-semi-space-size=4'];
+
 /**
  * Starts `bin/<entry>.ts` as its own process; resolves when its log says `ready`, or, when
  * `ready` is a URL, when that URL answers 200.
@@ -31,8 +34,12 @@ export async function startRole(
   env: Record<string, string>,
   ready: string,
 ): Promise<Role> {
-  // BENCH_API_NODE_ARGS / BENCH_WORKER0_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=prof", for profiling.
-  const extra = (process.env[`BENCH_${name.toUpperCase()}_NODE_ARGS`] ?? '').split(' ').filter(Boolean);
+  // The production heap settings (Dockerfile, docker-compose.yml), then BENCH_API_NODE_ARGS /
+  // BENCH_WORKER0_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=prof", for profiling.
+  const extra = [
+    ...PRODUCTION_NODE_ARGS,
+    ...(process.env[`BENCH_${name.toUpperCase()}_NODE_ARGS`] ?? '').split(' ').filter(Boolean),
+  ];
   const child = spawn(
     process.execPath,
     [...extra, '--import', 'tsx', path.join(repoRoot, 'bin', `${entry}.ts`)],
