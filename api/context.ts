@@ -7,6 +7,7 @@ import type { Logger } from '../shared/logger.js';
 import type { EventQueues } from '../shared/queues.js';
 import type { WebhookJobData } from '../shared/webhooks/types.js';
 import type { DecisionWaiter } from './services/decision-waiter.js';
+import type { IntakeBatcher } from './services/intake-batcher.js';
 import type { QueueDepthCache } from './services/queue-depth-cache.js';
 
 /** What the HTTP layer depends on; built once at start-up and passed to every router. */
@@ -19,6 +20,7 @@ export interface ApiDeps {
   logger: Logger;
   decisions: DecisionWaiter;
   queueDepths: QueueDepthCache;
+  intake: IntakeBatcher;
 }
 
 export interface Principal {

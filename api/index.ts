@@ -10,6 +10,8 @@ import { createApp } from './app.js';
 import type { ApiDeps } from './context.js';
 import { ensureAdmin } from './services/accounts.js';
 import { DecisionWaiter } from './services/decision-waiter.js';
+import { ringInserted } from './services/intake.js';
+import { IntakeBatcher } from './services/intake-batcher.js';
 import { QueueDepthCache } from './services/queue-depth-cache.js';
 
 export interface RunningApi {
@@ -45,7 +47,10 @@ export async function createApiDeps(
     webhookQueue,
     logger,
     decisions,
-    queueDepths: new QueueDepthCache(queues),
+    queueDepths: new QueueDepthCache(sequelize, config.maxQueueDepth),
+    intake: new IntakeBatcher(sequelize, (eventId, rows) =>
+      ringInserted({ queues, redis, config, logger }, eventId, rows),
+    ),
     async close() {
       await queues.closeAll();
       await webhookQueue.close();

@@ -1,12 +1,10 @@
 import { createHash } from 'node:crypto';
-import { QueryTypes } from 'sequelize';
-import { INTAKE_LOCK_KEY_SQL } from '../../shared/db/intake-lock.js';
 import { BookingRequest } from '../../shared/db/models/index.js';
 import type { BookingRequestKind, BookingRequestPayload } from '../../shared/domain.js';
 import { enqueueAllocation } from '../../shared/enqueue.js';
 import { ServiceUnavailable, Unprocessable } from '../../shared/errors.js';
 import type { ApiDeps, Principal } from '../context.js';
-import { POSITION_CAP } from './request-position.js';
+import type { IntakeRow } from './intake-batcher.js';
 
 export interface Submission {
   principal: Principal;
@@ -32,62 +30,23 @@ export type Accepted =
 const fingerprint = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /**
- * The intake statement, one round trip: take the event's intake barrier (shared), check the
- * event can take bookings, insert the request unless its idempotency key exists, and count its
- * place in the queue. Autocommit makes it its own transaction, so the row is durable when the
- * statement returns (see shared/db/intake-lock.ts for why the barrier).
- */
-const INTAKE_SQL = `
-  WITH barrier AS (SELECT pg_advisory_xact_lock_shared(${INTAKE_LOCK_KEY_SQL})),
-  eligible AS (
-    SELECT e.id FROM events e, barrier
-     WHERE e.id = $eventId::uuid
-       AND (NOT $requireOnSale::boolean OR (e.status = 'on_sale' AND e.starts_at > now()))
-  ),
-  inserted AS (
-    INSERT INTO booking_requests (principal_id, event_id, kind, payload, idempotency_key, fingerprint)
-    SELECT $principalId::uuid, eligible.id, $kind::text, $payload::jsonb, $idempotencyKey::text, $print::text
-      FROM eligible
-    ON CONFLICT (principal_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-    RETURNING *
-  )
-  SELECT inserted.id, inserted.seq, inserted.principal_id AS "principalId", inserted.event_id AS "eventId",
-         inserted.kind, inserted.payload, inserted.idempotency_key AS "idempotencyKey", inserted.fingerprint,
-         inserted.status, inserted.reason, inserted.booking_id AS "bookingId", inserted.queued_at AS "queuedAt",
-         inserted.decided_at AS "decidedAt",
-         (SELECT count(*) FROM (SELECT 1 FROM booking_requests q
-            WHERE q.event_id = inserted.event_id AND q.status = 'queued' AND q.seq < inserted.seq
-            LIMIT ${POSITION_CAP - 1}) ahead)::int + 1 AS position,
-         (SELECT count(*) FROM eligible)::int AS eligible
-    FROM inserted
-  UNION ALL
-  SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-         (SELECT count(*) FROM eligible)::int
-   WHERE NOT EXISTS (SELECT 1 FROM inserted)`;
-
-interface IntakeRow extends Record<string, unknown> {
-  id: string | null;
-  position: number | null;
-  eligible: number;
-}
-
-/**
  * Records a booking request durably, then rings the event's allocation doorbell. The row is
  * committed before the client hears 202, so an accepted request survives any crash after that;
  * if the enqueue fails the reconciler enqueues it later, so the client still gets its 202.
+ * Requests arriving together for one event are inserted by one statement (IntakeBatcher).
  */
 export async function submit(deps: ApiDeps, submission: Submission): Promise<Accepted> {
-  const { sequelize, queueDepths, config } = deps;
+  const { queueDepths, config, intake } = deps;
   const { principal, eventId, kind, payload, idempotencyKey } = submission;
   const print = fingerprint(submission.fingerprintOf);
+  const requireOnSale = kind === 'book' || kind === 'hold';
 
-  if (kind === 'book' || kind === 'hold') {
+  if (requireOnSale) {
     // Backpressure: past the configured depth, say "later" quickly instead of growing unbounded;
     // a replay of a request already accepted is still answered.
-    const waiting = await queueDepths.depth(eventId);
-    if (waiting >= config.maxQueueDepth) {
+    if ((await queueDepths.depth(eventId)) >= config.maxQueueDepth) {
       const earlier = idempotencyKey ? await findByKey(principal.id, idempotencyKey) : null;
-      if (earlier) return ring(deps, sameRequestOrRefuse(earlier, print), false, null);
+      if (earlier) return ring(deps, sameRequestOrRefuse(earlier, print));
       throw new ServiceUnavailable(
         'queue_full',
         'This event is receiving more requests than it can queue',
@@ -96,34 +55,51 @@ export async function submit(deps: ApiDeps, submission: Submission): Promise<Acc
     }
   }
 
-  const [row] = await sequelize.query<IntakeRow>(INTAKE_SQL, {
-    bind: {
-      eventId,
-      requireOnSale: kind === 'book' || kind === 'hold',
-      principalId: principal.id,
-      kind,
-      payload: JSON.stringify(payload),
-      idempotencyKey,
-      print,
-    },
-    type: QueryTypes.SELECT,
+  const result = await intake.submit(eventId, requireOnSale, {
+    principalId: principal.id,
+    kind,
+    payload,
+    idempotencyKey,
+    fingerprint: print,
   });
-  if (row?.id) {
-    const { position, eligible: _, ...fields } = row;
-    return ring(
-      deps,
-      BookingRequest.build(fields as never, { isNewRecord: false, raw: true }),
-      true,
-      position,
-    );
+  if (result.inserted) {
+    const { position, ...fields } = result.inserted;
+    return { request: asModel(fields), created: true, position };
   }
   // Nothing inserted: the key exists (a replay, a concurrent duplicate committed by now, or a
   // misuse), or the event cannot take bookings. A replay is answered even if the event has
   // since gone off sale.
   const earlier = idempotencyKey ? await findByKey(principal.id, idempotencyKey) : null;
-  if (earlier) return ring(deps, sameRequestOrRefuse(earlier, print), false, null);
-  if (!row?.eligible) return { notEligible: true };
+  if (earlier) return ring(deps, sameRequestOrRefuse(earlier, print));
+  if (!result.eligible) return { notEligible: true };
   throw new Error('intake inserted nothing, yet the event is eligible and the key unused');
+}
+
+/**
+ * Rings the doorbell of a batch the intake statement inserted: one job for the batch, named
+ * after its last request (job id = request id), which is decided only after every earlier one.
+ */
+export async function ringInserted(
+  deps: Pick<ApiDeps, 'queues' | 'redis' | 'config' | 'logger'>,
+  eventId: string,
+  rows: readonly IntakeRow[],
+) {
+  const last = rows.reduce((a, b) => (BigInt(b.seq) > BigInt(a.seq) ? b : a));
+  try {
+    await enqueueAllocation(deps.queues, deps.redis, deps.config.redisPrefix, eventId, last.id);
+  } catch (err) {
+    deps.logger.error(
+      { err, eventId, requests: rows.length },
+      'enqueue failed; the reconciler will enqueue the requests',
+    );
+  }
+}
+
+function asModel(fields: Omit<IntakeRow, 'position'>): BookingRequest {
+  return BookingRequest.build(
+    { ...fields, reason: null, reasonDetails: null, bookingId: null, holdId: null, decidedAt: null } as never,
+    { isNewRecord: false, raw: true },
+  );
 }
 
 function findByKey(principalId: string, idempotencyKey: string) {
@@ -143,13 +119,8 @@ function sameRequestOrRefuse(existing: BookingRequest, print: string): BookingRe
   return existing;
 }
 
-/** Rings the doorbell of a queued request (again, for a replay: adding twice is a no-op). */
-async function ring(
-  deps: ApiDeps,
-  request: BookingRequest,
-  created: boolean,
-  position: number | null,
-): Promise<Accepted> {
+/** Rings the doorbell of a replayed request still queued (adding a job twice is a no-op). */
+async function ring(deps: ApiDeps, request: BookingRequest): Promise<Accepted> {
   const { queues, redis, config, logger } = deps;
   if (request.status === 'queued') {
     try {
@@ -158,5 +129,5 @@ async function ring(
       logger.error({ err, requestId: request.id }, 'enqueue failed; the reconciler will enqueue the request');
     }
   }
-  return { request, created, position };
+  return { request, created: false, position: null };
 }
