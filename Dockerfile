@@ -24,7 +24,7 @@ COPY . .
 # The heap cap keeps a role under ~200 MB RSS under load (README, Benchmarks); raise it for
 # `npm start` (API and worker in one process) on a big event.
 ENV NODE_ENV=production \
-  NODE_OPTIONS="--max-old-space-size=192 --max-semi-space-size=4" \
+  NODE_OPTIONS="--max-old-space-size=192 --max-semi-space-size=16" \
   NPM_CONFIG_UPDATE_NOTIFIER=false \
   NPM_CONFIG_SCRIPT_SHELL=/bin/bash
 

@@ -22,7 +22,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** As the Dockerfile and docker-compose.yml run the roles. */
-const PRODUCTION_NODE_ARGS = ['--max-old-space-size=192', '--max-semi-space-size=4'];
+const PRODUCTION_NODE_ARGS = ['--max-old-space-size=192', '--max-semi-space-size=16'];
 
 /**
  * Starts `bin/<entry>.ts` as its own process; resolves when its log says `ready`, or, when

@@ -99,6 +99,7 @@ async function main() {
         } while (cursor);
         samples.push(performance.now() - started);
       }
+      samples.sort((x, y) => x - y);
       return {
         p50Ms: round(percentile(samples, 50), 1),
         p95Ms: round(percentile(samples, 95), 1),
@@ -163,6 +164,7 @@ async function timeAllocationStep(
     samples.push(performance.now() - started);
     if (decided[0]?.outcome !== 'confirmed') throw new Error(`not confirmed: ${JSON.stringify(decided)}`);
   }
+  samples.sort((x, y) => x - y);
   return { p50Ms: round(percentile(samples, 50), 1), maxMs: round(Math.max(...samples), 1) };
 }
 
