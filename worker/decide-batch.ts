@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { QueryTypes, type Sequelize } from 'sequelize';
-import { INTAKE_LOCK_KEY_SQL } from '../shared/db/intake-lock.js';
 import { applyChanges } from './apply-changes.js';
 import { runLedger } from './ledger.js';
 import type { RequestUpdate } from './ledger-types.js';
@@ -28,20 +27,15 @@ export const DEFAULT_STEP_RULES: StepRules = { holdTtlSeconds: 600, waitlistLimi
 
 /**
  * Waits until every request of the event that has drawn a `seq` has committed, then returns
- * the highest queued `seq` (see shared/db/intake-lock.ts). The lock is released at once.
+ * the highest queued `seq` (see shared/db/intake-lock.ts): one statement, whose function takes
+ * the barrier exclusively and releases it when the statement ends (migration 0010).
  */
 async function arrivalHorizon(sequelize: Sequelize, eventId: string): Promise<string | null> {
-  return sequelize.transaction(async (transaction) => {
-    await sequelize.query(`SELECT pg_advisory_xact_lock(${INTAKE_LOCK_KEY_SQL})`, {
-      bind: { eventId },
-      transaction,
-    });
-    const [row] = await sequelize.query<{ horizon: string | null }>(
-      `SELECT max(seq) AS horizon FROM booking_requests WHERE event_id = $eventId AND status = 'queued'`,
-      { bind: { eventId }, transaction, type: QueryTypes.SELECT },
-    );
-    return row?.horizon ?? null;
-  });
+  const [row] = await sequelize.query<{ horizon: string | null }>(
+    'SELECT booking_arrival_horizon($eventId) AS horizon',
+    { bind: { eventId }, type: QueryTypes.SELECT },
+  );
+  return row?.horizon ?? null;
 }
 
 /**

@@ -70,14 +70,16 @@ export function createAllocationProcessor(deps: AllocationDeps) {
       if (status !== 'queued') return { status, batches };
 
       const { decided } = await step(eventId, job.id);
+      batches += decided.length > 0 ? 1 : 0;
+      // Decided in this batch: done without reading its status again.
+      const outcome = recent.get(requestId);
+      if (outcome) return { status: outcome, batches };
       if (decided.length === 0) {
         // Another processor (a redelivery of this job) decided it between our two reads;
         // the next status read shows that. Twice empty means it is stuck: retry with backoff.
         if (++idleRounds > 1)
           throw new Error(`booking request ${requestId} is queued but no batch picks it up`);
-        continue;
       }
-      batches += 1;
     }
   };
 }

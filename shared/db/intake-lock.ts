@@ -7,4 +7,5 @@
  * seq <= max(seq)" is a gap-free prefix of arrival order and nothing can be decided ahead of an
  * earlier request that was still committing. Intake never waits on the allocation itself.
  */
+// migrations/0010 (booking_arrival_horizon) computes the same key: change both or neither.
 export const INTAKE_LOCK_KEY_SQL = "hashtextextended('booking-intake:' || $eventId::text, 0)";
