@@ -29,8 +29,11 @@ interface OpenQueue {
   openedAt: number;
 }
 
-/** How long an open Worker's claim on its event lasts; renewed at every sweep. */
-const CLAIM_MS = 10_000;
+/**
+ * How long an open Worker's claim on its event lasts, in sweep intervals: renewed at every sweep,
+ * so it outlives a late sweep, and a crashed process's claims run out soon after.
+ */
+const CLAIM_SWEEPS = 2.5;
 
 /**
  * Removes an event from the active set only if its queue holds no job in any state that
@@ -38,6 +41,13 @@ const CLAIM_MS = 10_000;
  * event afterwards (the API adds the job first, then the event to the set). An event with work
  * left (it gave up its slot to take turns) goes to the back of the line: score = now.
  */
+/** Claims an event for a claim period if it is active and nobody's claim on it is running. */
+const CLAIM_IF_FREE = `
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score or tonumber(score) > tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+return 1`;
+
 const RELEASE_IF_EMPTY = `
 local n = redis.call('LLEN', KEYS[2]) + redis.call('LLEN', KEYS[3]) + redis.call('ZCARD', KEYS[4])
         + redis.call('ZCARD', KEYS[5]) + redis.call('LLEN', KEYS[6])
@@ -125,6 +135,19 @@ export class QueuePool {
     this.opening.add(eventId);
     try {
       const { redis, prefix, processor, logger } = this.options;
+      // Atomically take the event unless another process serves it (or it left the set): every
+      // process hears the same `event-activated` and reads the same line, and without this they
+      // would all open the same events and leave the rest waiting.
+      const now = Date.now();
+      const claimed = await redis.eval(
+        CLAIM_IF_FREE,
+        1,
+        activeEventsKey(prefix),
+        eventId,
+        now,
+        now + this.claimMs(),
+      );
+      if (claimed !== 1) return;
       const name = eventQueueName(eventId);
       const queue = new Queue<AllocationJobData>(name, { connection: redis, prefix });
       try {
@@ -158,7 +181,6 @@ export class QueuePool {
       });
       entry.worker.on('error', (err) => logger.error({ err, eventId }, 'event worker error'));
       this.open.set(eventId, entry);
-      await this.claim([eventId]);
       logger.info({ eventId, open: this.open.size }, 'opened event worker');
     } finally {
       this.opening.delete(eventId);
@@ -172,12 +194,16 @@ export class QueuePool {
    */
   private async claim(eventIds: readonly string[]): Promise<void> {
     if (eventIds.length === 0) return;
-    const until = Date.now() + CLAIM_MS;
+    const until = Date.now() + this.claimMs();
     await this.options.redis.zadd(
       activeEventsKey(this.options.prefix),
       'XX',
       ...eventIds.flatMap((id) => [until, id]),
     );
+  }
+
+  private claimMs(): number {
+    return this.options.pollIntervalMs * CLAIM_SWEEPS;
   }
 
   private renewClaims(): Promise<void> {
