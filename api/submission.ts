@@ -1,14 +1,16 @@
+import type { RouterContext } from '@koa/router';
 import Joi from 'joi';
 import type { Context } from 'koa';
 import { QueryTypes } from 'sequelize';
 import { Event } from '../shared/db/models/index.js';
 import type { BookPayload } from '../shared/domain.js';
 import { Conflict, NotFound, Unprocessable, ValidationFailed } from '../shared/errors.js';
-import type { ApiDeps, Principal } from './context.js';
+import type { ApiDeps, AppState, Principal } from './context.js';
+import { principalOf } from './middleware/authenticate.js';
 import { validate } from './middleware/validate.js';
 import { presentBookingRequest } from './presenters.js';
-import { singleLine, uuid } from './schemas.js';
-import type { Accepted } from './services/intake.js';
+import { singleLine, uuid, uuidParam } from './schemas.js';
+import { type Accepted, submit } from './services/intake.js';
 import { requestResults } from './services/request-view.js';
 
 /** HTTP helpers shared by every route that submits a request to an event's queue. */
@@ -148,4 +150,29 @@ export async function checkSeatSelection(
       section: payload.section,
     });
   }
+}
+
+/**
+ * The handler of `POST /events/:id/bookings` and `POST /events/:id/holds`: the same body forms
+ * (holds without `waitlist`), the same checks, a request of `kind` in the event's queue.
+ */
+export function seatRequestHandler(deps: ApiDeps, kind: 'book' | 'hold') {
+  const schema = seatSelectionBody(deps.config.maxSeatsPerBooking, { waitlist: kind === 'book' });
+  return async (ctx: RouterContext<AppState>): Promise<void> => {
+    const principal = principalOf(ctx.state);
+    const { id } = validate(uuidParam, ctx.params, 'params');
+    const { payload, fingerprint } = seatSelectionPayload(validate(schema, ctx.request.body, 'body'));
+    const key = readIdempotencyKey(ctx, principal);
+    await checkSeatSelection(deps, principal, id, payload);
+    const accepted = await submit(deps, {
+      principal,
+      eventId: id,
+      kind,
+      payload,
+      idempotencyKey: key,
+      fingerprintOf: `${kind}:${id}:${fingerprint}`,
+    });
+    if ('notEligible' in accepted) throw await whyNotOnSale(id, principal);
+    await respondAccepted(ctx, deps, accepted);
+  };
 }

@@ -1,67 +1,31 @@
 import Router from '@koa/router';
-import Joi from 'joi';
-import type { WhereOptions } from 'sequelize';
 import { Booking } from '../../shared/db/models/index.js';
-import { Conflict, Forbidden, NotFound } from '../../shared/errors.js';
+import { Conflict, NotFound } from '../../shared/errors.js';
 import type { ApiDeps, AppState, Principal } from '../context.js';
 import { authenticate, principalOf } from '../middleware/authenticate.js';
 import { limitBookingSubmissions } from '../middleware/rate-limit.js';
 import { validate } from '../middleware/validate.js';
-import { keysetPage, pageQuery } from '../pagination.js';
+import { ownedListQuery, ownedListWhere } from '../owned-lists.js';
+import { keysetPage } from '../pagination.js';
 import { presentBooking } from '../presenters.js';
-import { uuid, uuidParam } from '../schemas.js';
+import { uuidParam } from '../schemas.js';
 import { submit } from '../services/intake.js';
 import type { RateLimits } from '../services/rate-limits.js';
 import type { Tokens } from '../services/tokens.js';
-import {
-  checkSeatSelection,
-  readIdempotencyKey,
-  respondAccepted,
-  seatSelectionBody,
-  seatSelectionPayload,
-  whyNotOnSale,
-} from '../submission.js';
+import { readIdempotencyKey, respondAccepted, seatRequestHandler } from '../submission.js';
 
-const listQuery = Joi.object({
-  ...pageQuery,
-  eventId: uuid,
-  status: Joi.string().valid('confirmed', 'cancelled'),
-  userId: uuid,
-});
+const listQuery = ownedListQuery(['confirmed', 'cancelled']);
 
 export function bookingRoutes(deps: ApiDeps, tokens: Tokens, limits: RateLimits): Router<AppState> {
   const router = new Router<AppState>();
   const submitter = [authenticate(tokens), limitBookingSubmissions(limits)];
-  const bookBody = seatSelectionBody(deps.config.maxSeatsPerBooking, { waitlist: true });
 
-  router.post('/events/:id/bookings', ...submitter, async (ctx) => {
-    const principal = principalOf(ctx.state);
-    const { id } = validate(uuidParam, ctx.params, 'params');
-    const { payload, fingerprint } = seatSelectionPayload(validate(bookBody, ctx.request.body, 'body'));
-    const key = readIdempotencyKey(ctx, principal);
-    await checkSeatSelection(deps, principal, id, payload);
-    const accepted = await submit(deps, {
-      principal,
-      eventId: id,
-      kind: 'book',
-      payload,
-      idempotencyKey: key,
-      fingerprintOf: `book:${id}:${fingerprint}`,
-    });
-    if ('notEligible' in accepted) throw await whyNotOnSale(id, principal);
-    await respondAccepted(ctx, deps, accepted);
-  });
+  router.post('/events/:id/bookings', ...submitter, seatRequestHandler(deps, 'book'));
 
   router.get('/bookings', authenticate(tokens), async (ctx) => {
     const principal = principalOf(ctx.state);
     const query = validate(listQuery, ctx.query, 'query');
-    if (query.userId && principal.role !== 'admin')
-      throw new Forbidden('Only admins can list other users’ bookings');
-    const where: WhereOptions[] = [];
-    // Everyone sees their own history; an admin may ask for someone else's.
-    where.push({ userId: query.userId ?? principal.id });
-    if (query.eventId) where.push({ eventId: query.eventId });
-    if (query.status) where.push({ status: query.status });
+    const where = ownedListWhere(principal, query, 'bookings');
     const page = await keysetPage(Booking, {
       key: 'createdAt',
       direction: 'DESC',

@@ -1,34 +1,21 @@
 import Router from '@koa/router';
-import Joi from 'joi';
-import type { WhereOptions } from 'sequelize';
 import { Hold } from '../../shared/db/models/index.js';
 import { HOLD_STATUSES } from '../../shared/domain.js';
-import { Forbidden, NotFound } from '../../shared/errors.js';
+import { NotFound } from '../../shared/errors.js';
 import type { ApiDeps, AppState, Principal } from '../context.js';
 import { authenticate, principalOf } from '../middleware/authenticate.js';
 import { limitBookingSubmissions } from '../middleware/rate-limit.js';
 import { validate } from '../middleware/validate.js';
-import { keysetPage, pageQuery } from '../pagination.js';
+import { ownedListQuery, ownedListWhere } from '../owned-lists.js';
+import { keysetPage } from '../pagination.js';
 import { presentHold } from '../presenters.js';
-import { uuid, uuidParam } from '../schemas.js';
+import { uuidParam } from '../schemas.js';
 import { submit } from '../services/intake.js';
 import type { RateLimits } from '../services/rate-limits.js';
 import type { Tokens } from '../services/tokens.js';
-import {
-  checkSeatSelection,
-  readIdempotencyKey,
-  respondAccepted,
-  seatSelectionBody,
-  seatSelectionPayload,
-  whyNotOnSale,
-} from '../submission.js';
+import { readIdempotencyKey, respondAccepted, seatRequestHandler } from '../submission.js';
 
-const listQuery = Joi.object({
-  ...pageQuery,
-  eventId: uuid,
-  status: Joi.string().valid(...HOLD_STATUSES),
-  userId: uuid,
-});
+const listQuery = ownedListQuery(HOLD_STATUSES);
 
 /**
  * Holds keep seats for a buyer during checkout (a partner's cart). Creating, confirming and
@@ -37,34 +24,13 @@ const listQuery = Joi.object({
 export function holdRoutes(deps: ApiDeps, tokens: Tokens, limits: RateLimits): Router<AppState> {
   const router = new Router<AppState>();
   const submitter = [authenticate(tokens), limitBookingSubmissions(limits)];
-  const holdBody = seatSelectionBody(deps.config.maxSeatsPerBooking, { waitlist: false });
 
-  router.post('/events/:id/holds', ...submitter, async (ctx) => {
-    const principal = principalOf(ctx.state);
-    const { id } = validate(uuidParam, ctx.params, 'params');
-    const { payload, fingerprint } = seatSelectionPayload(validate(holdBody, ctx.request.body, 'body'));
-    const key = readIdempotencyKey(ctx, principal);
-    await checkSeatSelection(deps, principal, id, payload);
-    const accepted = await submit(deps, {
-      principal,
-      eventId: id,
-      kind: 'hold',
-      payload,
-      idempotencyKey: key,
-      fingerprintOf: `hold:${id}:${fingerprint}`,
-    });
-    if ('notEligible' in accepted) throw await whyNotOnSale(id, principal);
-    await respondAccepted(ctx, deps, accepted);
-  });
+  router.post('/events/:id/holds', ...submitter, seatRequestHandler(deps, 'hold'));
 
   router.get('/holds', authenticate(tokens), async (ctx) => {
     const principal = principalOf(ctx.state);
     const query = validate(listQuery, ctx.query, 'query');
-    if (query.userId && principal.role !== 'admin')
-      throw new Forbidden('Only admins can list other users’ holds');
-    const where: WhereOptions[] = [{ userId: query.userId ?? principal.id }];
-    if (query.eventId) where.push({ eventId: query.eventId });
-    if (query.status) where.push({ status: query.status });
+    const where = ownedListWhere(principal, query, 'holds');
     const page = await keysetPage(Hold, {
       key: 'createdAt',
       direction: 'DESC',

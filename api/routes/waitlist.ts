@@ -1,24 +1,20 @@
 import Router from '@koa/router';
 import Joi from 'joi';
-import { Op, QueryTypes, type WhereOptions } from 'sequelize';
+import { Op, QueryTypes } from 'sequelize';
 import { Event, WaitlistEntry } from '../../shared/db/models/index.js';
 import { WAITLIST_STATUSES } from '../../shared/domain.js';
-import { Forbidden, NotFound } from '../../shared/errors.js';
+import { NotFound } from '../../shared/errors.js';
 import type { ApiDeps, AppState, Principal } from '../context.js';
 import { authenticate, principalOf, requireRole } from '../middleware/authenticate.js';
 import { validate } from '../middleware/validate.js';
+import { ownedListQuery, ownedListWhere } from '../owned-lists.js';
 import { decodeCursor, encodeCursor, keysetPage, pageQuery } from '../pagination.js';
 import { presentWaitlistEntry } from '../presenters.js';
-import { uuid, uuidParam } from '../schemas.js';
+import { uuidParam } from '../schemas.js';
 import type { Tokens } from '../services/tokens.js';
 import { leaveWaitlist, waitlistPosition } from '../services/waitlist.js';
 
-const listQuery = Joi.object({
-  ...pageQuery,
-  eventId: uuid,
-  status: Joi.string().valid(...WAITLIST_STATUSES),
-  userId: uuid,
-});
+const listQuery = ownedListQuery(WAITLIST_STATUSES);
 
 /**
  * Waitlist entries are made by the allocator (a booking with `waitlist: true` that did not fit);
@@ -30,12 +26,7 @@ export function waitlistRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> 
   router.get('/waitlist', authenticate(tokens), async (ctx) => {
     const principal = principalOf(ctx.state);
     const query = validate(listQuery, ctx.query, 'query');
-    if (query.userId && principal.role !== 'admin') {
-      throw new Forbidden('Only admins can list other users’ waitlist entries');
-    }
-    const where: WhereOptions[] = [{ userId: query.userId ?? principal.id }];
-    if (query.eventId) where.push({ eventId: query.eventId });
-    if (query.status) where.push({ status: query.status });
+    const where = ownedListWhere(principal, query, 'waitlist entries');
     const page = await keysetPage(WaitlistEntry, {
       key: 'createdAt',
       direction: 'DESC',

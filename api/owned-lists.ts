@@ -1,0 +1,27 @@
+import Joi from 'joi';
+import type { WhereOptions } from 'sequelize';
+import { Forbidden } from '../shared/errors.js';
+import type { Principal } from './context.js';
+import { pageQuery } from './pagination.js';
+import { uuid } from './schemas.js';
+
+/** The query of a list of someone's things (bookings, holds, waitlist entries), by `statuses`. */
+export const ownedListQuery = (statuses: readonly string[]) =>
+  Joi.object({ ...pageQuery, eventId: uuid, status: Joi.string().valid(...statuses), userId: uuid });
+
+/**
+ * Everyone lists their own; an admin may name another user (`userId`). Plus the `eventId` and
+ * `status` filters every such list has.
+ */
+export function ownedListWhere(
+  principal: Principal,
+  query: { userId?: string; eventId?: string; status?: string },
+  things: string,
+): WhereOptions[] {
+  if (query.userId && principal.role !== 'admin')
+    throw new Forbidden(`Only admins can list other users’ ${things}`);
+  const where: WhereOptions[] = [{ userId: query.userId ?? principal.id }];
+  if (query.eventId) where.push({ eventId: query.eventId });
+  if (query.status) where.push({ status: query.status });
+  return where;
+}
