@@ -20,8 +20,9 @@ export const requestDecidedChannel = (prefix: string) => `${prefix}:request-deci
 
 /**
  * Jobs of an event's queue. `allocate` is a request's doorbell (job id = request id); the others
- * ask for one allocation step without a request: `expire-hold` at a hold's expiry (delayed),
- * `rebalance` after seats were added, so the waitlist is offered them.
+ * ask for one allocation step without a request: `expire-hold` when a hold's timer fires
+ * (worker/hold-expiry.ts), `rebalance` after capacity or seats were added, so the waitlist is
+ * offered them.
  */
 export type EventJobName = 'allocate' | 'expire-hold' | 'rebalance';
 

@@ -1,4 +1,7 @@
+import { Queue } from 'bullmq';
 import request from 'supertest';
+import { holdExpiryJobId } from '../shared/queues.js';
+import { HOLD_EXPIRY_QUEUE } from '../worker/hold-expiry.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
 import {
@@ -68,6 +71,10 @@ describe('holds: seats kept during checkout, confirmed, released or expired exac
     expect(second).toMatchObject({ status: 'confirmed', booking: { id: first.booking.id } });
     expect(await countRows(api.deps.sequelize, 'bookings WHERE hold_id = $id', { id: held.hold.id })).toBe(1);
     expect(await outbox('hold.confirmed', held.id)).toBe(1);
+    // The hold's expiry timer went with it.
+    const timers = new Queue(HOLD_EXPIRY_QUEUE, { connection: api.deps.redis, prefix: env.REDIS_PREFIX });
+    expect(await timers.getJob(holdExpiryJobId(held.hold.id))).toBeUndefined();
+    await timers.close();
 
     const hold = await request(api.baseUrl).get(`/holds/${held.hold.id}`).set(alice.auth);
     expect(hold.body).toMatchObject({ status: 'confirmed', bookingId: first.booking.id });

@@ -19,6 +19,8 @@ export interface StepResult {
   changedRequestIds: string[];
   /** Holds this step created: each needs its expiry scheduled. */
   newHolds: { id: string; expiresAt: Date }[];
+  /** Holds this step confirmed or released before their time: their timers can go. */
+  settledHoldIds: string[];
   /** True when the step changed anything at all (expired holds included). */
   changed: boolean;
 }
@@ -84,6 +86,7 @@ export async function stepEvent(
         })),
       changedRequestIds: changes.requests.map((r) => r.requestId),
       newHolds: changes.holds.map((h) => ({ id: h.id, expiresAt: h.expiresAt })),
+      settledHoldIds: changes.endedHolds.filter((e) => e.status !== 'expired').map((e) => e.hold.id),
       changed: changes.requests.length > 0 || changes.endedHolds.length > 0,
     };
   });

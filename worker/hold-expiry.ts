@@ -58,6 +58,11 @@ export class HoldExpiryTimers {
     );
   }
 
+  /** Drops the timers of holds that ended early; one left behind would only run an idle step. */
+  async cancel(holdIds: readonly string[]): Promise<void> {
+    await Promise.all(holdIds.map((id) => this.queue.remove(holdExpiryJobId(id))));
+  }
+
   async close(): Promise<void> {
     await this.worker.close();
     await this.queue.close();

@@ -48,7 +48,7 @@ export function createAllocationProcessor(deps: AllocationDeps) {
       );
     }
     recordDecisions(result.decided);
-    if (deps.holdTimers) await scheduleExpiries(deps.holdTimers, deps.logger, eventId, result.newHolds);
+    if (deps.holdTimers) await updateTimers(deps.holdTimers, deps.logger, eventId, result);
     if (deps.queues) await dropDoorbells(deps, eventId, result.decided, jobId);
     return result;
   }
@@ -84,19 +84,23 @@ export function createAllocationProcessor(deps: AllocationDeps) {
   };
 }
 
-/** Best effort: a hold whose expiry job is not added is expired by the reconciler's sweep. */
-async function scheduleExpiries(
+/**
+ * Best effort: a hold whose timer is not added is expired by the reconciler's sweep, and a timer
+ * not removed only runs a step with nothing to do.
+ */
+async function updateTimers(
   timers: HoldExpiryTimers,
   logger: Logger,
   eventId: string,
-  holds: readonly { id: string; expiresAt: Date }[],
+  { newHolds, settledHoldIds }: StepResult,
 ): Promise<void> {
   try {
-    await timers.schedule(eventId, holds);
+    await timers.schedule(eventId, newHolds);
+    if (settledHoldIds.length > 0) await timers.cancel(settledHoldIds);
   } catch (err) {
     logger.warn(
-      { err, eventId, holds: holds.length },
-      'hold expiry timers not scheduled; the sweep will expire them',
+      { err, eventId, holds: newHolds.length },
+      'hold expiry timers not updated; the sweep covers them',
     );
   }
 }
