@@ -292,6 +292,62 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
       const types = receiver.at('/order').map((a) => a.payload.type);
       expect(types).toEqual(['booking.confirmed', 'booking.confirmed', 'booking.cancelled']);
     });
+
+    test("a hold's and a waitlist entry's news arrives signed, each purchase's in order", async () => {
+      const partner = await createActor(api.baseUrl, 'partner');
+      const endpoint = await registerEndpoint(partner, '/seating', [
+        'hold.created',
+        'hold.confirmed',
+        'booking.cancelled',
+        'booking.waitlisted',
+        'waitlist.promoted',
+      ]);
+      // The hold's first message fails once, so its retry is pending when the next one is made.
+      receiver.on('/seating', (a, nth) =>
+        a.payload.type === 'hold.created' && nth === 1 ? { status: 503 } : { status: 200 },
+      );
+      const event = await createEvent(api.baseUrl, admin, { capacity: 1 });
+      const submit = async (path: string, body: object = {}) => {
+        const res = await request(api.baseUrl)
+          .post(path)
+          .set(partner.auth)
+          .set('Idempotency-Key', randomUUID())
+          .send(body);
+        expect(res.status).toBe(202);
+        const done = await request(api.baseUrl)
+          .get(`/booking-requests/${res.body.id}`)
+          .set(partner.auth)
+          .set('Prefer', 'wait=5');
+        return done.body;
+      };
+      const held = await submit(`/events/${event.id}/holds`, { quantity: 1 });
+      const confirmed = await submit(`/holds/${held.hold.id}/confirm`);
+      const waiting = await submit(`/events/${event.id}/bookings`, { quantity: 1, waitlist: true });
+      expect(waiting.status).toBe('waitlisted');
+      await submit(`/bookings/${confirmed.booking.id}/cancel`);
+
+      await waitFor(
+        async () => receiver.at('/seating').filter((a) => a.answered === 200).length === 5,
+        15000,
+        'five messages',
+      );
+      const arrivals = receiver.at('/seating');
+      for (const a of arrivals) WebhookReceiver.verify(a, endpoint.secret);
+      const purchase = (types: string[]) =>
+        arrivals.filter((a) => types.includes(a.payload.type)).map((a) => a.payload.type);
+      expect(purchase(['hold.created', 'hold.confirmed', 'booking.cancelled'])).toEqual([
+        'hold.created',
+        'hold.created',
+        'hold.confirmed',
+        'booking.cancelled',
+      ]);
+      expect(purchase(['booking.waitlisted', 'waitlist.promoted'])).toEqual([
+        'booking.waitlisted',
+        'waitlist.promoted',
+      ]);
+      const promoted = arrivals.find((a) => a.payload.type === 'waitlist.promoted')!;
+      expect(promoted.payload.data.bookingRequest).toEqual({ id: waiting.id, status: 'confirmed' });
+    });
   });
 
   test('a worker killed (SIGKILL) with deliveries in flight: all delivered after restart, once each', async () => {
