@@ -65,21 +65,20 @@ export function createAllocationProcessor(deps: AllocationDeps) {
     let batches = 0;
     let idleRounds = 0;
     for (;;) {
+      // Straight to a step: the request is nearly always still queued, and a step that finds
+      // nothing to do is followed by a status read below.
+      const { decided } = await step(eventId, job.id);
+      batches += decided.length > 0 ? 1 : 0;
+      const outcome = recent.get(requestId);
+      if (outcome) return { status: outcome, batches };
+      if (decided.length > 0) continue;
+      // Nothing decided: another process decided it (a redelivered or duplicate job), or it is
+      // missing. Twice empty while still queued means it is stuck: retry with backoff.
       const status = await requestStatus(deps.sequelize, requestId);
       if (status === null) throw new Error(`booking request ${requestId} does not exist`);
       if (status !== 'queued') return { status, batches };
-
-      const { decided } = await step(eventId, job.id);
-      batches += decided.length > 0 ? 1 : 0;
-      // Decided in this batch: done without reading its status again.
-      const outcome = recent.get(requestId);
-      if (outcome) return { status: outcome, batches };
-      if (decided.length === 0) {
-        // Another processor (a redelivery of this job) decided it between our two reads;
-        // the next status read shows that. Twice empty means it is stuck: retry with backoff.
-        if (++idleRounds > 1)
-          throw new Error(`booking request ${requestId} is queued but no batch picks it up`);
-      }
+      if (++idleRounds > 1)
+        throw new Error(`booking request ${requestId} is queued but no batch picks it up`);
     }
   };
 }
