@@ -189,7 +189,8 @@ describe('events: browse, admin update and cancel', () => {
     );
     await request(api.baseUrl).post(`/events/${event.id}/cancel`).set(admin.auth).expect(200);
     const { decideNextBatch } = await import('../worker/decide-batch.js');
-    await decideNextBatch(api.deps.sequelize, event.id, 10);
+    const { stepRules } = await import('../worker/load-event-state.js');
+    await decideNextBatch(api.deps.sequelize, event.id, 10, stepRules(testConfig(env)));
     const res = await request(api.baseUrl).get(`/booking-requests/${queued!.id}`).set(user.auth);
     expect(res.body).toMatchObject({ status: 'rejected', reason: 'event_cancelled', booking: null });
   });

@@ -3,6 +3,7 @@ import { QueryTypes } from 'sequelize';
 import request from 'supertest';
 import type { AllocationJobData } from '../shared/queues.js';
 import { decideNextBatch } from '../worker/decide-batch.js';
+import { stepRules } from '../worker/load-event-state.js';
 import { createAllocationProcessor } from '../worker/process-allocation-job.js';
 import { Reconciler } from '../worker/reconciler.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
@@ -52,6 +53,7 @@ describe('processing is idempotent and nothing accepted is lost', () => {
       logger: api.deps.logger,
       redisPrefix: config.redisPrefix,
       batchSize: 10,
+      rules: stepRules(config),
     });
     const job = fakeJob({ eventId: event.id, requestId });
 
@@ -75,10 +77,10 @@ describe('processing is idempotent and nothing accepted is lost', () => {
     for (let i = 0; i < 20; i++) ids.push(await submitBooking(event.id, 1));
 
     const rounds = await Promise.all(
-      Array.from({ length: 8 }, () => decideNextBatch(api.deps.sequelize, event.id, 3)),
+      Array.from({ length: 8 }, () => decideNextBatch(api.deps.sequelize, event.id, 3, stepRules(config))),
     );
     // Drain what the racing batches left.
-    while ((await decideNextBatch(api.deps.sequelize, event.id, 50)).length > 0);
+    while ((await decideNextBatch(api.deps.sequelize, event.id, 50, stepRules(config))).length > 0);
 
     const decidedTwice = rounds.flat().map((d) => d.requestId);
     expect(new Set(decidedTwice).size).toBe(decidedTwice.length);
@@ -142,7 +144,7 @@ describe('processing is idempotent and nothing accepted is lost', () => {
       expect(res.status).toBe(202);
     }
     // One batch: all five bookings share one transaction timestamp.
-    expect(await decideNextBatch(api.deps.sequelize, event.id, 10)).toHaveLength(5);
+    expect(await decideNextBatch(api.deps.sequelize, event.id, 10, stepRules(config))).toHaveLength(5);
 
     const seen: string[] = [];
     let cursor: string | null = null;

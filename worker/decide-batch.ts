@@ -21,11 +21,7 @@ export interface StepResult {
   newHolds: { id: string; expiresAt: Date }[];
   /** Holds this step confirmed or released before their time: their timers can go. */
   settledHoldIds: string[];
-  /** True when the step changed anything at all (expired holds included). */
-  changed: boolean;
 }
-
-export const DEFAULT_STEP_RULES: StepRules = { holdTtlSeconds: 600, waitlistLimit: 2 };
 
 /**
  * Waits until every request of the event that has drawn a `seq` has committed, then returns
@@ -51,7 +47,7 @@ export async function stepEvent(
   sequelize: Sequelize,
   eventId: string,
   limit: number,
-  rules: StepRules = DEFAULT_STEP_RULES,
+  rules: StepRules,
 ): Promise<StepResult> {
   const horizon = await arrivalHorizon(sequelize, eventId);
   return sequelize.transaction(async (transaction) => {
@@ -87,7 +83,6 @@ export async function stepEvent(
       changedRequestIds: changes.requests.map((r) => r.requestId),
       newHolds: changes.holds.map((h) => ({ id: h.id, expiresAt: h.expiresAt })),
       settledHoldIds: changes.endedHolds.filter((e) => e.status !== 'expired').map((e) => e.hold.id),
-      changed: changes.requests.length > 0 || changes.endedHolds.length > 0,
     };
   });
 }
@@ -97,7 +92,7 @@ export async function decideNextBatch(
   sequelize: Sequelize,
   eventId: string,
   limit: number,
-  rules: StepRules = DEFAULT_STEP_RULES,
+  rules: StepRules,
 ): Promise<DecidedRequest[]> {
   return (await stepEvent(sequelize, eventId, limit, rules)).decided;
 }

@@ -5,6 +5,7 @@ import { startWorkerMetrics } from '../shared/metrics.js';
 import { EventQueues } from '../shared/queues.js';
 import { createRedis } from '../shared/redis.js';
 import { HoldExpiryTimers } from './hold-expiry.js';
+import { stepRules } from './load-event-state.js';
 import { createAllocationProcessor } from './process-allocation-job.js';
 import { QueuePool } from './queue-pool.js';
 import { Reconciler } from './reconciler.js';
@@ -41,7 +42,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     logger,
     redisPrefix: config.redisPrefix,
     batchSize: config.allocationBatchSize,
-    rules: { holdTtlSeconds: config.holdTtlSeconds, waitlistLimit: config.waitlistMaxPerUser },
+    rules: stepRules(config),
     queues,
     holdTimers,
   });

@@ -1,4 +1,5 @@
 import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+import type { Config } from '../shared/config.js';
 import type { BookPayload, CancelPayload, HoldActionPayload } from '../shared/domain.js';
 import type {
   BookingState,
@@ -18,6 +19,11 @@ export interface StepRules {
   /** Waiting entries one user may have per event (WAITLIST_MAX_PER_USER). */
   waitlistLimit: number;
 }
+
+export const stepRules = (config: Pick<Config, 'holdTtlSeconds' | 'waitlistMaxPerUser'>): StepRules => ({
+  holdTtlSeconds: config.holdTtlSeconds,
+  waitlistLimit: config.waitlistMaxPerUser,
+});
 
 export interface LoadedState {
   event: EventState;

@@ -4,7 +4,7 @@ import { QueryTypes, type Sequelize } from 'sequelize';
 import type { Logger } from '../shared/logger.js';
 import { recordDecisions } from '../shared/metrics.js';
 import { type AllocationJobData, type EventQueues, requestDecidedChannel } from '../shared/queues.js';
-import { DEFAULT_STEP_RULES, type StepResult, stepEvent } from './decide-batch.js';
+import { type StepResult, stepEvent } from './decide-batch.js';
 import type { HoldExpiryTimers } from './hold-expiry.js';
 import type { StepRules } from './load-event-state.js';
 
@@ -14,7 +14,7 @@ export interface AllocationDeps {
   logger: Logger;
   redisPrefix: string;
   batchSize: number;
-  rules?: StepRules;
+  rules: StepRules;
   /** When given, the waiting doorbells of requests a batch decided are removed (see below). */
   queues?: EventQueues;
   /** When given, new holds get their expiry timer; without, the reconciler's sweep expires them. */
@@ -38,7 +38,7 @@ export function createAllocationProcessor(deps: AllocationDeps) {
   const recent = new RecentOutcomes(50_000);
 
   async function step(eventId: string, jobId: string | undefined): Promise<StepResult> {
-    const result = await stepEvent(deps.sequelize, eventId, deps.batchSize, deps.rules ?? DEFAULT_STEP_RULES);
+    const result = await stepEvent(deps.sequelize, eventId, deps.batchSize, deps.rules);
     for (const d of result.decided) recent.add(d.requestId, d.outcome);
     if (result.changedRequestIds.length > 0) {
       deps.logger.debug({ eventId, jobId, decided: result.decided.length }, 'batch decided');
