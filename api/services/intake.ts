@@ -75,23 +75,23 @@ export async function submit(deps: ApiDeps, submission: Submission): Promise<Acc
   throw new Error('intake inserted nothing, yet the event is eligible and the key unused');
 }
 
+type RingDeps = Pick<ApiDeps, 'queues' | 'redis' | 'config' | 'logger'>;
+
 /**
  * Rings the doorbell of a batch the intake statement inserted: one job for the batch, named
  * after its last request (job id = request id), which is decided only after every earlier one.
  */
-export async function ringInserted(
-  deps: Pick<ApiDeps, 'queues' | 'redis' | 'config' | 'logger'>,
-  eventId: string,
-  rows: readonly IntakeRow[],
-) {
+export function ringInserted(deps: RingDeps, eventId: string, rows: readonly IntakeRow[]): Promise<void> {
   const last = rows.reduce((a, b) => (BigInt(b.seq) > BigInt(a.seq) ? b : a));
+  return ringDoorbell(deps, eventId, last.id);
+}
+
+/** Best effort: the request is committed, so if the enqueue fails the reconciler rings it later. */
+async function ringDoorbell(deps: RingDeps, eventId: string, requestId: string): Promise<void> {
   try {
-    await enqueueAllocation(deps.queues, deps.redis, deps.config.redisPrefix, eventId, last.id);
+    await enqueueAllocation(deps.queues, deps.redis, deps.config.redisPrefix, eventId, requestId);
   } catch (err) {
-    deps.logger.error(
-      { err, eventId, requests: rows.length },
-      'enqueue failed; the reconciler will enqueue the requests',
-    );
+    deps.logger.error({ err, eventId, requestId }, 'enqueue failed; the reconciler will enqueue the request');
   }
 }
 
@@ -121,13 +121,6 @@ function sameRequestOrRefuse(existing: BookingRequest, print: string): BookingRe
 
 /** Rings the doorbell of a replayed request still queued (adding a job twice is a no-op). */
 async function ring(deps: ApiDeps, request: BookingRequest): Promise<Accepted> {
-  const { queues, redis, config, logger } = deps;
-  if (request.status === 'queued') {
-    try {
-      await enqueueAllocation(queues, redis, config.redisPrefix, request.eventId, request.id);
-    } catch (err) {
-      logger.error({ err, requestId: request.id }, 'enqueue failed; the reconciler will enqueue the request');
-    }
-  }
+  if (request.status === 'queued') await ringDoorbell(deps, request.eventId, request.id);
   return { request, created: false, position: null };
 }
