@@ -8,7 +8,7 @@ import { createRedis, createRequestRedis } from '../shared/redis.js';
 import { WEBHOOK_QUEUE, type WebhookJobData } from '../shared/webhooks/types.js';
 import { createApp } from './app.js';
 import type { ApiDeps } from './context.js';
-import { ensureAdmin } from './services/accounts.js';
+import { ensureAdmin, ensureSomeAdmin } from './services/accounts.js';
 import { DecisionWaiter } from './services/decision-waiter.js';
 import { ringInserted } from './services/intake.js';
 import { IntakeBatcher } from './services/intake-batcher.js';
@@ -66,6 +66,8 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const deps = await createApiDeps(config, logger);
   if (config.adminEmail && config.adminPassword) {
     await ensureAdmin(config.adminEmail, config.adminPassword, logger);
+  } else if (config.env !== 'test') {
+    await ensureSomeAdmin(logger);
   }
   const app = createApp(deps);
   const server = http.createServer(app.callback());

@@ -64,3 +64,6 @@ export const multiLine = (max: number) =>
     .max(max)
     .allow('')
     .pattern(/^(?:\P{Cc}|[\t\n\r])*$/u, 'no control characters');
+
+/** LIKE treats % and _ as wildcards; a search for "100%" means the text "100%". */
+export const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);

@@ -49,8 +49,8 @@ export async function respondAccepted(ctx: Context, deps: ApiDeps, accepted: Acc
 
 /** The error for a booking or hold the intake refused because of its event (the rare path). */
 export async function whyNotOnSale(eventId: string, principal: Principal): Promise<Error> {
-  const event = await Event.findByPk(eventId, { attributes: ['id', 'status'] });
-  if (!event || (event.status === 'draft' && principal.role !== 'admin')) return new NotFound('Event');
+  const event = await Event.findByPk(eventId, { attributes: ['id', 'status', 'publishedAt'] });
+  if (!event || (!event.isPublic() && principal.role !== 'admin')) return new NotFound('Event');
   if (event.status === 'cancelled') return new Conflict('event_cancelled', 'This event has been cancelled');
   return new Conflict('event_not_on_sale', 'This event is not on sale');
 }

@@ -63,6 +63,8 @@ export const REJECTION_REASONS = {
   holdReleased: 'hold_released',
   holdConfirmed: 'hold_confirmed',
   holdExpired: 'hold_expired',
+  ticketLimit: 'ticket_limit_reached',
+  holdLimit: 'hold_limit_reached',
 } as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[keyof typeof REJECTION_REASONS];
 

@@ -27,6 +27,13 @@ export class Unauthorized extends AppError {
   }
 }
 
+/** Sign-in to an account an admin has disabled. */
+export class AccountDisabled extends AppError {
+  constructor() {
+    super(403, 'account_disabled', 'This account has been disabled; contact an administrator');
+  }
+}
+
 export class Forbidden extends AppError {
   constructor(message = 'You are not allowed to do this') {
     super(403, 'forbidden', message);
@@ -58,7 +65,13 @@ export class ServiceUnavailable extends AppError {
 }
 
 export class RateLimited extends AppError {
-  constructor(message: string, retryAfterSeconds: number) {
-    super(429, 'rate_limited', message, { retryAfterSeconds }, { 'Retry-After': String(retryAfterSeconds) });
+  constructor(message: string, retryAfterSeconds: number, headers: Record<string, string> = {}) {
+    super(
+      429,
+      'rate_limited',
+      message,
+      { retryAfterSeconds },
+      { ...headers, 'Retry-After': String(retryAfterSeconds) },
+    );
   }
 }

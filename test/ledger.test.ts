@@ -24,6 +24,7 @@ function event(overrides: Partial<EventState> = {}): EventState {
     seating: 'general',
     waitlistPromotion: 'book',
     holdTtlSeconds: 600,
+    maxTicketsPerUser: null,
     ...overrides,
   };
 }
@@ -41,6 +42,8 @@ function input(overrides: Partial<LedgerInput> = {}): LedgerInput {
     waitlistComplete: true,
     waitingPerUser: new Map(),
     waitlistLimit: 2,
+    buyers: new Map(),
+    maxHoldsPerUser: 2,
     now: NOW,
     newId: () => `id-${++n}`,
     ...overrides,
@@ -832,5 +835,92 @@ describe('runLedger: counters and outbox', () => {
       'booking.confirmed',
     ]);
     expect(changes.outbox.every((m) => m.eventId === 'ev')).toBe(true);
+  });
+});
+
+describe('runLedger: limits per buyer', () => {
+  const buyer = (tickets = 0, holds = 0, limited = true) => ({ limited, tickets, holds });
+  const capped = (max: number, buyers: Record<string, ReturnType<typeof buyer>>, more = {}) =>
+    input({
+      event: event({ capacity: 100, maxTicketsPerUser: max }),
+      buyers: new Map(Object.entries(buyers)),
+      ...more,
+    });
+
+  test('a buyer is stopped at maxTicketsPerUser within one step, counting what the step gave; others are not', () => {
+    const changes = runLedger(capped(4, { ann: buyer(1), bob: buyer() }), [
+      book('a1', 2, {}, 'ann'), // 1 + 2 = 3
+      book('a2', 2, {}, 'ann'), // 3 + 2 > 4
+      book('b1', 4, {}, 'bob'), // bob has his own 4
+      book('a3', 1, {}, 'ann'), // 3 + 1 = 4
+    ]);
+    expect(outcomes(changes)).toEqual([
+      ['a1', 'confirmed', null],
+      ['a2', 'rejected', 'ticket_limit_reached'],
+      ['b1', 'confirmed', null],
+      ['a3', 'confirmed', null],
+    ]);
+    expect(changes.requests.find((r) => r.requestId === 'a2')!.details).toEqual({ limit: 4, counted: 3 });
+    expect(changes.booked).toBe(2 + 4 + 1);
+  });
+
+  test('minQuantity lets a request take what is left of the allowance; seats must all fit', () => {
+    const changes = runLedger(capped(4, { ann: buyer(2), bob: buyer(3) }), [
+      book('a1', 4, { minQuantity: 1 }, 'ann'), // 2 left: gets 2
+      book('b1', 2, { minQuantity: 2 }, 'bob'), // 1 left < 2
+    ]);
+    expect(outcomes(changes)).toEqual([
+      ['a1', 'confirmed', null],
+      ['b1', 'rejected', 'ticket_limit_reached'],
+    ]);
+    expect(changes.bookings.map((b) => b.quantity)).toEqual([2]);
+  });
+
+  test('held and waitlisted tickets count; a cancel or a release in the same step gives them back', () => {
+    const changes = runLedger(
+      capped(3, { ann: buyer(3, 1) }, {
+        bookings: byId(bookingState('b1', 2, { userId: 'ann' })),
+        holds: byId(holdState('h1', 1, { userId: 'ann' })),
+      }),
+      [
+        book('a1', 1, {}, 'ann'), // 3 counted: over
+        request('c1', 'cancel', { bookingId: 'b1' }, 'ann'), // 1 counted
+        book('a2', 2, { waitlist: true }, 'ann'), // 3 counted
+        request('r1', 'release_hold', { holdId: 'h1' }, 'ann'), // 2 counted
+        book('a3', 1, {}, 'ann'), // 3 counted
+        book('a4', 1, {}, 'ann'), // over
+      ],
+    );
+    expect(outcomes(changes)).toEqual([
+      ['a1', 'rejected', 'ticket_limit_reached'],
+      ['c1', 'cancelled', null],
+      ['a2', 'confirmed', null],
+      ['r1', 'cancelled', null],
+      ['a3', 'confirmed', null],
+      ['a4', 'rejected', 'ticket_limit_reached'],
+    ]);
+  });
+
+  test('active holds are capped per buyer (MAX_HOLDS_PER_USER), with or without a ticket cap', () => {
+    const changes = runLedger(
+      input({ event: event({ capacity: 100 }), buyers: new Map([['ann', buyer(0, 1)]]), maxHoldsPerUser: 2 }),
+      [request('h1', 'hold', { quantity: 1 }, 'ann'), request('h2', 'hold', { quantity: 1 }, 'ann')],
+    );
+    expect(outcomes(changes)).toEqual([
+      ['h1', 'held', null],
+      ['h2', 'rejected', 'hold_limit_reached'],
+    ]);
+    expect(changes.requests[1]!.details).toEqual({ limit: 2, counted: 2 });
+  });
+
+  test('buyers who are not limited (partners and admins, unless the event says so) are not stopped', () => {
+    const changes = runLedger(capped(2, { partner: buyer(10, 5, false) }), [
+      book('p1', 5, {}, 'partner'),
+      request('p2', 'hold', { quantity: 5 }, 'partner'),
+    ]);
+    expect(outcomes(changes)).toEqual([
+      ['p1', 'confirmed', null],
+      ['p2', 'held', null],
+    ]);
   });
 });

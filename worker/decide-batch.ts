@@ -65,6 +65,8 @@ export async function stepEvent(
         waitlistComplete: state.waitlistComplete,
         waitingPerUser: state.waitingPerUser,
         waitlistLimit: rules.waitlistLimit,
+        buyers: state.buyers,
+        maxHoldsPerUser: rules.maxHoldsPerUser,
         now,
         newId: randomUUID,
       },

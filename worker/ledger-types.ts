@@ -23,6 +23,8 @@ export interface EventState {
   seating: Seating;
   waitlistPromotion: WaitlistPromotion;
   holdTtlSeconds: number;
+  /** Most tickets one buyer may have; null is no cap. */
+  maxTicketsPerUser: number | null;
 }
 
 export interface PendingRequest {

@@ -6,6 +6,7 @@ import {
   REJECTION_REASONS,
   type RejectionReason,
 } from '../shared/domain.js';
+import { type BuyerState, BuyerLimits } from './buyer-limits.js';
 import * as messages from './ledger-messages.js';
 import type {
   BookingState,
@@ -36,6 +37,10 @@ export interface LedgerInput {
   /** Entries each requesting user already has waiting for this event. */
   waitingPerUser: ReadonlyMap<string, number>;
   waitlistLimit: number;
+  /** Tickets and holds each buyer with a book or hold request in this step already has. */
+  buyers: ReadonlyMap<string, BuyerState>;
+  /** Active holds one buyer may have (MAX_HOLDS_PER_USER). */
+  maxHoldsPerUser: number;
   now: Date;
   newId: () => string;
 }
@@ -83,6 +88,7 @@ class Ledger {
   private readonly cancelled = new Set<string>();
   private readonly line: WaitlistEntryState[];
   private readonly waiting: Map<string, number>;
+  private readonly limits: BuyerLimits;
   private readonly requests = new Map<string, RequestUpdate>();
   private readonly out: Omit<Changes, 'booked' | 'held' | 'requests'> = {
     bookings: [],
@@ -99,6 +105,10 @@ class Ledger {
     this.held = input.event.held;
     this.line = [...input.waitlist];
     this.waiting = new Map(input.waitingPerUser);
+    this.limits = new BuyerLimits(input.buyers, {
+      maxTickets: input.event.maxTicketsPerUser,
+      maxHolds: input.maxHoldsPerUser,
+    });
   }
 
   changes(): Changes {
@@ -148,8 +158,11 @@ class Ledger {
       }
       this.line.splice(i, 1);
       this.waiting.set(entry.userId, (this.waiting.get(entry.userId) ?? 1) - 1);
+      const offerHold = this.input.event.waitlistPromotion === 'hold';
+      // A partial fit gives up the tickets it waited for but did not get.
+      this.limits.adjust(entry.userId, allotment.quantity - entry.quantity, offerHold ? 1 : 0);
       const owner = { id: entry.requestId, userId: entry.userId };
-      if (this.input.event.waitlistPromotion === 'hold') {
+      if (offerHold) {
         const hold = this.createHold(owner, allotment);
         this.out.promoted.push({ entry, bookingId: null, holdId: hold.id });
         this.update({ requestId: entry.requestId, status: 'held', holdId: hold.id, decided: false });
@@ -168,17 +181,26 @@ class Ledger {
     }
   }
 
-  private bookOrHold(request: PendingRequest, payload: BookPayload): void {
+  private bookOrHold(request: PendingRequest, asked: BookPayload): void {
     const blocked = this.eventRejection();
     if (blocked) {
       this.reject(request, blocked);
       return;
     }
+    const needed = asked.seats ? asked.seats.length : (asked.minQuantity ?? asked.quantity);
+    const allowance = this.limits.allowance(request.principalId, request.kind as 'book' | 'hold', needed);
+    if ('reason' in allowance) {
+      this.reject(request, allowance.reason, allowance.details);
+      return;
+    }
+    // Within the buyer's allowance: `minQuantity` already lets the request take fewer.
+    const payload = { ...asked, quantity: Math.min(asked.quantity, allowance.tickets) };
     const allotment = payload.seats
       ? this.allotSeats(payload.seats)
       : this.allot(payload.quantity, payload.minQuantity ?? payload.quantity, payload.section);
     if (!('reason' in allotment)) {
       const owner = { id: request.id, userId: request.principalId };
+      this.limits.adjust(request.principalId, allotment.quantity, request.kind === 'hold' ? 1 : 0);
       if (request.kind === 'hold') {
         const hold = this.createHold(owner, allotment);
         this.update({ requestId: request.id, status: 'held', holdId: hold.id, decided: true });
@@ -213,6 +235,7 @@ class Ledger {
       section: payload.section ?? null,
     };
     this.waiting.set(request.principalId, waiting + 1);
+    this.limits.adjust(request.principalId, entry.quantity, 0);
     // Entries beyond the loaded head of a long line are ahead of this one: promote it later.
     if (this.input.waitlistComplete) this.line.push(entry);
     this.out.joinedWaitlist.push(entry);
@@ -232,6 +255,7 @@ class Ledger {
     }
     this.cancelled.add(booking.id);
     this.booked -= booking.quantity;
+    this.limits.adjust(booking.userId, -booking.quantity, 0);
     this.input.seats?.release(booking.seats.map((s) => s.id));
     this.out.cancelledBookings.push(booking);
     this.update({ requestId: request.id, status: 'cancelled', bookingId: booking.id, decided: true });
@@ -278,6 +302,7 @@ class Ledger {
       return;
     }
     this.held -= hold.quantity;
+    this.limits.adjust(hold.userId, 0, -1);
     const booking = this.createBooking({ id: hold.requestId, userId: hold.userId }, hold, hold.id);
     this.holdStatus.set(hold.id, { status: 'confirmed', bookingId: booking.id });
     this.out.endedHolds.push({ hold, status: 'confirmed', bookingId: booking.id });
@@ -312,6 +337,7 @@ class Ledger {
   private endHold(hold: HoldState, status: 'expired' | 'released', request: PendingRequest | null): void {
     this.holdStatus.set(hold.id, { status, bookingId: null });
     this.held -= hold.quantity;
+    this.limits.adjust(hold.userId, -hold.quantity, -1);
     this.input.seats?.release(hold.seats.map((s) => s.id));
     this.out.endedHolds.push({ hold, status, bookingId: null });
     this.out.outbox.push(messages.holdEnded(this.input.eventId, hold, status, request));

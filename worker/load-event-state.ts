@@ -1,6 +1,7 @@
 import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import type { Config } from '../shared/config.js';
 import type { BookPayload, CancelPayload, HoldActionPayload } from '../shared/domain.js';
+import type { BuyerState } from './buyer-limits.js';
 import type {
   BookingState,
   EventState,
@@ -18,11 +19,16 @@ export interface StepRules {
   holdTtlSeconds: number;
   /** Waiting entries one user may have per event (WAITLIST_MAX_PER_USER). */
   waitlistLimit: number;
+  /** Active holds one buyer may have per event (MAX_HOLDS_PER_USER). */
+  maxHoldsPerUser: number;
 }
 
-export const stepRules = (config: Pick<Config, 'holdTtlSeconds' | 'waitlistMaxPerUser'>): StepRules => ({
+export const stepRules = (
+  config: Pick<Config, 'holdTtlSeconds' | 'waitlistMaxPerUser' | 'maxHoldsPerUser'>,
+): StepRules => ({
   holdTtlSeconds: config.holdTtlSeconds,
   waitlistLimit: config.waitlistMaxPerUser,
+  maxHoldsPerUser: config.maxHoldsPerUser,
 });
 
 export interface LoadedState {
@@ -34,6 +40,7 @@ export interface LoadedState {
   waitlist: WaitlistEntryState[];
   waitlistComplete: boolean;
   waitingPerUser: Map<string, number>;
+  buyers: Map<string, BuyerState>;
 }
 
 interface SeatLabel {
@@ -67,10 +74,13 @@ export async function loadEventState(
     seating: EventState['seating'];
     waitlist_promotion: EventState['waitlistPromotion'];
     hold_ttl_seconds: number | null;
+    max_tickets_per_user: number | null;
+    limit_partners: boolean;
     has_waitlist: boolean;
   }>(
     // Whether anyone waits is read here, not by a separate query: most steps have no line.
     `SELECT status, capacity, booked, held, starts_at, seating, waitlist_promotion, hold_ttl_seconds,
+            max_tickets_per_user, limit_partners,
             EXISTS (SELECT 1 FROM waitlist_entries w WHERE w.event_id = e.id AND w.status = 'waiting') AS has_waitlist
        FROM events e WHERE id = $eventId FOR NO KEY UPDATE`,
     { eventId },
@@ -218,6 +228,8 @@ export async function loadEventState(
     for (const c of counts) waitingPerUser.set(c.user_id, c.n);
   }
 
+  const buyers = await loadBuyers(select, eventId, requests, event);
+
   return {
     event: {
       status: event.status,
@@ -228,6 +240,7 @@ export async function loadEventState(
       seating: event.seating,
       waitlistPromotion: event.waitlist_promotion,
       holdTtlSeconds: event.hold_ttl_seconds ?? rules.holdTtlSeconds,
+      maxTicketsPerUser: event.max_tickets_per_user,
     },
     requests,
     seats,
@@ -244,7 +257,50 @@ export async function loadEventState(
     })),
     waitlistComplete: waitlistRows.length < WAITLIST_HEAD,
     waitingPerUser,
+    buyers,
   };
+}
+
+type Select = <T extends object>(sql: string, bind: Record<string, unknown>) => Promise<T[]>;
+
+/**
+ * What each buyer with a book or hold request in this step already has at the event (tickets
+ * confirmed, held and waiting; active holds), for the per-buyer limits. Read only when a limit
+ * can apply: the event caps tickets, or someone asks for a hold (holds are always capped).
+ */
+async function loadBuyers(
+  select: Select,
+  eventId: string,
+  requests: readonly PendingRequest[],
+  event: { max_tickets_per_user: number | null; limit_partners: boolean },
+): Promise<Map<string, BuyerState>> {
+  const buying = requests.filter((r) => r.kind === 'book' || r.kind === 'hold');
+  const capped = event.max_tickets_per_user !== null;
+  if (buying.length === 0 || (!capped && !buying.some((r) => r.kind === 'hold'))) return new Map();
+  const rows = await select<{ id: string; role: string; tickets: number; holds: number }>(
+    `SELECT u.id, u.role,
+            (SELECT coalesce(sum(quantity), 0) FROM bookings b
+              WHERE b.event_id = $eventId AND b.user_id = u.id AND b.status = 'confirmed')
+          + (SELECT coalesce(sum(quantity), 0) FROM waitlist_entries w
+              WHERE w.event_id = $eventId AND w.user_id = u.id AND w.status = 'waiting')
+          + h.tickets AS tickets,
+            h.holds
+       FROM users u,
+            LATERAL (SELECT coalesce(sum(quantity), 0) AS tickets, count(*) AS holds FROM holds
+                      WHERE event_id = $eventId AND user_id = u.id AND status = 'active') h
+      WHERE u.id = ANY ($users::uuid[])`,
+    { eventId, users: [...new Set(buying.map((r) => r.principalId))] },
+  );
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      {
+        limited: r.role === 'user' || event.limit_partners,
+        tickets: Number(r.tickets),
+        holds: Number(r.holds),
+      },
+    ]),
+  );
 }
 
 /** The whole seat map with each seat's state: one indexed scan, ~20,000 rows for a stadium. */

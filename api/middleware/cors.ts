@@ -2,7 +2,15 @@ import cors from '@koa/cors';
 import type { Context, Middleware } from 'koa';
 
 /** Response headers a browser script may read: the ones the API contract gives meaning to. */
-const EXPOSED = ['Location', 'Retry-After', 'X-Request-Id', 'Idempotent-Replayed', 'Preference-Applied'];
+const EXPOSED = [
+  'Location',
+  'Retry-After',
+  'RateLimit',
+  'RateLimit-Policy',
+  'X-Request-Id',
+  'Idempotent-Replayed',
+  'Preference-Applied',
+];
 const ALLOWED_REQUEST_HEADERS = [
   'Authorization',
   'Content-Type',

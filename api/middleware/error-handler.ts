@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa';
-import { ConnectionError, BaseError as SequelizeError } from 'sequelize';
+import { ConnectionError, ForeignKeyConstraintError, BaseError as SequelizeError } from 'sequelize';
 import { AppError } from '../../shared/errors.js';
 import type { AppState } from '../context.js';
 
@@ -60,6 +60,13 @@ export function errorHandler(): Middleware<AppState> {
           : err.expose
             ? err.message
             : 'Bad request';
+      } else if (err instanceof ForeignKeyConstraintError && PERSON_KEY.test(String(err.index))) {
+        // The caller's account was deleted while its token still lives: that caller's problem
+        // alone, never a 500.
+        status = 401;
+        code = 'unauthorized';
+        message = 'Account no longer exists';
+        ctx.set('WWW-Authenticate', 'Bearer');
       } else if (err instanceof ConnectionError || isRedisUnavailable(err)) {
         status = 503;
         code = 'service_unavailable';
@@ -77,6 +84,9 @@ export function errorHandler(): Middleware<AppState> {
     }
   };
 }
+
+/** Foreign keys that point at the person behind a request (`users.id`). */
+const PERSON_KEY = /_(principal|owner|user)_id_fkey$/;
 
 function isRedisUnavailable(err: Error): boolean {
   if (err instanceof SequelizeError) return false;

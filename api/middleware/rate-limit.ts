@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import type { AppState } from '../context.js';
-import type { RateLimits } from '../services/rate-limits.js';
+import { type Quota, type RateLimits, rateLimitHeaders } from '../services/rate-limits.js';
 import { principalOf } from './authenticate.js';
 
 /**
@@ -9,7 +9,7 @@ import { principalOf } from './authenticate.js';
  */
 export function limitAuthAttempts(limits: RateLimits): Middleware<AppState> {
   return async (ctx, next) => {
-    await limits.authAttempt(ctx.ip);
+    tell(ctx, await limits.authAttempt(ctx.ip));
     await next();
   };
 }
@@ -17,7 +17,12 @@ export function limitAuthAttempts(limits: RateLimits): Middleware<AppState> {
 /** Booking and cancellation requests per caller; goes after `authenticate`. */
 export function limitBookingSubmissions(limits: RateLimits): Middleware<AppState> {
   return async (ctx, next) => {
-    await limits.bookingSubmission(principalOf(ctx.state));
+    tell(ctx, await limits.bookingSubmission(principalOf(ctx.state)));
     await next();
   };
+}
+
+/** The caller's place in the budget, on the answer whatever it is (a 429 carries it too). */
+function tell(ctx: { set(headers: Record<string, string>): void }, quota: Quota | null): void {
+  if (quota) ctx.set(rateLimitHeaders(quota));
 }

@@ -51,6 +51,7 @@ export function authRoutes(tokens: Tokens, limits: RateLimits): Router<AppState>
     const caller = await tokens.rotate(refreshToken);
     const user = await User.findByPk(caller.id);
     if (!user) throw new Unauthorized('Account no longer exists');
+    if (user.disabledAt) throw new Unauthorized('Account disabled');
     ctx.body = tokens.issue(user, caller.familyId);
   });
 

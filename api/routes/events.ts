@@ -4,11 +4,12 @@ import { Op, type WhereOptions } from 'sequelize';
 import { Event } from '../../shared/db/models/index.js';
 import { WAITLIST_PROMOTIONS } from '../../shared/domain.js';
 import { Forbidden, ValidationFailed } from '../../shared/errors.js';
+import type { Config } from '../../shared/config.js';
 import type { ApiDeps, AppState } from '../context.js';
 import { authenticate, readPrincipal, requireRole } from '../middleware/authenticate.js';
 import { validate } from '../middleware/validate.js';
 import { keysetPage, pageQuery } from '../pagination.js';
-import { isoDateString, multiLine, singleLine, uuidParam } from '../schemas.js';
+import { isoDateString, likeEscape, multiLine, singleLine, uuidParam } from '../schemas.js';
 import { cancelEvent, createSeatedEvent, offerNewSeats, updateEvent } from '../services/event-admin.js';
 import { visibleEvent } from '../services/public-event.js';
 import { seatBlocks } from '../services/seat-map.js';
@@ -23,54 +24,70 @@ const listQuery = Joi.object({
   status: Joi.string().valid('on_sale', 'cancelled', 'completed', 'draft').default('on_sale'),
 });
 
-const createBody = Joi.object({
-  name: singleLine(200).required(),
-  description: multiLine(5000),
-  venue: singleLine(200).required(),
-  startsAt: isoDateString.required(),
-  endsAt: isoDateString.allow(null),
-  capacity: Joi.number()
-    .integer()
-    .min(1)
-    .max(1_000_000)
-    .when('seatMap', { is: Joi.exist(), then: Joi.forbidden(), otherwise: Joi.required() })
-    .messages({ 'any.unknown': 'capacity follows the seat map: give one or the other' }),
-  seatMap: Joi.object({ blocks: seatBlocks.required() }),
-  status: Joi.string().valid('draft', 'on_sale').default('on_sale'),
-  waitlistPromotion: Joi.string()
-    .valid(...WAITLIST_PROMOTIONS)
-    .default('book'),
-  holdTtlSeconds: Joi.number().integer().min(5).max(86400).allow(null),
-});
+/**
+ * The bodies that create and change an event. Holds are bounded by MAX_HOLD_TTL_SECONDS, so no
+ * buyer can lock seats for longer than the operator allows.
+ */
+function eventBodies(config: Config) {
+  const holdTtlSeconds = Joi.number().integer().min(5).max(config.maxHoldTtlSeconds).allow(null);
+  const maxTicketsPerUser = Joi.number().integer().min(1).max(1_000_000).allow(null);
+  const limitPartners = Joi.boolean();
+  const create = Joi.object({
+    name: singleLine(200).required(),
+    description: multiLine(5000),
+    venue: singleLine(200).required(),
+    startsAt: isoDateString.required(),
+    endsAt: isoDateString.allow(null),
+    capacity: Joi.number()
+      .integer()
+      .min(1)
+      .max(1_000_000)
+      .when('seatMap', { is: Joi.exist(), then: Joi.forbidden(), otherwise: Joi.required() })
+      .messages({ 'any.unknown': 'capacity follows the seat map: give one or the other' }),
+    seatMap: Joi.object({ blocks: seatBlocks.required() }),
+    status: Joi.string().valid('draft', 'on_sale').default('on_sale'),
+    waitlistPromotion: Joi.string()
+      .valid(...WAITLIST_PROMOTIONS)
+      .default('book'),
+    holdTtlSeconds,
+    maxTicketsPerUser: maxTicketsPerUser.default(config.defaultMaxTicketsPerUser),
+    limitPartners: limitPartners.default(false),
+  });
 
-const updateBody = Joi.object({
-  version: Joi.number().integer().min(1).required(),
-  name: singleLine(200),
-  description: multiLine(5000),
-  venue: singleLine(200),
-  startsAt: isoDateString,
-  endsAt: isoDateString.allow(null),
-  capacity: Joi.number().integer().min(1).max(1_000_000),
-  status: Joi.string().valid('draft', 'on_sale', 'completed'),
-  waitlistPromotion: Joi.string().valid(...WAITLIST_PROMOTIONS),
-  holdTtlSeconds: Joi.number().integer().min(5).max(86400).allow(null),
-}).min(2);
-
-/** LIKE treats % and _ as wildcards; a search for "100%" means the text "100%". */
-const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+  const update = Joi.object({
+    version: Joi.number().integer().min(1).required(),
+    name: singleLine(200),
+    description: multiLine(5000),
+    venue: singleLine(200),
+    startsAt: isoDateString,
+    endsAt: isoDateString.allow(null),
+    capacity: Joi.number().integer().min(1).max(1_000_000),
+    status: Joi.string().valid('draft', 'on_sale', 'completed'),
+    waitlistPromotion: Joi.string().valid(...WAITLIST_PROMOTIONS),
+    holdTtlSeconds,
+    maxTicketsPerUser,
+    limitPartners,
+  }).min(2);
+  return { create, update };
+}
 
 export function eventRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/events' });
   const adminOnly = [authenticate(tokens), requireRole('admin')];
+  const bodies = eventBodies(deps.config);
 
   router.get('/', async (ctx) => {
     const query = validate(listQuery, ctx.query, 'query');
     const where: WhereOptions[] = [{ status: query.status }];
-    if (query.status === 'draft') {
-      // Drafts are not public: only an admin may list them.
-      const principal = await readPrincipal(tokens, ctx.get('Authorization'));
-      if (principal.role !== 'admin') throw new Forbidden('Only admins can list draft events');
-    }
+    // Drafts are not public: only an admin may list them.
+    const principal =
+      ctx.get('Authorization') || query.status === 'draft'
+        ? await readPrincipal(tokens, ctx.get('Authorization'))
+        : undefined;
+    const admin = principal?.role === 'admin';
+    if (query.status === 'draft' && !admin) throw new Forbidden('Only admins can list draft events');
+    // Nor is an event that was never published, whatever became of it (Event.isPublic).
+    if (!admin) where.push({ publishedAt: { [Op.ne]: null } });
     if (query.from && query.to && new Date(query.to) < new Date(query.from)) {
       throw new ValidationFailed('Invalid query: to must not be before from', [
         { in: 'query', path: 'to', message: 'must not be before from' },
@@ -95,7 +112,7 @@ export function eventRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
   });
 
   router.post('/', ...adminOnly, async (ctx) => {
-    const body = validate(createBody, ctx.request.body, 'body');
+    const body = validate(bodies.create, ctx.request.body, 'body');
     const startsAt = new Date(body.startsAt);
     const endsAt = body.endsAt ? new Date(body.endsAt) : null;
     if (endsAt && endsAt <= startsAt) {
@@ -116,7 +133,7 @@ export function eventRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
 
   router.patch('/:id', ...adminOnly, async (ctx) => {
     const { id } = validate(uuidParam, ctx.params, 'params');
-    const body = validate(updateBody, ctx.request.body, 'body');
+    const body = validate(bodies.update, ctx.request.body, 'body');
     const { event, seatsAdded } = await updateEvent(deps.sequelize, id, {
       ...body,
       startsAt: body.startsAt ? new Date(body.startsAt) : undefined,

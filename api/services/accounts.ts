@@ -1,9 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { UniqueConstraintError } from 'sequelize';
 import { User } from '../../shared/db/models/index.js';
 import type { Role } from '../../shared/domain.js';
-import { Conflict } from '../../shared/errors.js';
+import { Conflict, NotFound } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
+import type { Principal } from '../context.js';
 import { hashPassword } from './passwords.js';
+import type { Tokens } from './tokens.js';
 
 /** Emails are matched case-insensitively; they are stored lower-cased. */
 export const normaliseEmail = (value: string) => value.trim().toLowerCase();
@@ -22,6 +25,31 @@ export async function createUser(fields: { email: string; password: string; name
       throw new Conflict('email_taken', 'An account with this email exists');
     throw err;
   }
+}
+
+/** The first admin's address when ADMIN_EMAIL is not set. */
+export const DEFAULT_ADMIN_EMAIL = 'admin@example.com';
+
+/**
+ * Without ADMIN_EMAIL / ADMIN_PASSWORD, a service that has no admin yet creates one with a
+ * generated password and says it once, in one log line: no install ever runs with a published
+ * password, and the first start still gives its operator a way in. Returns what it created.
+ */
+export async function ensureSomeAdmin(logger: Logger): Promise<{ email: string; password: string } | null> {
+  if (await User.findOne({ where: { role: 'admin' }, attributes: ['id'] })) return null;
+  const credentials = { email: DEFAULT_ADMIN_EMAIL, password: randomBytes(18).toString('base64url') };
+  try {
+    await createUser({ ...credentials, name: 'Administrator', role: 'admin' });
+  } catch (err) {
+    // Another process starting at the same moment created it (and printed its password).
+    if (err instanceof Conflict) return null;
+    throw err;
+  }
+  logger.warn(
+    credentials,
+    'created the first admin with a generated password: it is shown only this once; sign in and change it (POST /auth/password)',
+  );
+  return credentials;
 }
 
 /**
@@ -44,4 +72,40 @@ export async function ensureAdmin(email: string, password: string, logger: Logge
     // Two processes starting together: the other one created it first.
     if (!(err instanceof Conflict)) throw err;
   }
+}
+
+export interface AccountChanges {
+  disabled?: boolean;
+  role?: Role;
+}
+
+/**
+ * An admin disables, enables or changes the role of an account; both take effect on the
+ * account's next request, without a database read on every request: disabling revokes every
+ * token issued so far (sign-in and refresh then refuse the account), a role change is recorded
+ * where token checks read it (`Tokens.recordRole`). The Redis write happens inside the
+ * transaction, so the row never says one thing while the tokens say another. An admin cannot
+ * disable or demote themselves (the last admin could lock everyone out).
+ */
+export async function updateAccount(
+  tokens: Tokens,
+  actor: Principal,
+  id: string,
+  changes: AccountChanges,
+): Promise<User> {
+  if (id === actor.id && (changes.disabled === true || (changes.role && changes.role !== 'admin'))) {
+    throw new Conflict('own_account', 'Admins cannot disable or demote their own account');
+  }
+  const sequelize = User.sequelize!;
+  return sequelize.transaction(async (transaction) => {
+    const user = await User.findByPk(id, { transaction, lock: transaction.LOCK.UPDATE });
+    if (!user) throw new NotFound('User');
+    const disabledAt =
+      changes.disabled === undefined ? user.disabledAt : changes.disabled ? (user.disabledAt ?? new Date()) : null;
+    const role = changes.role ?? user.role;
+    if (changes.disabled === true && !user.disabledAt) await tokens.revokeUserTokensIssuedBefore(user.id);
+    if (role !== user.role) await tokens.recordRole(user.id, role);
+    await user.update({ disabledAt, role }, { transaction });
+    return user;
+  });
 }

@@ -1,6 +1,6 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { Event } from '../../shared/db/models/index.js';
-import { appendToOutbox } from '../../shared/db/outbox.js';
+import { appendToOutbox, eventMessage } from '../../shared/db/outbox.js';
 import type { EventStatus, WaitlistPromotion } from '../../shared/domain.js';
 import { ringEvent } from '../../shared/enqueue.js';
 import { Conflict, NotFound, ValidationFailed } from '../../shared/errors.js';
@@ -19,6 +19,8 @@ export interface EventChanges {
   status?: Exclude<EventStatus, 'cancelled'>;
   waitlistPromotion?: WaitlistPromotion;
   holdTtlSeconds?: number | null;
+  maxTicketsPerUser?: number | null;
+  limitPartners?: boolean;
 }
 
 type NewEvent = Omit<EventChanges, 'version' | 'capacity'> & {
@@ -66,9 +68,7 @@ export async function addSeats(
     const seats = expandBlocks(blocks, config.maxSeatsPerEvent - event.capacity);
     const added = await insertSeats(sequelize, transaction, id, seats);
     await event.update({ capacity: event.capacity + added, version: event.version + 1 }, { transaction });
-    await appendToOutbox(sequelize, transaction, [
-      { type: 'event.updated', eventId: id, principalId: null, data: { event: event.toJSON() } },
-    ]);
+    await appendToOutbox(sequelize, transaction, [eventMessage('event.updated', event)]);
     return { event, added };
   });
   await offerNewSeats(deps, result.event);
@@ -141,9 +141,7 @@ export async function updateEvent(
     }
     const given = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
     await event.update({ ...given, version: version + 1 }, { transaction });
-    await appendToOutbox(sequelize, transaction, [
-      { type: 'event.updated', eventId: id, principalId: null, data: { event: event.toJSON() } },
-    ]);
+    await appendToOutbox(sequelize, transaction, [eventMessage('event.updated', event)]);
     return { event, seatsAdded: event.capacity > capacityBefore };
   });
 }
@@ -199,7 +197,7 @@ export async function cancelEvent(sequelize: Sequelize, id: string): Promise<Eve
         },
       });
     await appendToOutbox(sequelize, transaction, [
-      { type: 'event.cancelled', eventId: id, principalId: null, data: { event: event.toJSON() } },
+      eventMessage('event.cancelled', event),
       ...bookings.map(about('booking.cancelled', 'booking', 'cancelled')),
       ...holds.map(about('hold.released', 'hold', 'released')),
       ...entries.map(about('waitlist.left', 'waitlistEntry', 'cancelled')),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { QueryTypes, type Sequelize } from 'sequelize';
+import { ConnectionError, DatabaseError, QueryTypes, type Sequelize } from 'sequelize';
 import { INTAKE_LOCK_KEY_SQL } from '../../shared/db/intake-lock.js';
 import type { BookingRequestKind, BookingRequestPayload } from '../../shared/domain.js';
 import { POSITION_CAP } from './request-position.js';
@@ -32,8 +32,11 @@ export interface IntakeInput {
 /** What the statement did with one submission. */
 export type IntakeResult =
   | { inserted: IntakeRow }
-  /** Not inserted: its idempotency key exists, or (`eligible` false) the event cannot take it. */
-  | { inserted: null; eligible: boolean };
+  /**
+   * Not inserted: its idempotency key exists, or (`eligible` false) the event cannot take it,
+   * or (`accountRefused`) the caller's account is disabled or gone.
+   */
+  | { inserted: null; eligible: boolean; accountRefused: boolean };
 
 /**
  * The intake statement, one round trip for a whole batch: take the event's intake barrier
@@ -54,10 +57,19 @@ const INTAKE_SQL = `
                          $keys::text[], $prints::text[])
       WITH ORDINALITY AS t(id, principal_id, kind, payload, idempotency_key, fingerprint, ord)
   ),
+  -- Accounts that may still book: a disabled or deleted one's row is left out (its caller hears
+  -- 401), so it can neither fail the statement for everyone else nor slip past a lost revocation.
+  active AS (
+    SELECT u.id FROM users u WHERE u.id = ANY ($principalIds::uuid[]) AND u.disabled_at IS NULL
+  ),
+  refused AS (
+    SELECT coalesce(array_agg(DISTINCT i.principal_id), '{}') AS ids
+      FROM input i WHERE i.principal_id NOT IN (SELECT id FROM active)
+  ),
   inserted AS (
     INSERT INTO booking_requests (id, principal_id, event_id, kind, payload, idempotency_key, fingerprint)
     SELECT i.id, i.principal_id, eligible.id, i.kind, i.payload, i.idempotency_key, i.fingerprint
-      FROM input i, eligible ORDER BY i.ord
+      FROM input i JOIN active a ON a.id = i.principal_id, eligible ORDER BY i.ord
     ON CONFLICT (principal_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING *
   ),
@@ -71,11 +83,12 @@ const INTAKE_SQL = `
          inserted.kind, inserted.payload, inserted.idempotency_key AS "idempotencyKey", inserted.fingerprint,
          inserted.status, inserted.queued_at AS "queuedAt",
          least(${POSITION_CAP}, ahead.n + row_number() OVER (ORDER BY inserted.seq))::int AS position,
-         (SELECT count(*) FROM eligible)::int AS eligible
-    FROM inserted, ahead
+         (SELECT count(*) FROM eligible)::int AS eligible, refused.ids AS refused
+    FROM inserted, ahead, refused
   UNION ALL
-  SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, (SELECT count(*) FROM eligible)::int
-   WHERE NOT EXISTS (SELECT 1 FROM inserted)`;
+  SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, (SELECT count(*) FROM eligible)::int,
+         refused.ids
+    FROM refused WHERE NOT EXISTS (SELECT 1 FROM inserted)`;
 
 interface Waiting {
   id: string;
@@ -123,16 +136,29 @@ export class IntakeBatcher {
     while (lane.waiting.length > 0) {
       const batch = lane.waiting.splice(0, MAX_BATCH);
       try {
-        const results = await this.insert(eventId, requireOnSale, batch);
-        const rows = [...results.values()].flatMap((r) => (r.inserted ? [r.inserted] : []));
-        if (rows.length > 0) await this.onInserted(eventId, rows);
-        for (const w of batch) w.resolve(results.get(w.id)!);
+        await this.commit(eventId, requireOnSale, batch);
       } catch (err) {
-        for (const w of batch) w.reject(err);
+        if (batch.length === 1 || !isolatable(err)) {
+          for (const w of batch) w.reject(err);
+          continue;
+        }
+        // One caller's bad row must not fail the others: each is committed on its own, in
+        // arrival order, and only the bad one hears its error.
+        for (const w of batch) {
+          await this.commit(eventId, requireOnSale, [w]).catch((e: unknown) => w.reject(e));
+        }
       }
     }
     lane.busy = false;
     this.lanes.delete(key);
+  }
+
+  /** One statement for `batch`, its doorbell, then each caller's answer. */
+  private async commit(eventId: string, requireOnSale: boolean, batch: Waiting[]): Promise<void> {
+    const results = await this.insert(eventId, requireOnSale, batch);
+    const rows = [...results.values()].flatMap((r) => (r.inserted ? [r.inserted] : []));
+    if (rows.length > 0) await this.onInserted(eventId, rows);
+    for (const w of batch) w.resolve(results.get(w.id)!);
   }
 
   private async insert(
@@ -140,7 +166,7 @@ export class IntakeBatcher {
     requireOnSale: boolean,
     batch: Waiting[],
   ): Promise<Map<string, IntakeResult>> {
-    const rows = await this.sequelize.query<IntakeRow & { eligible: number }>(INTAKE_SQL, {
+    const rows = await this.sequelize.query<IntakeRow & { eligible: number; refused: string[] }>(INTAKE_SQL, {
       bind: {
         eventId,
         requireOnSale,
@@ -154,14 +180,25 @@ export class IntakeBatcher {
       type: QueryTypes.SELECT,
     });
     const eligible = (rows[0]?.eligible ?? 0) > 0;
+    const refused = new Set(rows[0]?.refused ?? []);
     const inserted = new Map(
-      rows.filter((r) => r.id).map(({ eligible: _, ...row }) => [row.id, row as IntakeRow]),
+      rows.filter((r) => r.id).map(({ eligible: _, refused: __, ...row }) => [row.id, row as IntakeRow]),
     );
     return new Map(
       batch.map((w) => {
         const row = inserted.get(w.id);
-        return [w.id, row ? { inserted: row } : { inserted: null, eligible }];
+        const accountRefused = refused.has(w.input.principalId);
+        return [w.id, row ? { inserted: row } : { inserted: null, eligible, accountRefused }];
       }),
     );
   }
+}
+
+/**
+ * A statement that failed because of what one row holds (a constraint, a value the database
+ * refuses) is worth retrying row by row; a lost connection or a timeout would fail each row
+ * again, so the group hears it at once.
+ */
+function isolatable(err: unknown): boolean {
+  return err instanceof DatabaseError && !(err instanceof ConnectionError);
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { BookingRequest } from '../../shared/db/models/index.js';
 import type { BookingRequestKind, BookingRequestPayload } from '../../shared/domain.js';
 import { enqueueAllocation } from '../../shared/enqueue.js';
-import { ServiceUnavailable, Unprocessable } from '../../shared/errors.js';
+import { ServiceUnavailable, Unauthorized, Unprocessable } from '../../shared/errors.js';
 import type { ApiDeps, Principal } from '../context.js';
 import type { IntakeRow } from './intake-batcher.js';
 
@@ -69,6 +69,7 @@ export async function submit(deps: ApiDeps, submission: Submission): Promise<Acc
   // Nothing inserted: the key exists (a replay, a concurrent duplicate committed by now, or a
   // misuse), or the event cannot take bookings. A replay is answered even if the event has
   // since gone off sale.
+  if (result.accountRefused) throw new Unauthorized('Account disabled or deleted');
   const earlier = idempotencyKey ? await findByKey(principal.id, idempotencyKey) : null;
   if (earlier) return ring(deps, sameRequestOrRefuse(earlier, print));
   if (!result.eligible) return { notEligible: true };

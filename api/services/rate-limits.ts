@@ -12,6 +12,28 @@ const STORE_TIMEOUT_MS = 2000;
 const DISCONNECTED = new Set(['reconnecting', 'close', 'end']);
 
 const retryAfterSeconds = (res: RateLimiterRes) => Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+
+/** Where a caller stands in one budget after a request, as the RateLimit headers tell it. */
+export interface Quota {
+  policy: string;
+  limit: number;
+  windowSeconds: number;
+  remaining: number;
+  resetSeconds: number;
+}
+
+/**
+ * The IETF httpapi RateLimit fields (draft-ietf-httpapi-ratelimit-headers): the policy (quota
+ * `q` per window `w` seconds) and what is left of it (`r`) until it resets (`t` seconds), so a
+ * client can pace itself instead of discovering the limit by a 429.
+ */
+export function rateLimitHeaders(quota: Quota): Record<string, string> {
+  const name = `"${quota.policy}"`;
+  return {
+    'RateLimit-Policy': `${name};q=${quota.limit};w=${quota.windowSeconds}`,
+    RateLimit: `${name};r=${quota.remaining};t=${quota.resetSeconds}`,
+  };
+}
 /** Accounts are keyed by a hash of the email, so Redis key names carry no addresses. */
 const accountKey = (email: string) => createHash('sha256').update(email).digest('base64url');
 
@@ -55,8 +77,8 @@ export class RateLimits {
   }
 
   /** One sign-in or registration attempt from this client IP. */
-  async authAttempt(ip: string): Promise<void> {
-    await this.consume(this.authPerIp, ip, 'Too many sign-in attempts from this address');
+  async authAttempt(ip: string): Promise<Quota | null> {
+    return this.consume(this.authPerIp, 'sign-in', ip, 'Too many sign-in attempts from this address');
   }
 
   /** Refuses a password check for an account that failed too often (whatever the password). */
@@ -80,18 +102,39 @@ export class RateLimits {
   }
 
   /** One booking or cancellation request; partners and admins act for many people, so get more. */
-  async bookingSubmission(principal: Principal): Promise<void> {
-    const limiter = principal.role === 'user' ? this.bookings : this.partnerBookings;
-    await this.consume(limiter, principal.id, 'Too many booking requests');
+  async bookingSubmission(principal: Principal): Promise<Quota | null> {
+    const partner = principal.role !== 'user';
+    const limiter = partner ? this.partnerBookings : this.bookings;
+    return this.consume(
+      limiter,
+      partner ? 'partner-bookings' : 'bookings',
+      principal.id,
+      'Too many booking requests',
+    );
   }
 
-  private async consume(limiter: RateLimiterRedis, key: string, message: string): Promise<void> {
-    if (!this.enabled) return;
+  /** One request against a budget: its quota, or RateLimited (with the same headers) if over. */
+  private async consume(
+    limiter: RateLimiterRedis,
+    policy: string,
+    key: string,
+    message: string,
+  ): Promise<Quota | null> {
+    if (!this.enabled) return null;
+    const quota = (res: RateLimiterRes): Quota => ({
+      policy,
+      limit: limiter.points,
+      windowSeconds: limiter.duration,
+      remaining: Math.max(0, res.remainingPoints),
+      resetSeconds: Math.max(0, Math.ceil(res.msBeforeNext / 1000)),
+    });
     try {
-      await this.store(() => limiter.consume(key));
+      return quota(await this.store(() => limiter.consume(key)));
     } catch (err) {
       // rate-limiter-flexible rejects with the limiter's result (not an Error) when over budget.
-      if (err instanceof RateLimiterRes) throw new RateLimited(message, retryAfterSeconds(err));
+      if (err instanceof RateLimiterRes) {
+        throw new RateLimited(message, retryAfterSeconds(err), rateLimitHeaders(quota(err)));
+      }
       throw err;
     }
   }

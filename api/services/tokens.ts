@@ -2,7 +2,7 @@ import { createSecretKey, type KeyObject, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import jwt from 'jsonwebtoken';
 import type { Config } from '../../shared/config.js';
-import type { Role } from '../../shared/domain.js';
+import { ROLES, type Role } from '../../shared/domain.js';
 import { Unauthorized } from '../../shared/errors.js';
 import type { Principal } from '../context.js';
 
@@ -35,7 +35,8 @@ export interface TokenPair {
  * - a family (`fam`): one sign-in and every pair refreshed from it. A refresh token used twice
  *   means it was copied, so the whole family dies, access tokens included (OAuth 2.0 Security
  *   BCP, refresh token rotation);
- * - a user's "valid after" time: a password change ends every session issued before it.
+ * - a user's "valid after" time: a password change, or disabling the account, ends every
+ *   session issued before it.
  */
 export class Tokens {
   /**
@@ -81,14 +82,24 @@ export class Tokens {
 
   /**
    * Verifies signature, expiry, type and every revocation (token, family, user) in one Redis
-   * round trip: this runs on every authenticated request. Any failure is the same 401.
+   * round trip: this runs on every authenticated request. Any failure is the same 401. The
+   * same round trip reads the account's current role, so a role change applies at once.
    */
   async verify(token: string, expected: TokenType): Promise<Principal> {
     const claims = this.decode(token, expected);
     const state = await this.revocations(claims);
     if (state.tokenRevoked || state.familyRevoked || state.userRevoked)
       throw new Unauthorized('Token has been revoked');
-    return principal(claims);
+    return { ...principal(claims), role: state.role ?? claims.role };
+  }
+
+  /**
+   * An admin changed the account's role: tokens already issued carry the old one in their
+   * claims, so the new role is kept in Redis as long as any of them can live, and wins over the
+   * claim (tokens issued from now on carry it anyway: refresh reads the account).
+   */
+  async recordRole(userId: string, role: Role): Promise<void> {
+    await this.redis.set(this.roleKey(userId), role, 'EX', this.longestTokenLifetime());
   }
 
   /**
@@ -126,8 +137,11 @@ export class Tokens {
 
   /** Every token of this user issued before now is refused (a password change). */
   async revokeUserTokensIssuedBefore(userId: string, nowMs: number = Date.now()): Promise<void> {
-    const ttl = Math.max(this.config.accessTokenTtlSeconds, this.config.refreshTokenTtlSeconds);
-    await this.redis.set(this.userKey(userId), String(nowMs), 'EX', ttl);
+    await this.redis.set(this.userKey(userId), String(nowMs), 'EX', this.longestTokenLifetime());
+  }
+
+  private longestTokenLifetime(): number {
+    return Math.max(this.config.accessTokenTtlSeconds, this.config.refreshTokenTtlSeconds);
   }
 
   private decode(token: string, expected: TokenType): Claims {
@@ -142,22 +156,27 @@ export class Tokens {
     return claims;
   }
 
-  /** One MGET: the token's, its family's and its user's revocation keys. */
+  /** One MGET: the token's, its user's and its family's revocation keys, and the user's role. */
   private async revocations(claims: Claims) {
-    const keys = [this.revokedKey(claims.jti), this.userKey(claims.sub)];
+    const keys = [this.revokedKey(claims.jti), this.userKey(claims.sub), this.roleKey(claims.sub)];
     if (claims.fam) keys.push(this.familyKey(claims.fam));
-    const [token, validAfterMs, family] = await this.redis.mget(...keys);
+    const [token, validAfterMs, role, family] = await this.redis.mget(...keys);
     // A token without `iat` cannot prove it is newer than a password change.
     const issuedAtMs = typeof claims.iat === 'number' ? Math.round(claims.iat * 1000) : 0;
     return {
       tokenRevoked: token !== null,
       familyRevoked: family != null,
       userRevoked: validAfterMs !== null && issuedAtMs < Number(validAfterMs),
+      role: ROLES.includes(role as Role) ? (role as Role) : undefined,
     };
   }
 
   private revokedKey(tokenId: string): string {
     return `${this.prefix}:revoked-token:${tokenId}`;
+  }
+
+  private roleKey(userId: string): string {
+    return `${this.prefix}:role:${userId}`;
   }
 
   private familyKey(familyId: string): string {

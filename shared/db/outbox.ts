@@ -1,15 +1,43 @@
 import { randomUUID } from 'node:crypto';
 import type { Sequelize, Transaction } from 'sequelize';
 import type { WebhookType } from '../domain.js';
+import type { Event } from './models/index.js';
+
+/**
+ * Who may receive a message besides admins' endpoints (which receive everything): `owner` is
+ * the endpoints of `principalId`, `public` every subscriber. Chosen by the writer, in the
+ * transaction that knows the state; a message without a principal defaults to `admins`, so a
+ * forgotten audience fails closed.
+ */
+export type Audience = 'owner' | 'public' | 'admins';
 
 export interface OutboxMessage {
   type: WebhookType;
   eventId: string | null;
+  /** The person the message is about; their endpoints receive it. */
   principalId: string | null;
+  /** For a message about no one person: `public` or (the default) `admins`. */
+  audience?: Exclude<Audience, 'owner'>;
   data: Record<string, unknown>;
   /** Messages with the same key reach an endpoint in order (default: the booking, request or event). */
   orderingKey?: string;
 }
+
+/**
+ * `event.updated` / `event.cancelled`: public only for an event anyone may see (see
+ * `Event.isPublic`), so a draft's name and details never reach a partner.
+ */
+export function eventMessage(type: 'event.updated' | 'event.cancelled', event: Event): OutboxMessage {
+  return {
+    type,
+    eventId: event.id,
+    principalId: null,
+    audience: event.isPublic() ? 'public' : 'admins',
+    data: { event: event.toJSON() },
+  };
+}
+
+const audienceOf = (m: OutboxMessage): Audience => (m.principalId ? 'owner' : (m.audience ?? 'admins'));
 
 /**
  * Appends webhook messages in the caller's transaction (the transactional outbox): they exist
@@ -24,8 +52,8 @@ export async function appendToOutbox(
   if (messages.length === 0) return;
   const now = new Date().toISOString();
   await sequelize.query(
-    `INSERT INTO webhook_outbox (message_id, type, event_id, principal_id, payload, ordering_key)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::uuid[], $5::jsonb[], $6::text[])`,
+    `INSERT INTO webhook_outbox (message_id, type, event_id, principal_id, payload, ordering_key, audience)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::uuid[], $5::jsonb[], $6::text[], $7::text[])`,
     {
       bind: [
         messages.map(() => `msg_${randomUUID()}`),
@@ -34,6 +62,7 @@ export async function appendToOutbox(
         messages.map((m) => m.principalId),
         messages.map((m) => JSON.stringify({ type: m.type, timestamp: now, data: m.data })),
         messages.map((m) => m.orderingKey ?? null),
+        messages.map(audienceOf),
       ],
       transaction,
     },

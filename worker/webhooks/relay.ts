@@ -67,8 +67,9 @@ export class OutboxRelay {
       );
       if (claimed.length === 0) return { rows: 0, deliveries: [] as { id: string }[] };
       const ids = claimed.map((r) => r.id);
-      // Who receives what: an endpoint gets the types it subscribed to, for its owner's own
-      // requests; event.* messages are public; admins' endpoints receive everything.
+      // Who receives what: an endpoint gets the types it subscribed to, within the message's
+      // audience (its writer chose it: the owner's own purchases, or public news of a visible
+      // event); admins' endpoints receive everything.
       const created = await sequelize.query<{ id: string }>(
         `INSERT INTO webhook_deliveries (endpoint_id, outbox_id, ordering_key, next_attempt_at)
          SELECT e.id, o.id,
@@ -78,9 +79,11 @@ export class OutboxRelay {
            FROM webhook_outbox o
            JOIN webhook_endpoints e
              ON e.deleted_at IS NULL AND e.status = 'enabled' AND o.type = ANY (e.event_types)
-           JOIN users u ON u.id = e.owner_id
+           JOIN users u ON u.id = e.owner_id AND u.disabled_at IS NULL
           WHERE o.id = ANY ($ids::bigint[])
-            AND (u.role = 'admin' OR e.owner_id = o.principal_id OR o.type LIKE 'event.%')
+            AND (u.role = 'admin'
+                 OR (o.audience = 'owner' AND e.owner_id = o.principal_id)
+                 OR o.audience = 'public')
           ORDER BY o.id
          ON CONFLICT (endpoint_id, outbox_id) DO NOTHING
          RETURNING id`,

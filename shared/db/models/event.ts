@@ -22,9 +22,23 @@ export class Event extends Model<InferAttributes<Event>, InferCreationAttributes
   declare seating: CreationOptional<Seating>;
   declare waitlistPromotion: CreationOptional<WaitlistPromotion>;
   declare holdTtlSeconds: CreationOptional<number | null>;
+  /** When the event first went on sale; null while it has only ever been a draft. */
+  declare publishedAt: CreationOptional<Date | null>;
+  /** Most tickets one buyer may have (confirmed, held, waitlisted); null is no cap. */
+  declare maxTicketsPerUser: CreationOptional<number | null>;
+  /** Whether partners and admins are held to the buyer limits too (they book for many people). */
+  declare limitPartners: CreationOptional<boolean>;
   declare version: CreationOptional<number>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
+
+  /**
+   * Whether anyone but an admin may see the event: it has been on sale at some point and is not
+   * a draft now. The one rule for the API, the webhooks and the error messages.
+   */
+  isPublic(): boolean {
+    return this.status !== 'draft' && this.publishedAt !== null && this.publishedAt !== undefined;
+  }
 
   /** Seats a new booking could still get; a cancelled or finished event has none. */
   availableSeats(): number {
@@ -47,6 +61,8 @@ export class Event extends Model<InferAttributes<Event>, InferCreationAttributes
       seating: this.seating,
       waitlistPromotion: this.waitlistPromotion,
       holdTtlSeconds: this.holdTtlSeconds,
+      maxTicketsPerUser: this.maxTicketsPerUser,
+      limitPartners: this.limitPartners,
       status: this.status,
       version: this.version,
       createdAt: this.createdAt,
@@ -70,11 +86,24 @@ export class Event extends Model<InferAttributes<Event>, InferCreationAttributes
         seating: { type: DataTypes.TEXT, allowNull: false, defaultValue: 'general' },
         waitlistPromotion: { type: DataTypes.TEXT, allowNull: false, defaultValue: 'book' },
         holdTtlSeconds: { type: DataTypes.INTEGER, allowNull: true },
+        publishedAt: { type: DataTypes.DATE, allowNull: true },
+        maxTicketsPerUser: { type: DataTypes.INTEGER, allowNull: true },
+        limitPartners: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
         version: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 1 },
         createdAt: DataTypes.DATE,
         updatedAt: DataTypes.DATE,
       },
-      { sequelize, tableName: 'events', underscored: true },
+      {
+        sequelize,
+        tableName: 'events',
+        underscored: true,
+        hooks: {
+          // Publication is recorded by the row itself, whichever path sets the status.
+          beforeSave(event) {
+            if (event.status === 'on_sale' && !event.publishedAt) event.publishedAt = new Date();
+          },
+        },
+      },
     );
   }
 }

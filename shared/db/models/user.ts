@@ -14,6 +14,8 @@ export class User extends Model<InferAttributes<User>, InferCreationAttributes<U
   declare passwordHash: string;
   declare name: string;
   declare role: CreationOptional<Role>;
+  /** Set by an admin: the account can neither sign in nor use the tokens it holds. */
+  declare disabledAt: CreationOptional<Date | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
 
@@ -23,6 +25,7 @@ export class User extends Model<InferAttributes<User>, InferCreationAttributes<U
       email: this.email,
       name: this.name,
       role: this.role,
+      disabled: this.disabledAt !== null && this.disabledAt !== undefined,
       createdAt: this.createdAt,
     } as unknown as InferAttributes<User>;
   }
@@ -35,6 +38,7 @@ export class User extends Model<InferAttributes<User>, InferCreationAttributes<U
         passwordHash: { type: DataTypes.TEXT, allowNull: false },
         name: { type: DataTypes.TEXT, allowNull: false },
         role: { type: DataTypes.TEXT, allowNull: false, defaultValue: 'user' },
+        disabledAt: { type: DataTypes.DATE, allowNull: true },
         createdAt: DataTypes.DATE,
         updatedAt: DataTypes.DATE,
       },
