@@ -40,8 +40,17 @@ function actor(id: string, email: string, token: string, refreshToken: string): 
 export async function createEvent(
   baseUrl: string,
   admin: Actor,
-  fields: Partial<{ capacity: number; name: string; venue: string; startsAt: string; status: string }> = {},
-): Promise<{ id: string; version: number; capacity: number }> {
+  fields: Partial<{
+    capacity: number;
+    name: string;
+    venue: string;
+    startsAt: string;
+    status: string;
+    holdTtlSeconds: number;
+    maxTicketsPerUser: number | null;
+    limitPartners: boolean;
+  }> = {},
+): Promise<{ id: string; version: number; capacity: number; maxTicketsPerUser: number | null }> {
   const res = await request(baseUrl)
     .post('/events')
     .set(admin.auth)
