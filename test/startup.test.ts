@@ -29,7 +29,7 @@ function start(env: Record<string, string>): Promise<{ code: number | null; stde
   });
 }
 
-describe('start-up with a backing service down', () => {
+describe('start-up refused: a backing service down, an invalid or a published setting', () => {
   test.each([
     [
       'PostgreSQL',
@@ -46,6 +46,52 @@ describe('start-up with a backing service down', () => {
     expect(lines[0]).toContain(`Cannot reach ${service} at ${shownUrl}`);
     expect(lines[0]).not.toContain('secret');
     expect(lines[0]).toMatch(/docker compose up -d|set (DATABASE|REDIS)_URL/);
+  });
+
+  const strong = 'k'.repeat(40);
+  test.each([
+    ['a missing JWT_SECRET', {}, 'JWT_SECRET is required in production'],
+    ['a short JWT_SECRET', { JWT_SECRET: 'too-short' }, 'JWT_SECRET must be at least 32 characters'],
+    [
+      'the development JWT_SECRET',
+      { JWT_SECRET: 'evently-development-secret-do-not-use-in-production' },
+      'JWT_SECRET is a published default',
+    ],
+    [
+      'the JWT_SECRET compose used to default to',
+      { JWT_SECRET: 'evently-compose-development-secret-change-me-0123456789' },
+      'JWT_SECRET is a published default',
+    ],
+    [
+      "the .env.example's JWT_SECRET",
+      { JWT_SECRET: 'replace-with-the-output-of-openssl-rand-base64-48' },
+      'JWT_SECRET is a published default',
+    ],
+    [
+      'the old default admin password',
+      { JWT_SECRET: strong, ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'change-me-please' },
+      'ADMIN_PASSWORD is a published default',
+    ],
+    [
+      "the .env.example's admin password",
+      {
+        JWT_SECRET: strong,
+        ADMIN_EMAIL: 'admin@example.com',
+        ADMIN_PASSWORD: 'replace-with-a-long-random-password',
+      },
+      'ADMIN_PASSWORD is a published default',
+    ],
+    [
+      'a short admin password',
+      { JWT_SECRET: strong, ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'password1' },
+      'ADMIN_PASSWORD must be at least 12 characters in production',
+    ],
+  ])('production refuses %s with one line naming it, exit code 2', async (_, env, message) => {
+    const result = await start({ NODE_ENV: 'production', JWT_SECRET: '', ...env });
+    expect(result.code).toBe(2);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(message);
   });
 
   test('an invalid setting is refused with one line and exit code 2', async () => {
@@ -122,5 +168,96 @@ describe('npm start on a fresh PostgreSQL (the README set-up)', () => {
       child.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
+  });
+});
+
+describe('npm start without admin settings (development)', () => {
+  const dbName = `evently_start_${randomUUID().slice(0, 8)}`;
+  const env = testEnv();
+
+  afterAll(async () => {
+    await dropDatabase(dbName);
+    await flushRedisPrefix(env.REDIS_PREFIX!);
+  });
+
+  /** Starts the service, waits until it is ready, stops it; returns its log lines. */
+  async function runOnce(): Promise<{
+    base: string;
+    lines: Record<string, unknown>[];
+    stop: () => Promise<number | null>;
+  }> {
+    const url = new URL(TEST_DATABASE_URL);
+    url.pathname = `/${dbName}`;
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'bin/start.ts')], {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        ...env,
+        NODE_ENV: 'development',
+        LOG_LEVEL: 'info',
+        WORKER_METRICS_PORT: '0',
+        NODE_OPTIONS: '',
+        DATABASE_URL: url.toString(),
+        PORT: String(port),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (chunk) => {
+      output += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor(
+      async () =>
+        (
+          await request(base)
+            .get('/health/ready')
+            .catch(() => null)
+        )?.status === 200,
+      30000,
+      () => `the service to be ready; its output:\n${output}`,
+    );
+    const lines = output
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    return {
+      base,
+      lines,
+      stop: async () => {
+        child.kill('SIGTERM');
+        return exited;
+      },
+    };
+  }
+
+  test('the first start creates an admin with a generated password and prints it once', async () => {
+    const first = await runOnce();
+    let credentials: { email: string; password: string };
+    try {
+      const told = first.lines.filter((l) => String(l.msg).includes('generated password'));
+      expect(told).toHaveLength(1);
+      credentials = { email: String(told[0]!.email), password: String(told[0]!.password) };
+      expect(credentials.email).toBe('admin@example.com');
+      expect(credentials.password.length).toBeGreaterThanOrEqual(20);
+      const login = await request(first.base).post('/auth/login').send(credentials);
+      expect(login.status).toBe(200);
+      const me = await request(first.base)
+        .get('/auth/me')
+        .set('Authorization', `Bearer ${login.body.accessToken}`);
+      expect(me.body.role).toBe('admin');
+    } finally {
+      expect(await first.stop()).toBe(0);
+    }
+
+    const second = await runOnce();
+    try {
+      expect(second.lines.some((l) => String(l.msg).includes('generated password'))).toBe(false);
+      expect((await request(second.base).post('/auth/login').send(credentials)).status).toBe(200);
+    } finally {
+      expect(await second.stop()).toBe(0);
+    }
   });
 });
