@@ -77,7 +77,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       PORT: String(port),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
-      WEBHOOK_ALLOW_PRIVATE: '127.0.0.1',
+      // Only the receiver's port: the guard still refuses Redis, PostgreSQL and the API.
+      WEBHOOK_ALLOW_PRIVATE: new URL(receiver.baseUrl).host,
       WEBHOOK_RETRY_SCHEDULE: '0.5,1,2,2,2,2,2,2,2,2,2,2',
       WEBHOOK_CIRCUIT_COOLDOWN_MS: '2000',
       RECONCILE_INTERVAL_MS: '1000',

@@ -31,7 +31,7 @@ const env = {
   PORT: String(port),
   HOST: '127.0.0.1',
   LOG_LEVEL: 'warn',
-  WEBHOOK_ALLOW_PRIVATE: '127.0.0.1',
+  WEBHOOK_ALLOW_PRIVATE: new URL(receiver.baseUrl).host, // 127.0.0.1:<its port> only
   WEBHOOK_CONCURRENCY: args.concurrency!,
   WORKER_METRICS_PORT: '0',
 };

@@ -1,4 +1,5 @@
 import Joi from 'joi';
+import { parseAllowEntry } from './webhooks/address-guard.js';
 
 /** Every setting of the service, validated once at start-up. Nothing else reads `process.env`. */
 export interface Config {
@@ -65,8 +66,11 @@ export interface RateLimitConfig {
 export interface WebhookConfig {
   /** Whether this worker process relays the outbox and delivers webhooks. */
   enabled: boolean;
-  /** Hosts allowed despite the SSRF guard (WEBHOOK_ALLOW_PRIVATE). */
-  allowPrivateHosts: string[];
+  /**
+   * `host:port` destinations allowed despite the SSRF guard (WEBHOOK_ALLOW_PRIVATE), normalised
+   * as the guard's destinationOf() spells them (`127.0.0.1:4000`, `[::1]:4000`).
+   */
+  allowPrivateDestinations: string[];
   /** Plain http endpoints are refused in production. */
   requireHttps: boolean;
   /** Delay before each retry, in ms; its length is the number of retries. */
@@ -106,7 +110,18 @@ const schema = Joi.object({
     .default(30 * 24 * 3600),
   ADMIN_EMAIL: Joi.string().email({ tlds: false }).optional(),
   ADMIN_PASSWORD: Joi.string().min(8).when('ADMIN_EMAIL', { is: Joi.exist(), then: Joi.required() }),
-  WEBHOOK_ALLOW_PRIVATE: Joi.string().allow('').default(''),
+  // host:port entries, comma-separated: a bare host would open every port of it (Redis, PostgreSQL...).
+  WEBHOOK_ALLOW_PRIVATE: Joi.string()
+    .allow('')
+    .custom((value: string, helpers) => {
+      const bad = splitList(value).find((entry) => parseAllowEntry(entry) === null);
+      return bad === undefined
+        ? value
+        : helpers.message({
+            custom: `WEBHOOK_ALLOW_PRIVATE: "${bad}" is not host:port (e.g. 127.0.0.1:4000, [::1]:4000, localhost:4000)`,
+          });
+    })
+    .default(''),
   REDIS_PREFIX: Joi.string()
     .pattern(/^[A-Za-z0-9_{}-]+$/)
     .default('evently'),
@@ -230,10 +245,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     webhooks: {
       enabled: value.WEBHOOKS_ENABLED,
-      allowPrivateHosts: String(value.WEBHOOK_ALLOW_PRIVATE)
-        .split(',')
-        .map((h: string) => h.trim().toLowerCase())
-        .filter(Boolean),
+      allowPrivateDestinations: splitList(value.WEBHOOK_ALLOW_PRIVATE).map(
+        (entry) => parseAllowEntry(entry)!,
+      ),
       requireHttps: value.NODE_ENV === 'production',
       retryScheduleMs: String(value.WEBHOOK_RETRY_SCHEDULE)
         .split(',')

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import net, { type AddressInfo } from 'node:net';
 import request from 'supertest';
 import { checkEndpointUrl } from '../api/services/webhook-endpoints.js';
+import type { Config } from '../shared/config.js';
 import type { RunningWorker } from '../worker/index.js';
 import { type Actor, createActor, createEvent } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
@@ -15,23 +17,26 @@ import {
 import { WebhookReceiver } from './support/webhook-receiver.js';
 
 describe('signed webhooks (Standard Webhooks v1), never lost', () => {
-  const env = testEnv({
-    WEBHOOKS_ENABLED: 'true',
-    WEBHOOK_ALLOW_PRIVATE: '127.0.0.1',
-    WEBHOOK_RETRY_SCHEDULE: '0.2,0.2,0.2,0.2,0.2',
-    WEBHOOK_TIMEOUT_MS: '500',
-    WEBHOOK_CIRCUIT_THRESHOLD: '3',
-    WEBHOOK_CIRCUIT_COOLDOWN_MS: '1500',
-    WEBHOOK_RELAY_INTERVAL_MS: '50',
-  });
-  const config = testConfig(env);
+  let env: Record<string, string>;
+  let config: Config;
   let api: StartedApi;
   let receiver: WebhookReceiver;
   let admin: Actor;
 
   beforeAll(async () => {
-    api = await startTestApi(config);
     receiver = await new WebhookReceiver().start();
+    env = testEnv({
+      WEBHOOKS_ENABLED: 'true',
+      // The receiver's host:port only: 127.0.0.1 on any other port stays refused.
+      WEBHOOK_ALLOW_PRIVATE: new URL(receiver.baseUrl).host,
+      WEBHOOK_RETRY_SCHEDULE: '0.2,0.2,0.2,0.2,0.2',
+      WEBHOOK_TIMEOUT_MS: '500',
+      WEBHOOK_CIRCUIT_THRESHOLD: '3',
+      WEBHOOK_CIRCUIT_COOLDOWN_MS: '1500',
+      WEBHOOK_RELAY_INTERVAL_MS: '50',
+    });
+    config = testConfig(env);
+    api = await startTestApi(config);
     admin = await createActor(api.baseUrl, 'admin');
   });
 
@@ -242,6 +247,55 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
       expect((await endpointState(partner, endpoint.id)).circuitOpenUntil).toBeNull();
     });
 
+    test('a stored URL the guard no longer allows is never dialled; one recorded error, port open or not', async () => {
+      const partner = await createActor(api.baseUrl, 'partner');
+      const toOpen = await registerEndpoint(partner, '/now-open');
+      const toClosed = await registerEndpoint(partner, '/now-closed');
+      // A private service on loopback (something listens), and a port nothing listens on.
+      let connections = 0;
+      const service = net.createServer((socket) => socket.destroy());
+      service.on('connection', () => {
+        connections++;
+      });
+      await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
+      const probe = net.createServer();
+      await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+      const closedPort = (probe.address() as AddressInfo).port;
+      await new Promise((resolve) => probe.close(resolve));
+      try {
+        // As if DNS or the allow-list had changed since registration: the same host, other ports.
+        for (const [id, port] of [
+          [toOpen.id, (service.address() as AddressInfo).port],
+          [toClosed.id, closedPort],
+        ] as const) {
+          await api.deps.sequelize.query('UPDATE webhook_endpoints SET url = $url WHERE id = $id', {
+            bind: { id, url: `http://127.0.0.1:${port}/hook` },
+          });
+        }
+        const event = await createEvent(api.baseUrl, admin);
+        await book(partner, event.id);
+
+        const [open, closed] = await waitFor(
+          async () => {
+            const [a] = await deliveries(partner, toOpen.id);
+            const [b] = await deliveries(partner, toClosed.id);
+            return a?.lastError && b?.lastError && [a, b];
+          },
+          10000,
+          'an attempt on both endpoints',
+        );
+        expect(open).toMatchObject({ lastStatus: null, lastError: 'destination not allowed' });
+        expect(closed).toMatchObject({ lastStatus: null, lastError: open.lastError });
+        expect(connections).toBe(0);
+      } finally {
+        for (const { id } of [toOpen, toClosed]) {
+          await request(api.baseUrl).delete(`/webhook-endpoints/${id}`).set(partner.auth);
+        }
+        await new Promise((resolve) => service.close(resolve));
+      }
+      expect(receiver.at('/now-open')).toHaveLength(0);
+    });
+
     test('after a secret rotation, receivers holding either secret verify during the overlap', async () => {
       const partner = await createActor(api.baseUrl, 'partner');
       const endpoint = await registerEndpoint(partner, '/rotate');
@@ -401,6 +455,9 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
       ['cloud metadata', 'http://169.254.169.254/latest/meta-data'],
       ['loopback by name (not allow-listed)', 'http://localhost/hook'],
       ['IPv6 loopback', 'http://[::1]/hook'],
+      ['IPv4-compatible IPv6 loopback', 'http://[::127.0.0.1]/hook'],
+      ['6to4 metadata', 'http://[2002:a9fe:a9fe::1]/hook'],
+      ['decimal IPv4 loopback', 'http://2130706433/hook'],
     ])('refuses %s with 400', async (_, url) => {
       const partner = await createActor(api.baseUrl, 'partner');
       const res = await request(api.baseUrl)
@@ -425,6 +482,29 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
         .set(partner.auth)
         .send({ url: `${receiver.baseUrl}/x`, ...body });
       expect(res.status).toBe(400);
+    });
+
+    test("the allow-list opens the receiver's host:port only, not the host's other ports", async () => {
+      const partner = await createActor(api.baseUrl, 'partner');
+      const receiverPort = new URL(receiver.baseUrl).port;
+      for (const url of [
+        `${api.baseUrl}/health/live`, // the API itself, on the same host
+        'http://127.0.0.1:6379/', // Redis
+        'http://127.0.0.1:5432/', // PostgreSQL
+        `http://localhost:${receiverPort}/x`, // the allowed port under another name
+        `http://[::1]:${receiverPort}/x`,
+      ]) {
+        const res = await request(api.baseUrl)
+          .post('/webhook-endpoints')
+          .set(partner.auth)
+          .send({ url, eventTypes: ['booking.confirmed'] });
+        expect({ url, status: res.status }).toEqual({ url, status: 400 });
+      }
+      expect((await request(api.baseUrl).get('/webhook-endpoints').set(partner.auth)).body.data).toEqual([]);
+      const allowed = await registerEndpoint(partner, '/allowed');
+      expect(
+        (await request(api.baseUrl).delete(`/webhook-endpoints/${allowed.id}`).set(partner.auth)).status,
+      ).toBe(204);
     });
 
     test('production mode refuses plain http', async () => {

@@ -79,7 +79,11 @@ export const webhookSchemas: Record<string, oas.SchemaObject> = {
       url: {
         type: 'string',
         maxLength: 2048,
-        description: 'http(s) (https only in production), no credentials, not a private address',
+        description:
+          'http(s) (https only in production), no credentials; every address the host resolves to must be ' +
+          'global unicast: no private, loopback, link-local or metadata address, and no IPv6 form embedding ' +
+          'an IPv4 address (IPv4-mapped or -compatible, SIIT, NAT64, 6to4, Teredo), however spelt. ' +
+          'Checked again at each delivery. Refused: 400 validation_failed',
       },
       eventTypes,
       description: { type: 'string', maxLength: 500 },
@@ -90,7 +94,7 @@ export const webhookSchemas: Record<string, oas.SchemaObject> = {
     additionalProperties: false,
     minProperties: 1,
     properties: {
-      url: { type: 'string', maxLength: 2048 },
+      url: { type: 'string', maxLength: 2048, description: 'The same rules as at registration' },
       eventTypes,
       description: { type: 'string', maxLength: 500 },
       status: {
@@ -119,7 +123,12 @@ export const webhookSchemas: Record<string, oas.SchemaObject> = {
       status: { type: 'string', enum: ['pending', 'delivered', 'failed'] },
       attempts: { type: 'integer', minimum: 0 },
       lastStatus: { type: ['integer', 'null'], description: 'HTTP status of the last attempt' },
-      lastError: { type: ['string', 'null'] },
+      lastError: {
+        type: ['string', 'null'],
+        description:
+          'Why the last attempt failed, as a coarse category (never an address or system error), e.g. ' +
+          '`destination not allowed`, `connection failed`, `timeout`, `DNS lookup failed`, `TLS error`, `HTTP 500`',
+      },
       nextAttemptAt: nullableTimestamp,
       deliveredAt: nullableTimestamp,
       createdAt: timestamp,

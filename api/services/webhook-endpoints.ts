@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { WebhookConfig } from '../../shared/config.js';
 import { WebhookDelivery, WebhookEndpoint } from '../../shared/db/models/index.js';
 import { AppError, Conflict, NotFound, ValidationFailed } from '../../shared/errors.js';
-import { assertPublicHost, BlockedAddress } from '../../shared/webhooks/address-guard.js';
+import { assertAllowedDestination, BlockedDestination } from '../../shared/webhooks/address-guard.js';
 import { enqueueDelivery } from '../../shared/webhooks/queue.js';
 import { generateSecret } from '../../shared/webhooks/signing.js';
 import type { WebhookJobData } from '../../shared/webhooks/types.js';
@@ -13,7 +13,9 @@ const invalidUrl = (message: string) =>
 
 /**
  * An endpoint URL must be http(s) (https only in production), carry no credentials, and
- * resolve only to public addresses unless its host is allow-listed (the SSRF guard).
+ * resolve only to global unicast addresses unless its host:port is allow-listed (the SSRF guard).
+ * The URL is checked as WHATWG URL normalises it (`http://2130706433/` is `http://127.0.0.1/`),
+ * which is also the form stored and dialled. The error never names the resolved address.
  */
 export async function checkEndpointUrl(raw: string, config: WebhookConfig): Promise<string> {
   let url: URL;
@@ -26,9 +28,11 @@ export async function checkEndpointUrl(raw: string, config: WebhookConfig): Prom
   if (config.requireHttps && url.protocol !== 'https:') throw invalidUrl('must be https');
   if (url.username || url.password) throw invalidUrl('must not contain credentials');
   try {
-    await assertPublicHost(url.hostname, config.allowPrivateHosts);
+    await assertAllowedDestination(url, config.allowPrivateDestinations);
   } catch (err) {
-    if (err instanceof BlockedAddress) throw invalidUrl(err.message);
+    if (err instanceof BlockedDestination) {
+      throw invalidUrl(`${url.host} is not allowed: it must resolve only to public addresses`);
+    }
     throw invalidUrl(`${url.hostname} does not resolve`);
   }
   return url.toString();

@@ -120,6 +120,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
         attempts,
         failures,
         error: result.error,
+        detail: result.detail,
       },
       'webhook attempt failed',
     );

@@ -1,13 +1,27 @@
-import net from 'node:net';
 import got from 'got';
 import type { WebhookConfig } from '../../shared/config.js';
-import { guardedLookup, isPrivateAddress } from '../../shared/webhooks/address-guard.js';
+import {
+  BlockedDestination,
+  guardedLookup,
+  ipLiteral,
+  isAllowListed,
+  isPublicAddress,
+  type Resolver,
+} from '../../shared/webhooks/address-guard.js';
 import { signatureHeader } from '../../shared/webhooks/signing.js';
 
 export type SendResult =
   | { kind: 'delivered'; status: number }
   | { kind: 'gone'; status: 410 }
-  | { kind: 'failed'; status: number | null; error: string; retryAfterMs: number | null };
+  | {
+      kind: 'failed';
+      status: number | null;
+      /** Recorded on the delivery and shown to the partner: a coarse category only. */
+      error: string;
+      retryAfterMs: number | null;
+      /** The underlying error, for the worker's log only (may name internal addresses). */
+      detail?: string;
+    };
 
 export interface Message {
   messageId: string;
@@ -23,23 +37,49 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
 }
 
 /**
+ * What a partner may learn from a failed attempt: a coarse category, never an address, port or
+ * system error text. A refused destination reads the same whatever listens there, because it
+ * is refused before any connection is made.
+ */
+export function failureCategory(err: unknown): string {
+  const code = String((err as { code?: unknown } | null)?.code ?? '');
+  const name = err instanceof Error ? err.name : '';
+  if (err instanceof BlockedDestination || code === new BlockedDestination().code) {
+    return 'destination not allowed';
+  }
+  if (name === 'TimeoutError' || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT') return 'timeout';
+  if (['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'ENODATA', 'ESERVFAIL'].includes(code)) {
+    return 'DNS lookup failed';
+  }
+  if (/^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|EPROTO$|HOSTNAME_MISMATCH)/.test(code)) {
+    return 'TLS error';
+  }
+  return 'connection failed';
+}
+
+/**
  * One delivery attempt, signed per Standard Webhooks v1. Only 2xx counts as delivered;
- * redirects are not followed (a 3xx is a failure), and the address dialled is re-checked
- * against the SSRF guard at connect time.
+ * redirects are not followed (a 3xx is a failure). Unless its host:port is allow-listed, the
+ * destination goes through the SSRF guard before any connection: an IP literal here, a host
+ * name on every address its lookup returns (the address actually dialled). `resolve` is the DNS
+ * resolver (tests substitute one).
  */
 export async function sendWebhook(
   url: string,
   secrets: readonly string[],
   message: Message,
-  config: Pick<WebhookConfig, 'timeoutMs' | 'allowPrivateHosts'>,
+  config: Pick<WebhookConfig, 'timeoutMs' | 'allowPrivateDestinations'>,
+  resolve?: Resolver,
 ): Promise<SendResult> {
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-  if (net.isIP(host) && isPrivateAddress(host) && !config.allowPrivateHosts.includes(host)) {
-    return { kind: 'failed', status: null, error: `${host} is a private address`, retryAfterMs: null };
+  const target = new URL(url);
+  const allowListed = isAllowListed(target, config.allowPrivateDestinations);
+  const literal = ipLiteral(target);
+  if (!allowListed && literal !== null && !isPublicAddress(literal)) {
+    return failed(new BlockedDestination());
   }
   const timestamp = Math.floor(Date.now() / 1000);
   try {
-    const response = await got.post(url, {
+    const response = await got.post(target, {
       body: message.body,
       headers: {
         'content-type': 'application/json',
@@ -52,7 +92,7 @@ export async function sendWebhook(
       followRedirect: false,
       throwHttpErrors: false,
       retry: { limit: 0 },
-      dnsLookup: guardedLookup(config.allowPrivateHosts) as never,
+      dnsLookup: guardedLookup(!allowListed, resolve) as never,
     });
     const status = response.statusCode;
     if (status >= 200 && status < 300) return { kind: 'delivered', status };
@@ -63,8 +103,18 @@ export async function sendWebhook(
         : null;
     return { kind: 'failed', status, error: `HTTP ${status}`, retryAfterMs };
   } catch (err) {
-    const error =
-      err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}` : String(err);
-    return { kind: 'failed', status: null, error: error.slice(0, 500), retryAfterMs: null };
+    return failed(err);
   }
+}
+
+function failed(err: unknown): SendResult {
+  const detail =
+    err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}` : String(err);
+  return {
+    kind: 'failed',
+    status: null,
+    error: failureCategory(err),
+    retryAfterMs: null,
+    detail: detail.slice(0, 500),
+  };
 }
