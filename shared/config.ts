@@ -20,6 +20,12 @@ export interface Config {
   holdTtlSeconds: number;
   /** Waiting waitlist entries one user may have per event (WAITLIST_MAX_PER_USER). */
   waitlistMaxPerUser: number;
+  /** Longest hold an event may ask for (MAX_HOLD_TTL_SECONDS). */
+  maxHoldTtlSeconds: number;
+  /** Active holds one buyer may have per event (MAX_HOLDS_PER_USER). */
+  maxHoldsPerUser: number;
+  /** `maxTicketsPerUser` of an event created without one (DEFAULT_MAX_TICKETS_PER_USER); null: no cap. */
+  defaultMaxTicketsPerUser: number | null;
   /** Largest seat map of one event (MAX_SEATS_PER_EVENT). */
   maxSeatsPerEvent: number;
   allocationBatchSize: number;
@@ -85,6 +91,40 @@ export interface WebhookConfig {
 
 const DEV_JWT_SECRET = 'evently-development-secret-do-not-use-in-production';
 
+/**
+ * Secrets and passwords that were ever published with this repository (defaults, examples,
+ * placeholders): anyone can read them, so production refuses to start with one.
+ */
+const PUBLISHED_SECRETS = new Set([
+  DEV_JWT_SECRET,
+  'evently-compose-development-secret-change-me-0123456789',
+  'change-me-please',
+  'replace-with-the-output-of-openssl-rand-base64-48',
+  'replace-with-a-long-random-password',
+]);
+
+/**
+ * A secret of at least `min` characters (`productionMin` in production), and in production none
+ * that was published. One line naming the variable when it fails.
+ */
+const secret = (name: string, min: number, productionMin: number) =>
+  Joi.string().custom((value: string, helpers) => {
+    const production = helpers.state.ancestors[0]?.NODE_ENV === 'production';
+    const least = production ? productionMin : min;
+    if (value.length < least) {
+      return helpers.message({
+        custom: `${name} must be at least ${least} characters${production ? ' in production' : ''}`,
+      });
+    }
+    if (!production) return value;
+    if (PUBLISHED_SECRETS.has(value)) {
+      return helpers.message({
+        custom: `${name} is a published default; set a secret of your own in production`,
+      });
+    }
+    return value;
+  });
+
 const schema = Joi.object({
   NODE_ENV: Joi.string().valid('development', 'production', 'test').default('development'),
   DATABASE_URL: Joi.string()
@@ -96,11 +136,11 @@ const schema = Joi.object({
   PORT: Joi.number().integer().min(0).max(65535).default(3000),
   HOST: Joi.string().default('0.0.0.0'),
   LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
-  JWT_SECRET: Joi.string()
-    .min(32)
+  JWT_SECRET: secret('JWT_SECRET', 32, 32)
+    .empty('')
     .when('NODE_ENV', {
       is: 'production',
-      then: Joi.required(),
+      then: Joi.required().messages({ 'any.required': 'JWT_SECRET is required in production' }),
       otherwise: Joi.optional().default(DEV_JWT_SECRET),
     }),
   ACCESS_TOKEN_TTL: Joi.number().integer().min(10).default(900),
@@ -108,8 +148,12 @@ const schema = Joi.object({
     .integer()
     .min(60)
     .default(30 * 24 * 3600),
-  ADMIN_EMAIL: Joi.string().email({ tlds: false }).optional(),
-  ADMIN_PASSWORD: Joi.string().min(8).when('ADMIN_EMAIL', { is: Joi.exist(), then: Joi.required() }),
+  // Empty counts as unset: compose passes `${ADMIN_EMAIL:-}` through.
+  ADMIN_EMAIL: Joi.string().email({ tlds: false }).empty('').optional(),
+  ADMIN_PASSWORD: secret('ADMIN_PASSWORD', 8, 12).empty('').when('ADMIN_EMAIL', {
+    is: Joi.exist(),
+    then: Joi.required(),
+  }),
   // host:port entries, comma-separated: a bare host would open every port of it (Redis, PostgreSQL...).
   WEBHOOK_ALLOW_PRIVATE: Joi.string()
     .allow('')
@@ -126,7 +170,10 @@ const schema = Joi.object({
     .pattern(/^[A-Za-z0-9_{}-]+$/)
     .default('evently'),
   MAX_SEATS_PER_BOOKING: Joi.number().integer().min(1).max(1000).default(10),
-  HOLD_TTL_SECONDS: Joi.number().integer().min(5).max(86400).default(600),
+  MAX_HOLD_TTL_SECONDS: Joi.number().integer().min(5).max(86400).default(1800),
+  HOLD_TTL_SECONDS: Joi.number().integer().min(5).max(Joi.ref('MAX_HOLD_TTL_SECONDS')).default(600),
+  MAX_HOLDS_PER_USER: Joi.number().integer().min(1).max(100).default(2),
+  DEFAULT_MAX_TICKETS_PER_USER: Joi.number().integer().min(1).max(1_000_000).empty('').optional(),
   WAITLIST_MAX_PER_USER: Joi.number().integer().min(1).max(100).default(2),
   MAX_SEATS_PER_EVENT: Joi.number().integer().min(1).max(1_000_000).default(100_000),
   ALLOCATION_BATCH_SIZE: Joi.number().integer().min(1).max(1000).default(500),
@@ -219,6 +266,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxSeatsPerBooking: value.MAX_SEATS_PER_BOOKING,
     holdTtlSeconds: value.HOLD_TTL_SECONDS,
     waitlistMaxPerUser: value.WAITLIST_MAX_PER_USER,
+    maxHoldTtlSeconds: value.MAX_HOLD_TTL_SECONDS,
+    maxHoldsPerUser: value.MAX_HOLDS_PER_USER,
+    defaultMaxTicketsPerUser: value.DEFAULT_MAX_TICKETS_PER_USER ?? null,
     maxSeatsPerEvent: value.MAX_SEATS_PER_EVENT,
     allocationBatchSize: value.ALLOCATION_BATCH_SIZE,
     maxQueueDepth: value.MAX_QUEUE_DEPTH,

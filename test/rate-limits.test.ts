@@ -163,9 +163,13 @@ describe('rate limits', () => {
             .send({ email: uniqueEmail('ip'), password: PASSWORD, name: 'IP' }),
         () => login(user.email, PASSWORD, ip),
       ];
-      const statuses = [];
-      for (const attempt of attempts) statuses.push((await attempt()).status);
-      expect(statuses).toEqual([200, 401, 400, 201, 200]);
+      const answers = [];
+      for (const attempt of attempts) answers.push(await attempt());
+      expect(answers.map((a) => a.status)).toEqual([200, 401, 400, 201, 200]);
+      expect(answers.map((a) => a.headers.ratelimit?.split(';t=')[0])).toEqual(
+        [4, 3, 2, 1, 0].map((r) => `"sign-in";r=${r}`),
+      );
+      expect(answers[0]!.headers['ratelimit-policy']).toBe('"sign-in";q=5;w=60');
 
       expectRateLimited(await login(user.email, PASSWORD, ip), 60);
       const email = uniqueEmail('ip-limited');
@@ -223,8 +227,17 @@ describe('rate limits', () => {
 
     test('a user gets 3 a minute: the 4th is 429 and writes nothing; another user is unaffected', async () => {
       const [user, other] = await Promise.all([signedIn('user'), signedIn('user')]);
-      for (let i = 0; i < 3; i++) expect((await book(user)).status).toBe(202);
-      expectRateLimited(await book(user), 60);
+      for (let i = 0; i < 3; i++) {
+        const res = await book(user);
+        expect(res.status).toBe(202);
+        // Each answer tells the client its budget (IETF RateLimit fields) and what is left of it.
+        expect(res.headers['ratelimit-policy']).toBe('"bookings";q=3;w=60');
+        expect(res.headers.ratelimit).toMatch(new RegExp(`^"bookings";r=${2 - i};t=([1-9]|[1-5][0-9]|60)$`));
+      }
+      const limited = await book(user);
+      expectRateLimited(limited, 60);
+      expect(limited.headers['ratelimit-policy']).toBe('"bookings";q=3;w=60');
+      expect(limited.headers.ratelimit).toBe(`"bookings";r=0;t=${limited.headers['retry-after']}`);
       expect(await requestsBy(user.id)).toBe(3);
       expect((await book(other)).status).toBe(202);
     });
@@ -249,7 +262,11 @@ describe('rate limits', () => {
 
     test('partners get the bigger budget (6 a minute)', async () => {
       const partner = await signedIn('partner');
-      for (let i = 0; i < 6; i++) expect((await book(partner)).status).toBe(202);
+      for (let i = 0; i < 6; i++) {
+        const res = await book(partner);
+        expect(res.status).toBe(202);
+        expect(res.headers['ratelimit-policy']).toBe('"partner-bookings";q=6;w=60');
+      }
       expectRateLimited(await book(partner), 60);
       expect(await requestsBy(partner.id)).toBe(6);
     });
