@@ -54,6 +54,16 @@ export const headers = {
   Location: { description: 'Where the created resource lives', schema: { type: 'string' } },
   'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } },
   'WWW-Authenticate': { schema: { type: 'string', enum: ['Bearer'] } },
+  RateLimit: {
+    description:
+      'What is left of the budget this request drew on (IETF httpapi RateLimit fields): `r` requests ' +
+      'remain, the window resets in `t` seconds',
+    schema: { type: 'string', examples: ['"bookings";r=29;t=48'] },
+  },
+  'RateLimit-Policy': {
+    description: 'The budget: `q` requests per `w` seconds',
+    schema: { type: 'string', examples: ['"bookings";q=30;w=60'] },
+  },
   'Idempotent-Replayed': {
     description: 'Present (`true`) when an earlier request with the same Idempotency-Key is answered',
     schema: { type: 'string', enum: ['true'] },
@@ -141,7 +151,7 @@ export const errors = {
   rateLimited: error(
     'Over a rate limit; `details.retryAfterSeconds` and `Retry-After` say when to try again',
     ['rate_limited'],
-    ['Retry-After'],
+    ['Retry-After', 'RateLimit', 'RateLimit-Policy'],
   ),
 } satisfies Record<string, oas.ResponseObject>;
 

@@ -1,4 +1,5 @@
 import type * as oas from 'openapi3-ts/oas31';
+import { ROLES } from '../../shared/domain.js';
 import {
   anonymous,
   bearer,
@@ -8,6 +9,7 @@ import {
   errors,
   json,
   noContent,
+  param,
   serviceErrors,
 } from './components.js';
 import { ref } from './schemas.js';
@@ -98,7 +100,7 @@ export const accountPaths: oas.PathsObject = {
       security: anonymous,
       requestBody: body('RegisterRequest'),
       responses: {
-        '201': json('Account created; tokens issued', ref('Registration')),
+        '201': json('Account created; tokens issued', ref('Registration'), ['RateLimit', 'RateLimit-Policy']),
         '409': error('The email is taken (in any letter case)', ['email_taken']),
         '429': errors.rateLimited,
         ...bodyErrors,
@@ -114,12 +116,14 @@ export const accountPaths: oas.PathsObject = {
         'Rate-limited per client IP (`RATE_LIMIT_LOGIN_PER_IP` a minute, shared with registration) ' +
         'and per account: after `RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT` wrong passwords the account ' +
         'refuses sign-in (even with the right password) for the rest of ' +
-        '`RATE_LIMIT_LOGIN_FAILURE_WINDOW_SECONDS`; a successful sign-in clears its failures.',
+        '`RATE_LIMIT_LOGIN_FAILURE_WINDOW_SECONDS`; a successful sign-in clears its failures. ' +
+        '`RateLimit` / `RateLimit-Policy` tell the address’s budget on every answer.',
       security: anonymous,
       requestBody: body('LoginRequest'),
       responses: {
-        '200': json('Signed in', ref('TokenPair')),
+        '200': json('Signed in', ref('TokenPair'), ['RateLimit', 'RateLimit-Policy']),
         '401': error('Wrong email or password', ['unauthorized'], ['WWW-Authenticate']),
+        '403': error('The password is right but an admin has disabled the account', ['account_disabled']),
         '429': errors.rateLimited,
         ...bodyErrors,
       },
@@ -185,6 +189,31 @@ export const accountPaths: oas.PathsObject = {
     },
   },
   '/admin/users': {
+    get: {
+      tags: ['admin'],
+      operationId: 'listUsers',
+      summary: 'List accounts, newest first (admin only)',
+      security: bearer,
+      parameters: [
+        param('Limit'),
+        param('Cursor'),
+        {
+          name: 'email',
+          in: 'query',
+          description: 'Part of the address, any letter case (`%` and `_` are plain text)',
+          schema: { type: 'string', maxLength: 254 },
+        },
+        { name: 'role', in: 'query', schema: { type: 'string', enum: [...ROLES] } },
+        { name: 'disabled', in: 'query', schema: { type: 'boolean' } },
+      ],
+      responses: {
+        '200': json('A page of accounts', ref('UserList')),
+        '400': errors.invalid,
+        '401': errors.unauthorized,
+        '403': errors.forbidden,
+        ...serviceErrors,
+      },
+    },
     post: {
       tags: ['admin'],
       operationId: 'createUser',
@@ -196,6 +225,43 @@ export const accountPaths: oas.PathsObject = {
         '401': errors.unauthorized,
         '403': errors.forbidden,
         '409': error('The email is taken (in any letter case)', ['email_taken']),
+        ...bodyErrors,
+      },
+    },
+  },
+  '/admin/users/{id}': {
+    parameters: [param('Id')],
+    get: {
+      tags: ['admin'],
+      operationId: 'getUser',
+      summary: 'One account (admin only)',
+      security: bearer,
+      responses: {
+        '200': json('The account', ref('User')),
+        '400': errors.invalid,
+        '401': errors.unauthorized,
+        '403': errors.forbidden,
+        '404': errors.notFound,
+        ...serviceErrors,
+      },
+    },
+    patch: {
+      tags: ['admin'],
+      operationId: 'updateUser',
+      summary: 'Disable or enable an account, or change its role (admin only)',
+      description:
+        'Both take effect on the account’s next request, with the tokens it already holds: a disabled ' +
+        'account’s access and refresh tokens are refused (401) and its sign-in is `403 account_disabled`; ' +
+        'a demoted partner loses partner routes at once. Enabling lets it sign in again. An admin cannot ' +
+        'disable or demote their own account.',
+      security: bearer,
+      requestBody: body('UpdateUserRequest'),
+      responses: {
+        '200': json('The account as it is now', ref('User')),
+        '401': errors.unauthorized,
+        '403': errors.forbidden,
+        '404': errors.notFound,
+        '409': error('An admin tried to disable or demote their own account', ['own_account']),
         ...bodyErrors,
       },
     },

@@ -19,12 +19,14 @@ export const accepted = (what: string, queued?: Examples): oas.ResponsesObject =
   '202': json(
     `${what} accepted and queued (or a replay still queued)`,
     ref('BookingRequest'),
-    ['Location', 'Idempotent-Replayed'],
+    ['Location', 'Idempotent-Replayed', 'RateLimit', 'RateLimit-Policy'],
     queued,
   ),
   '200': json('A replay (same Idempotency-Key) of a request already decided', ref('BookingRequest'), [
     'Location',
     'Idempotent-Replayed',
+    'RateLimit',
+    'RateLimit-Policy',
   ]),
 });
 
@@ -33,7 +35,7 @@ export const rateLimited = error(
   'Over the caller’s budget of booking, hold and cancellation requests ' +
     '(`RATE_LIMIT_BOOKINGS_PER_MINUTE`, partners and admins `RATE_LIMIT_PARTNER_BOOKINGS_PER_MINUTE`)',
   ['rate_limited'],
-  ['Retry-After'],
+  ['Retry-After', 'RateLimit', 'RateLimit-Policy'],
 );
 
 export const keyReused = error('The Idempotency-Key was used for a different request (details.requestId)', [
@@ -43,7 +45,7 @@ export const keyReused = error('The Idempotency-Key was used for a different req
 /** The answers of a booking or hold submission, but its 202/200 (api/submission.ts, services/intake.ts). */
 export const seatRequestErrors: oas.ResponsesObject = {
   '401': errors.unauthorized,
-  '404': error('No such event, or a draft', ['not_found']),
+  '404': error('No such event, or one never published (a draft)', ['not_found']),
   '409': error('The event is cancelled, or not on sale (draft, completed or started)', [
     'event_cancelled',
     'event_not_on_sale',

@@ -60,7 +60,25 @@ const holdTtlSeconds: Schema = {
   type: ['integer', 'null'],
   minimum: 5,
   maximum: 86400,
-  description: 'How long a hold keeps its seats; null: the server’s `HOLD_TTL_SECONDS` (600 s by default)',
+  description:
+    'How long a hold keeps its seats, at most the server’s `MAX_HOLD_TTL_SECONDS` (1800 s by default; more ' +
+    'is a 400); null: the server’s `HOLD_TTL_SECONDS` (600 s by default)',
+};
+const maxTicketsPerUser: Schema = {
+  type: ['integer', 'null'],
+  minimum: 1,
+  maximum: 1_000_000,
+  description:
+    'Most tickets one buyer may have for this event: confirmed, held and waiting on the waitlist together. ' +
+    'Decided in arrival order by the allocator, so concurrent requests cannot race past it; over it a request ' +
+    'is `rejected` with `ticket_limit_reached` and `reasonDetails` `{limit, counted}`. null: no cap. Omitted ' +
+    'at creation: the server’s `DEFAULT_MAX_TICKETS_PER_USER` (unset: no cap)',
+};
+const limitPartners: Schema = {
+  type: 'boolean',
+  description:
+    'Whether partners and admins (who book for many people) are held to `maxTicketsPerUser` and the ' +
+    'per-buyer hold cap too; by default only users are',
 };
 
 /** `{from, to}`, both included; `to` must not be before `from`. */
@@ -176,13 +194,36 @@ export const schemas: Record<string, Schema> = {
   },
   User: {
     type: 'object',
-    required: ['id', 'email', 'name', 'role', 'createdAt'],
+    required: ['id', 'email', 'name', 'role', 'disabled', 'createdAt'],
     properties: {
       id: uuid,
       email: { type: 'string', format: 'email', description: 'Stored lower-cased' },
       name: { type: 'string' },
       role: { type: 'string', enum: [...ROLES] },
+      disabled: {
+        type: 'boolean',
+        description: 'Disabled by an admin: the account can neither sign in nor use its tokens',
+      },
       createdAt: timestamp,
+    },
+  },
+  UserList: listOf('User', 'Accounts, newest first'),
+  UpdateUserRequest: {
+    type: 'object',
+    additionalProperties: false,
+    minProperties: 1,
+    properties: {
+      disabled: {
+        type: 'boolean',
+        description:
+          '`true` refuses the account’s tokens on their next use (401), its refresh tokens and its sign-in ' +
+          '(403 `account_disabled`); `false` lets it sign in again (old tokens stay refused)',
+      },
+      role: {
+        type: 'string',
+        enum: [...ROLES],
+        description: 'Applies on the account’s next request, with the tokens it already holds',
+      },
     },
   },
   TokenPair: {
@@ -255,6 +296,8 @@ export const schemas: Record<string, Schema> = {
       'seating',
       'waitlistPromotion',
       'holdTtlSeconds',
+      'maxTicketsPerUser',
+      'limitPartners',
       'status',
       'version',
       'createdAt',
@@ -284,6 +327,8 @@ export const schemas: Record<string, Schema> = {
       },
       waitlistPromotion,
       holdTtlSeconds,
+      maxTicketsPerUser,
+      limitPartners,
       status: { type: 'string', enum: [...EVENT_STATUSES] },
       version: { type: 'integer', minimum: 1, description: 'Optimistic-locking version for `PATCH`' },
       createdAt: timestamp,
@@ -309,6 +354,8 @@ export const schemas: Record<string, Schema> = {
       status: { type: 'string', enum: ['draft', 'on_sale'], default: 'on_sale' },
       waitlistPromotion: { ...waitlistPromotion, default: 'book' },
       holdTtlSeconds,
+      maxTicketsPerUser,
+      limitPartners: { ...limitPartners, default: false },
     },
     oneOf: [
       { title: 'General admission', required: ['capacity'] },
@@ -342,6 +389,8 @@ export const schemas: Record<string, Schema> = {
         ...holdTtlSeconds,
         description: `${holdTtlSeconds.description}; holds made from now on`,
       },
+      maxTicketsPerUser: { ...maxTicketsPerUser, description: 'Applies to requests decided from now on' },
+      limitPartners,
     },
   },
   SeatBlock: {
