@@ -8,6 +8,7 @@ import { bodyLimit } from './middleware/body-limit.js';
 import { crossOrigin } from './middleware/cors.js';
 import { errorHandler } from './middleware/error-handler.js';
 import { requestContext } from './middleware/request-id.js';
+import { sameOriginForCookies } from './middleware/same-origin.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { docsRoutes } from './openapi/routes.js';
 import { analyticsRoutes } from './routes/analytics.js';
@@ -40,6 +41,8 @@ export function createApp(deps: ApiDeps): Koa<AppState> {
   app.use(errorHandler());
   app.use(securityHeaders());
   app.use(crossOrigin(deps.config.corsOrigins));
+  // CSRF: a state-changing request with the session cookie must come from this origin, on any route.
+  app.use(sameOriginForCookies());
   app.use(bodyLimit(deps.config.bodyLimitKb));
   app.use(jsonOnlyExceptAdminLoginForm());
   app.use(
@@ -70,9 +73,15 @@ export function createApp(deps: ApiDeps): Koa<AppState> {
   // Last: bull-board's assets and JSON API under /admin/queues/, when no router took the path.
   app.use(admin.rest);
   // Errors a middleware handled but still emitted (bull-board's sub-app does) go to the log,
-  // not to stderr in Koa's default format.
-  app.on('error', (err, ctx) =>
-    deps.logger.error({ err, requestId: ctx?.state?.requestId }, 'unhandled app error'),
-  );
+  // not to stderr in Koa's default format. A client's error (4xx: a bad path or body) is the
+  // client's: one debug line naming it, without its message or stack (which can name server files).
+  app.on('error', (err: Error & { status?: unknown }, ctx) => {
+    const requestId = ctx?.state?.requestId;
+    if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
+      deps.logger.debug({ status: err.status, err: err.name, requestId }, 'request rejected');
+    } else {
+      deps.logger.error({ err, requestId }, 'unhandled app error');
+    }
+  });
   return app;
 }

@@ -14,6 +14,12 @@ export const DASHBOARD_PATH = '/admin/queues';
 /** Event queues shown at most: the board reads every shown queue on each of its polls. */
 export const MAX_DASHBOARD_EVENTS = 200;
 
+/** Where the bull-board UI package is: its page template and its `dist/static` assets. */
+// Resolved here rather than by bull-board's own eval'd require, which ESM loaders may not offer.
+export const BOARD_UI_PATH = path.dirname(
+  createRequire(import.meta.url).resolve('@bull-board/ui/package.json'),
+);
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface Shown {
@@ -44,8 +50,7 @@ export class QueueBoard {
       queues: [this.webhooks],
       serverAdapter: server,
       options: {
-        // Resolved here rather than by bull-board's own eval'd require, which ESM loaders may not offer.
-        uiBasePath: path.dirname(createRequire(import.meta.url).resolve('@bull-board/ui/package.json')),
+        uiBasePath: BOARD_UI_PATH,
         uiConfig: {
           boardTitle: 'Evently queues',
           miscLinks: [{ text: 'Log out', url: '/admin/logout' }],

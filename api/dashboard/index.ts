@@ -1,8 +1,9 @@
+import path from 'node:path';
 import Router from '@koa/router';
 import Joi from 'joi';
 import type { Context, Middleware, Next } from 'koa';
 import type { User } from '../../shared/db/models/index.js';
-import { AppError, Forbidden, Unauthorized } from '../../shared/errors.js';
+import { AppError, Unauthorized } from '../../shared/errors.js';
 import type { ApiDeps, AppState } from '../context.js';
 import { labelRoute } from '../metrics/http.js';
 import {
@@ -13,13 +14,17 @@ import {
   prefersHtml,
   requireAdminSession,
 } from '../middleware/admin-session.js';
+import { carriesSessionCookie, requireSameOrigin } from '../middleware/same-origin.js';
 import { validate } from '../middleware/validate.js';
 import { email } from '../routes/auth.js';
 import type { RateLimits } from '../services/rate-limits.js';
 import { signIn } from '../services/sign-in.js';
 import type { Tokens } from '../services/tokens.js';
-import { DASHBOARD_PATH, QueueBoard } from './board.js';
+import { BOARD_UI_PATH, DASHBOARD_PATH, QueueBoard } from './board.js';
 import { LOGIN_PAGE_CSP, loginPage } from './login-page.js';
+import { StaticAssets } from './static-assets.js';
+
+const STATIC_PREFIX = `${DASHBOARD_PATH}/static/`;
 
 const loginForm = Joi.object({ email: email.required(), password: Joi.string().max(128).required() });
 
@@ -40,10 +45,16 @@ export function dashboard(deps: ApiDeps, tokens: Tokens, limits: RateLimits): Da
   const board = new QueueBoard(deps);
   const adminOnly = requireAdminSession(tokens);
   const secure = deps.config.env === 'production';
+  const assets = new StaticAssets(path.join(BOARD_UI_PATH, 'dist/static'));
 
   /** Hands the request to bull-board after bringing its queue list up to date. */
   const serveBoard = async (ctx: Context, next: Next) => {
-    if (!ctx.path.startsWith(`${DASHBOARD_PATH}/static/`)) await board.refresh();
+    // The page's assets come from our own table of bull-board's files, never its koa-static.
+    if (ctx.path.startsWith(STATIC_PREFIX) && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+      await assets.serve(ctx, ctx.path.slice(STATIC_PREFIX.length));
+      return;
+    }
+    await board.refresh();
     await board.app(ctx, next);
     // bull-board's router matched a template relative to the mount (assets match none).
     const inner = (ctx as Context & { _matchedRoute?: unknown })._matchedRoute;
@@ -61,7 +72,9 @@ export function dashboard(deps: ApiDeps, tokens: Tokens, limits: RateLimits): Da
   });
 
   router.post(ADMIN_LOGIN_PATH, async (ctx) => {
-    refuseCrossOriginLogin(ctx);
+    // Login CSRF (a page elsewhere signing the browser in to the attacker's account): the form
+    // sets the cookie, so it must be posted from this origin too, with or without a cookie.
+    requireSameOrigin(ctx);
     const body = (ctx.request.body ?? {}) as Record<string, unknown>;
     let user: User;
     try {
@@ -88,6 +101,11 @@ export function dashboard(deps: ApiDeps, tokens: Tokens, limits: RateLimits): Da
   });
 
   const logout = async (ctx: Context) => {
+    // POST is covered by the app-wide check (api/middleware/same-origin.ts); GET (and HEAD) are
+    // the one safe-method route that changes state, so they prove their origin here, by the same
+    // rule: the dashboard's link sends `Sec-Fetch-Site: same-origin`, an <img> on a sibling
+    // subdomain sends `same-site` and is refused. Without a cookie there is nothing to revoke.
+    if (carriesSessionCookie(ctx)) requireSameOrigin(ctx);
     const token = ctx.cookies.get(ADMIN_SESSION_COOKIE);
     const principal = token
       ? await tokens.verify(token, 'access').catch((err) => {
@@ -101,8 +119,7 @@ export function dashboard(deps: ApiDeps, tokens: Tokens, limits: RateLimits): Da
     ctx.status = 303;
     ctx.redirect(ADMIN_LOGIN_PATH);
   };
-  // GET too, so the dashboard's "Log out" link works; a cross-site link cannot use it against
-  // someone, as it arrives without the (SameSite=Strict) cookie.
+  // GET too, so the dashboard's "Log out" link works.
   router.get('/admin/logout', logout);
   router.post('/admin/logout', logout);
 
@@ -116,27 +133,6 @@ export function dashboard(deps: ApiDeps, tokens: Tokens, limits: RateLimits): Da
   };
 
   return { routes: router, rest };
-}
-
-/**
- * Login CSRF (a foreign page signing the browser in to the attacker's account) is refused here;
- * with the session cookie SameSite=Strict, that is all the CSRF defence the dashboard needs.
- * `Sec-Fetch-Site` decides where the browser sends it (scripts cannot forge it); otherwise
- * `Origin` must name this host: browsers send it with every cross-origin POST, and as `null`
- * under a no-referrer policy, which is refused (the form's own page allows its origin to be
- * sent). A client that sends neither is not a browser on another site. Behind a proxy, the
- * proxy must pass the Host header through (or set TRUST_PROXY with X-Forwarded-Host).
- */
-function refuseCrossOriginLogin(ctx: Context): void {
-  const site = ctx.get('Sec-Fetch-Site');
-  if (site) {
-    if (site !== 'same-origin') throw new Forbidden('Sign-in from another site is refused');
-    return;
-  }
-  const origin = ctx.get('Origin');
-  if (!origin) return;
-  const host = URL.canParse(origin) ? new URL(origin).host : null;
-  if (host !== ctx.host) throw new Forbidden('Sign-in from another site is refused');
 }
 
 function sendLoginPage(ctx: Context, status: number, page: Parameters<typeof loginPage>[0] = {}): void {

@@ -9,10 +9,11 @@ export const ADMIN_LOGIN_PATH = '/admin/login';
 export const ADMIN_SESSION_COOKIE = 'evently_admin';
 
 /**
- * CSRF: the cookie is HttpOnly (no script reads it) and SameSite=Strict, so a browser never
- * sends it with a request another site started; the dashboard's state-changing calls (bull-board's
- * retry, pause, clean...) need it or a bearer token, which browsers never add on their own. Path
- * keeps it off every other route of the API, which accepts bearer tokens only.
+ * The cookie is HttpOnly (no script reads it) and SameSite=Strict, so a browser never sends it
+ * with a request another site started. That is not all of CSRF: a same-site page (another port
+ * of this host, a sibling subdomain) does get it sent, so every state-changing request carrying
+ * it must also come from this origin (api/middleware/same-origin.ts). Path keeps it off every
+ * other route of the API, which accepts bearer tokens only.
  */
 export function adminSessionCookie(token: string, maxAgeSeconds: number, secure: boolean): string {
   // Written by hand: koa's cookies refuse `Secure` unless the app trusts a TLS-terminating proxy.

@@ -30,8 +30,9 @@ export function securityHeaders(): Middleware {
       // address) it would send the pages' own same-origin assets to https, where nothing listens.
       directives: CONTENT_SECURITY_POLICY,
     },
-    // Not helmet's `no-referrer`: with it, browsers send `Origin: null` on same-origin form posts,
-    // and the admin sign-in form refuses cross-site posts by their Origin. Nothing leaves the site.
+    // Not helmet's `no-referrer`: with it, browsers send `Origin: null` on same-origin posts, and
+    // the sign-in form and cookie-authenticated requests must show this Origin (same-origin.ts).
+    // Nothing leaves the site.
     referrerPolicy: { policy: 'same-origin' },
   });
 }

@@ -27,14 +27,25 @@ const SESSION =
   'and any other client gets 401; a signed-in non-admin gets 403.';
 const adminPage = { '302': redirect('No valid session, to a browser: sign in first', '/admin/login') };
 const adminOnly = { '401': errors.unauthorized, '403': errors.forbidden };
+/** The CSRF rule (api/middleware/same-origin.ts), for every route that takes the session cookie. */
+const SAME_ORIGIN =
+  'A request that can change state (any method but GET, HEAD, OPTIONS) and carries the session ' +
+  'cookie must come from this origin: an `Origin` exactly equal to this service’s own (scheme, ' +
+  'host and port as the server sees them, through `TRUST_PROXY`), or `Sec-Fetch-Site: ' +
+  'same-origin`; with neither, or with any other value of either (`null`, another port, a ' +
+  'sibling subdomain, `same-site`, `cross-site`, `none`), it is refused with 403 `forbidden` and ' +
+  'changes nothing. Bearer-token requests are not affected.';
 
 const logout: oas.OperationObject = {
   tags: ['admin'],
   summary: 'Sign out of the admin pages: revokes the session’s token and clears the cookie',
-  description: 'GET works too, for a link; a cross-site link arrives without the SameSite=Strict cookie.',
+  description:
+    'GET works too, for the dashboard’s link, and is held to the same rule as POST: with the ' +
+    `session cookie, it must come from this origin. ${SAME_ORIGIN}`,
   security: anonymous,
   responses: {
     '303': redirect('Signed out', '/admin/login', 'Clears the session cookie (`Max-Age=0`)'),
+    '403': error('Sent with the session cookie from another origin (CSRF)', ['forbidden']),
     ...serviceErrors,
   },
 };
@@ -80,7 +91,9 @@ export const opsPaths: oas.PathsObject = {
         'Checks the credentials as `POST /auth/login` does and sets `evently_admin`, an access ' +
         'token in an HttpOnly, SameSite=Strict cookie for `Path=/admin` (`Secure` in production) ' +
         'that lives as long as the token. Any account can sign in; the dashboard admits admins only. ' +
-        'A request whose `Origin` is another site is refused (login CSRF).',
+        'Login CSRF: the form must be posted from this origin, with or without a cookie: an ' +
+        '`Origin` exactly equal to this service’s own, or `Sec-Fetch-Site: same-origin`; anything ' +
+        'else, or neither, is 403.',
       security: anonymous,
       requestBody: {
         required: true,
@@ -102,7 +115,7 @@ export const opsPaths: oas.PathsObject = {
         '303': redirect('Signed in: on to the dashboard', '/admin/queues', 'The session cookie'),
         '400': formError('A missing or malformed field', ['validation_failed']),
         '401': formError('Wrong email or password', ['unauthorized']),
-        '403': error('Posted from another site (`Origin`)', ['forbidden']),
+        '403': error('Not posted from this origin (`Origin`, `Sec-Fetch-Site`)', ['forbidden']),
         '413': error('Form over 4 kB', ['payload_too_large']),
         '415': error('A body that is neither form-encoded nor JSON', ['unsupported_media_type']),
         ...serviceErrors,
@@ -122,7 +135,7 @@ export const opsPaths: oas.PathsObject = {
         `${SESSION} Event queues appear as events get work and leave once their queue is idle. ` +
         'The page’s assets and bull-board’s own JSON API (job details, retry, pause...) live under ' +
         '`/admin/queues/` behind the same guard; they are bull-board’s, not part of this contract, ' +
-        'except the queue list below.',
+        `except the queue list below. ${SAME_ORIGIN}`,
       security: bearer,
       responses: { '200': page('The dashboard'), ...adminPage, ...adminOnly, ...serviceErrors },
     },

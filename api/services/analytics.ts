@@ -1,5 +1,5 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
-import { NotFound } from '../../shared/errors.js';
+import { NotFound, ValidationFailed } from '../../shared/errors.js';
 
 /**
  * Admin figures over bookings, booking requests and events. Every figure is an SQL aggregate
@@ -169,6 +169,10 @@ export async function eventsReport(
   if (query.to) where.push('starts_at <= $to');
   const inRange = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
   const direction = query.order === 'asc' ? 'ASC' : 'DESC';
+  // Own keys only: a name from the query never reaches Object.prototype's members.
+  if (!Object.hasOwn(SORT_KEY, query.sort)) {
+    throw new ValidationFailed('Invalid query', [{ in: 'query', path: 'sort', message: 'not a sort key' }]);
+  }
   const orderBy = `ORDER BY ${SORT_KEY[query.sort]} ${direction}, starts_at, id`;
   const cancelled = `(SELECT count(*) FROM bookings c WHERE c.event_id = e.id AND c.status = 'cancelled')`;
 

@@ -1,4 +1,5 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
+import { ValidationFailed } from '../../shared/errors.js';
 
 export const SEAT_STATES = ['free', 'held', 'booked'] as const;
 export type SeatState = (typeof SEAT_STATES)[number];
@@ -9,6 +10,15 @@ const IS: Record<SeatState, string> = {
   held: 'a.id IS NOT NULL AND a.booking_id IS NULL',
   booked: 'a.booking_id IS NOT NULL',
 };
+/** `IS[state]` for a state named in a request: own keys only, never Object.prototype's members. */
+function isState(state: string): string {
+  if (!Object.hasOwn(IS, state)) {
+    throw new ValidationFailed('Invalid query', [
+      { in: 'query', path: 'state', message: 'not a seat state' },
+    ]);
+  }
+  return IS[state as SeatState];
+}
 const SEATS_WITH_ASSIGNMENT = `seats s LEFT JOIN seat_assignments a ON a.seat_id = s.id AND a.released_at IS NULL`;
 
 export interface ListedSeat {
@@ -26,7 +36,7 @@ export function listSeats(
   eventId: string,
   { after, limit, section, state }: { after: number; limit: number; section?: string; state?: SeatState },
 ): Promise<ListedSeat[]> {
-  const filters = [section ? 'AND s.section = $section' : '', state ? `AND ${IS[state]}` : ''].join(' ');
+  const filters = [section ? 'AND s.section = $section' : '', state ? `AND ${isState(state)}` : ''].join(' ');
   return sequelize.query<ListedSeat>(
     `SELECT s.id, s.section, s.row_label AS row, s.number, s.ordinal,
             CASE WHEN ${IS.free} THEN 'free' WHEN ${IS.booked} THEN 'booked' ELSE 'held' END AS state
