@@ -71,7 +71,15 @@ describe('security headers, CORS and the body limit', () => {
       expect(res.headers['access-control-allow-origin']).toBe(origin);
       expect(res.headers['access-control-allow-credentials']).toBeUndefined();
       expect(res.headers['access-control-expose-headers']!.split(',').sort()).toEqual(
-        ['Idempotent-Replayed', 'Location', 'Preference-Applied', 'Retry-After', 'X-Request-Id'].sort(),
+        [
+          'Idempotent-Replayed',
+          'Location',
+          'Preference-Applied',
+          'RateLimit',
+          'RateLimit-Policy',
+          'Retry-After',
+          'X-Request-Id',
+        ].sort(),
       );
       expect(res.headers.vary).toMatch(/\bOrigin\b/);
     }
