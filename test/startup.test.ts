@@ -119,96 +119,38 @@ async function dropDatabase(name: string): Promise<void> {
   await client.end();
 }
 
-describe('npm start on a fresh PostgreSQL (the README set-up)', () => {
-  const dbName = `evently_start_${randomUUID().slice(0, 8)}`;
-  const env = testEnv();
+/** A service started by `npm start`'s entry on its own database and port, ready to serve. */
+interface RunningService {
+  base: string;
+  /** Its JSON log lines so far. */
+  lines: () => Record<string, unknown>[];
+  /** SIGTERM; resolves to the exit code. */
+  stop: () => Promise<number | null>;
+}
 
-  afterAll(async () => {
-    await dropDatabase(dbName);
-    await flushRedisPrefix(env.REDIS_PREFIX!);
+async function startService(dbName: string, env: Record<string, string>): Promise<RunningService> {
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${dbName}`;
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'bin/start.ts')], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env, NODE_OPTIONS: '', DATABASE_URL: url.toString(), PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-
-  test('creates the database, migrates, creates the first admin, serves, and stops cleanly on SIGTERM', async () => {
-    const url = new URL(TEST_DATABASE_URL);
-    url.pathname = `/${dbName}`;
-    const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'bin/start.ts')], {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        ...env,
-        NODE_OPTIONS: '',
-        DATABASE_URL: url.toString(),
-        PORT: String(port),
-        ADMIN_EMAIL: 'first-admin@example.test',
-        ADMIN_PASSWORD: 'first-admin-password',
-      },
-      stdio: 'ignore',
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    try {
-      const base = `http://127.0.0.1:${port}`;
-      await waitFor(
-        async () =>
-          (
-            await request(base)
-              .get('/health/ready')
-              .catch(() => null)
-          )?.status === 200,
-        30000,
-        'the service to be ready',
-      );
-      const login = await request(base)
-        .post('/auth/login')
-        .send({ email: 'first-admin@example.test', password: 'first-admin-password' });
-      expect(login.status).toBe(200);
-      const me = await request(base).get('/auth/me').set('Authorization', `Bearer ${login.body.accessToken}`);
-      expect(me.body).toMatchObject({ email: 'first-admin@example.test', role: 'admin' });
-    } finally {
-      child.kill('SIGTERM');
-    }
-    expect(await exited).toBe(0);
+  let output = '';
+  child.stdout!.on('data', (chunk) => {
+    output += chunk;
   });
-});
-
-describe('npm start without admin settings (development)', () => {
-  const dbName = `evently_start_${randomUUID().slice(0, 8)}`;
-  const env = testEnv();
-
-  afterAll(async () => {
-    await dropDatabase(dbName);
-    await flushRedisPrefix(env.REDIS_PREFIX!);
+  child.stderr!.on('data', (chunk) => {
+    output += chunk;
   });
-
-  /** Starts the service, waits until it is ready, stops it; returns its log lines. */
-  async function runOnce(): Promise<{
-    base: string;
-    lines: Record<string, unknown>[];
-    stop: () => Promise<number | null>;
-  }> {
-    const url = new URL(TEST_DATABASE_URL);
-    url.pathname = `/${dbName}`;
-    const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'bin/start.ts')], {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        ...env,
-        NODE_ENV: 'development',
-        LOG_LEVEL: 'info',
-        WORKER_METRICS_PORT: '0',
-        NODE_OPTIONS: '',
-        DATABASE_URL: url.toString(),
-        PORT: String(port),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout!.on('data', (chunk) => {
-      output += chunk;
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    const base = `http://127.0.0.1:${port}`;
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const stop = async () => {
+    child.kill('SIGTERM');
+    return exited;
+  };
+  const base = `http://127.0.0.1:${port}`;
+  try {
     await waitFor(
       async () =>
         (
@@ -219,27 +161,65 @@ describe('npm start without admin settings (development)', () => {
       30000,
       () => `the service to be ready; its output:\n${output}`,
     );
-    const lines = output
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const lines = () =>
+    output
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    return {
-      base,
-      lines,
-      stop: async () => {
-        child.kill('SIGTERM');
-        return exited;
-      },
-    };
-  }
+  return { base, lines, stop };
+}
+
+describe('npm start on a fresh PostgreSQL (the README set-up)', () => {
+  const dbName = `evently_start_${randomUUID().slice(0, 8)}`;
+  const env = testEnv();
+
+  afterAll(async () => {
+    await dropDatabase(dbName);
+    await flushRedisPrefix(env.REDIS_PREFIX!);
+  });
+
+  test('creates the database, migrates, creates the first admin, serves, and stops cleanly on SIGTERM', async () => {
+    const service = await startService(dbName, {
+      ...env,
+      ADMIN_EMAIL: 'first-admin@example.test',
+      ADMIN_PASSWORD: 'first-admin-password',
+    });
+    try {
+      const login = await request(service.base)
+        .post('/auth/login')
+        .send({ email: 'first-admin@example.test', password: 'first-admin-password' });
+      expect(login.status).toBe(200);
+      const me = await request(service.base)
+        .get('/auth/me')
+        .set('Authorization', `Bearer ${login.body.accessToken}`);
+      expect(me.body).toMatchObject({ email: 'first-admin@example.test', role: 'admin' });
+    } finally {
+      expect(await service.stop()).toBe(0);
+    }
+  });
+});
+
+describe('npm start without admin settings (development)', () => {
+  const dbName = `evently_start_${randomUUID().slice(0, 8)}`;
+  const env = testEnv({ NODE_ENV: 'development', LOG_LEVEL: 'info', WORKER_METRICS_PORT: '0' });
+
+  afterAll(async () => {
+    await dropDatabase(dbName);
+    await flushRedisPrefix(env.REDIS_PREFIX!);
+  });
 
   test('the first start creates an admin with a generated password and prints it once', async () => {
-    const first = await runOnce();
+    const told = (service: RunningService) =>
+      service.lines().filter((l) => String(l.msg).includes('generated password'));
+    const first = await startService(dbName, env);
     let credentials: { email: string; password: string };
     try {
-      const told = first.lines.filter((l) => String(l.msg).includes('generated password'));
-      expect(told).toHaveLength(1);
-      credentials = { email: String(told[0]!.email), password: String(told[0]!.password) };
+      expect(told(first)).toHaveLength(1);
+      credentials = { email: String(told(first)[0]!.email), password: String(told(first)[0]!.password) };
       expect(credentials.email).toBe('admin@example.com');
       expect(credentials.password.length).toBeGreaterThanOrEqual(20);
       const login = await request(first.base).post('/auth/login').send(credentials);
@@ -252,9 +232,9 @@ describe('npm start without admin settings (development)', () => {
       expect(await first.stop()).toBe(0);
     }
 
-    const second = await runOnce();
+    const second = await startService(dbName, env);
     try {
-      expect(second.lines.some((l) => String(l.msg).includes('generated password'))).toBe(false);
+      expect(told(second)).toEqual([]);
       expect((await request(second.base).post('/auth/login').send(credentials)).status).toBe(200);
     } finally {
       expect(await second.stop()).toBe(0);
