@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
-import { type StartedApi, startTestApi, stopTestApi } from './support/harness.js';
+import { DEFAULT_WAIT_MS, type StartedApi, startTestApi, stopTestApi, waitFor } from './support/harness.js';
 import { expectApiError } from './support/http.js';
 import { countRows } from './support/rows.js';
 
@@ -29,8 +29,14 @@ describe('backpressure: past MAX_QUEUE_DEPTH waiting requests, bookings get 503 
         .set('Idempotency-Key', key)
         .send({ quantity: 1 });
     for (const key of ['k1', 'k2', 'k3']) expect((await book(key)).status).toBe(202);
-    // The depth is read at most every 250 ms per API process.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Each API process reads the depth at most every 250 ms, so the reading intake uses may still
+    // predate k3. Wait until that same reading (the API's own cache, read without booking) says
+    // the queue is full; no worker runs, so it stays full from then on.
+    await waitFor(
+      async () => (await api.deps.queueDepths.depth(event.id)) >= 3,
+      DEFAULT_WAIT_MS,
+      "the API's queue-depth reading to reach MAX_QUEUE_DEPTH",
+    );
 
     const refused = await book('k4');
     expectApiError(refused, 503, 'queue_full');

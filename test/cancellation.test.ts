@@ -3,7 +3,13 @@ import request from 'supertest';
 import type { RunningWorker } from '../worker/index.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
-import { flushRedisPrefix, type StartedApi, startInProcessWorker, startTestApi } from './support/harness.js';
+import {
+  flushRedisPrefix,
+  outcomeOf,
+  type StartedApi,
+  startInProcessWorker,
+  startTestApi,
+} from './support/harness.js';
 import { expectEventInvariants } from './support/invariants.js';
 
 describe('cancellation goes through the event queue and frees seats', () => {
@@ -24,16 +30,8 @@ describe('cancellation goes through the event queue and frees seats', () => {
     await flushRedisPrefix(env.REDIS_PREFIX!);
   });
 
-  /** Long-polls a booking request to its outcome. */
-  async function outcome(actor: Actor, requestId: string) {
-    const res = await request(api.baseUrl)
-      .get(`/booking-requests/${requestId}`)
-      .set(actor.auth)
-      .set('Prefer', 'wait=10');
-    expect(res.status).toBe(200);
-    expect(res.body.status).not.toBe('queued');
-    return res.body;
-  }
+  /** Long-polls a booking request until it is decided (with a deadline). */
+  const outcome = (actor: Actor, requestId: string) => outcomeOf(api.baseUrl, actor, requestId);
 
   async function book(actor: Actor, eventId: string, quantity: number) {
     const res = await request(api.baseUrl)

@@ -3,6 +3,7 @@ import { type Actor, createActor, createEvent, registerUser } from './support/ac
 import { artifactPath, browserTest, launchChromium } from './support/browser.js';
 import { testConfig, testEnv } from './support/config.js';
 import {
+  DEFAULT_WAIT_MS,
   type StartedApi,
   startInProcessWorker,
   startTestApi,
@@ -158,7 +159,7 @@ describe('admin queue dashboard (/admin/queues)', () => {
       // takes the event out of the active set; the next dashboard request no longer lists it.
       await waitFor(
         async () => !(await queueNames(admin.auth)).includes(event.queue),
-        20000,
+        DEFAULT_WAIT_MS,
         'the idle queue to leave the board',
       );
     } finally {

@@ -4,7 +4,13 @@ import request from 'supertest';
 import type { RunningWorker } from '../worker/index.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
-import { flushRedisPrefix, type StartedApi, startInProcessWorker, startTestApi } from './support/harness.js';
+import {
+  flushRedisPrefix,
+  outcomeOf,
+  type StartedApi,
+  startInProcessWorker,
+  startTestApi,
+} from './support/harness.js';
 import { expectEventInvariants } from './support/invariants.js';
 
 const day = (n: number) => new Date(Date.UTC(2031, 0, 1 + n, 19, 0, 0)).toISOString();
@@ -35,11 +41,7 @@ describe('events: browse, admin update and cancel', () => {
       .set(user.auth)
       .send({ quantity });
     expect(res.status).toBe(202);
-    const done = await request(api.baseUrl)
-      .get(`/booking-requests/${res.body.id}`)
-      .set(user.auth)
-      .set('Prefer', 'wait=10');
-    return done.body;
+    return outcomeOf(api.baseUrl, user, res.body.id);
   }
 
   test('browse filters by venue, name, date range, and pages through results in start order', async () => {
@@ -106,10 +108,8 @@ describe('events: browse, admin update and cancel', () => {
       available: 2,
     });
     const cancel = await request(api.baseUrl).post(`/bookings/${first.booking.id}/cancel`).set(user.auth);
-    await request(api.baseUrl)
-      .get(`/booking-requests/${cancel.body.id}`)
-      .set(user.auth)
-      .set('Prefer', 'wait=10');
+    expect(cancel.status).toBe(202);
+    expect(await outcomeOf(api.baseUrl, user, cancel.body.id)).toMatchObject({ status: 'cancelled' });
     expect((await request(api.baseUrl).get(`/events/${event.id}`)).body).toMatchObject({
       booked: 0,
       available: 6,

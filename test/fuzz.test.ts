@@ -12,6 +12,7 @@ import { WebhookEndpoint } from '../shared/db/models/index.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
 import {
+  DEFAULT_WAIT_MS,
   flushRedisPrefix,
   type StartedApi,
   startInProcessWorker,
@@ -112,10 +113,14 @@ describe('fuzzing every endpoint', () => {
       const booked = await http().post(`/events/${eventId}/bookings`).set(user!.auth).send({ quantity: 1 });
       expect(booked.status).toBe(202);
       requestId = booked.body.id;
-      bookingId = await waitFor(async () => {
-        const res = await http().get(`/booking-requests/${requestId}`).set(user!.auth);
-        return res.body.booking?.id as string | undefined;
-      });
+      bookingId = await waitFor(
+        async () => {
+          const res = await http().get(`/booking-requests/${requestId}`).set(user!.auth);
+          return res.body.booking?.id as string | undefined;
+        },
+        DEFAULT_WAIT_MS,
+        'the seed booking to be confirmed',
+      );
     } finally {
       await worker.close();
     }

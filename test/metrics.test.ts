@@ -3,6 +3,8 @@ import request from 'supertest';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
 import {
+  DEFAULT_WAIT_MS,
+  outcomeOf,
   type StartedApi,
   startInProcessWorker,
   startTestApi,
@@ -97,18 +99,15 @@ describe('Prometheus metrics', () => {
 
     const worker = await startInProcessWorker(config);
     try {
-      const decided = await request(api.baseUrl)
-        .get(`/booking-requests/${submitted.body.id}`)
-        .set(user.auth)
-        .set('Prefer', 'wait=10');
-      expect(decided.body.status).toBe('confirmed');
+      const decided = await outcomeOf(api.baseUrl, user, submitted.body.id);
+      expect(decided.status).toBe('confirmed');
       // The worker counts the batch right after it tells waiting clients, so wait for the count.
       const text = await waitFor(
         async () => {
           const body = await scrape();
           return (sample(body, 'evently_bookings_decided_total', { outcome: 'confirmed' }) ?? 0) >= 1 && body;
         },
-        10000,
+        DEFAULT_WAIT_MS,
         'the confirmed booking to be counted',
       );
 
@@ -150,11 +149,9 @@ describe('Prometheus metrics', () => {
         .post(`/events/${event.id}/bookings`)
         .set(user.auth)
         .send({ quantity: 1 });
-      const decided = await request(api.baseUrl)
-        .get(`/booking-requests/${submitted.body.id}`)
-        .set(user.auth)
-        .set('Prefer', 'wait=10');
-      expect(decided.body.status).toBe('confirmed');
+      expect(submitted.status).toBe(202);
+      const decided = await outcomeOf(api.baseUrl, user, submitted.body.id);
+      expect(decided.status).toBe('confirmed');
 
       const workerMetrics = `http://127.0.0.1:${port}`;
       const refused = await request(workerMetrics).get('/metrics');
@@ -169,7 +166,7 @@ describe('Prometheus metrics', () => {
             res.text
           );
         },
-        10000,
+        DEFAULT_WAIT_MS,
         'the worker to count its decision',
       );
       expect(sample(text, 'evently_decision_latency_seconds_count')).toBeGreaterThanOrEqual(1);

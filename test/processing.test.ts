@@ -9,11 +9,11 @@ import { Reconciler } from '../worker/reconciler.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
 import {
+  outcomeOf,
   type StartedApi,
   startInProcessWorker,
   startTestApi,
   stopTestApi,
-  waitFor,
 } from './support/harness.js';
 import { expectEventInvariants } from './support/invariants.js';
 
@@ -121,10 +121,7 @@ describe('processing is idempotent and nothing accepted is lost', () => {
       expect(await reconciler.runOnce()).toBeGreaterThanOrEqual(1);
       expect(await queue.getJob(orphan!.id)).toBeDefined();
 
-      const decided = await waitFor(async () => {
-        const res = await request(api.baseUrl).get(`/booking-requests/${orphan!.id}`).set(user.auth);
-        return res.body.status !== 'queued' && res.body;
-      });
+      const decided = await outcomeOf(api.baseUrl, user, orphan!.id);
       expect(decided).toMatchObject({ status: 'confirmed', booking: { quantity: 2 } });
       const counters = await expectEventInvariants(api.deps.sequelize, event.id);
       expect(counters.booked).toBe(2);

@@ -3,7 +3,7 @@ import net from 'node:net';
 import request from 'supertest';
 import { type Actor, createActor, createEvent } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
-import { type StartedApi, startTestApi, waitFor } from './support/harness.js';
+import { DEFAULT_WAIT_MS, type StartedApi, startTestApi, waitFor } from './support/harness.js';
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -31,7 +31,7 @@ async function startRedis(port: number): Promise<ChildProcess> {
         });
         socket.on('error', () => resolve(false));
       }),
-    10000,
+    DEFAULT_WAIT_MS,
     'redis-server to listen',
   );
   return child;
@@ -64,7 +64,7 @@ describe('Redis outage: the API says 503 quickly instead of hanging', () => {
         const res = await request(api.baseUrl).get('/health/ready');
         return res.status === 503 && res;
       },
-      10000,
+      DEFAULT_WAIT_MS,
       'readiness to fail',
     );
     expect(ready.body).toEqual({ status: 'unavailable', checks: { postgres: 'ok', redis: 'unavailable' } });

@@ -3,6 +3,7 @@ import request from 'supertest';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
 import {
+  outcomeOf,
   type StartedApi,
   startTestApi,
   startWorkerProcess,
@@ -13,7 +14,7 @@ import {
 import { expectApiError } from './support/http.js';
 import { expectEventInvariants } from './support/invariants.js';
 import { countRows } from './support/rows.js';
-import { createSeatedEvent, type ListedSeat, label, listSeats, outcomeOf } from './support/seating.js';
+import { createSeatedEvent, type ListedSeat, label, listSeats } from './support/seating.js';
 
 /** A small deterministic PRNG, so the concurrent scenario is the same on every run. */
 function random(seed: number) {

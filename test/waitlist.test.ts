@@ -4,6 +4,8 @@ import type { RunningWorker } from '../worker/index.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
 import {
+  DEFAULT_WAIT_MS,
+  outcomeOf,
   type StartedApi,
   startInProcessWorker,
   startTestApi,
@@ -13,7 +15,6 @@ import {
 import { expectApiError } from './support/http.js';
 import { expectEventInvariants } from './support/invariants.js';
 import { countRows } from './support/rows.js';
-import { outcomeOf } from './support/seating.js';
 
 describe('waitlist: a fair line that fills freed seats in order', () => {
   const env = testEnv({ WAITLIST_MAX_PER_USER: '2' });
@@ -107,7 +108,7 @@ describe('waitlist: a fair line that fills freed seats in order', () => {
       confirmedTickets: 20,
       cancelledBookings: 20,
     });
-  }, 60000);
+  }, 120_000);
 
   test('leaving the line moves those behind up; leaving twice is a 409; one user may wait twice per event', async () => {
     const event = await createEvent(api.baseUrl, admin, { capacity: 1 });
@@ -245,7 +246,7 @@ describe('waitlist: a fair line that fills freed seats in order', () => {
         const body = await requestStatus(c!, wc.id);
         return body.status === 'held' ? body : null;
       },
-      10000,
+      DEFAULT_WAIT_MS,
       'C to be offered the new seat',
     );
     expect(offered.hold).toMatchObject({ quantity: 1, status: 'active' });
@@ -260,5 +261,5 @@ describe('waitlist: a fair line that fills freed seats in order', () => {
     expect(confirmed).toMatchObject({ status: 'confirmed', booking: { quantity: 1 } });
     const counters = await expectEventInvariants(api.deps.sequelize, event.id);
     expect(counters).toMatchObject({ capacity: 4, booked: 3, held: 1, waiting: 1 });
-  }, 30000);
+  }, 90_000);
 });

@@ -308,8 +308,10 @@ describe('at dial time', () => {
   // reused socket would skip the lookup this file is testing.
   let names = 0;
   const name = () => `hooks-${++names}.partner.test`;
-  const send = (url: string, allow: string[], resolve?: Resolver) =>
-    sendWebhook(url, secrets, message, { timeoutMs: 1000, allowPrivateDestinations: allow }, resolve);
+  // Generous, so that a loaded machine cannot turn a delivery into a timeout; only the /slow case
+  // (its server never answers) is about the timeout, and it sets a short one.
+  const send = (url: string, allow: string[], resolve?: Resolver, timeoutMs = 15000) =>
+    sendWebhook(url, secrets, message, { timeoutMs, allowPrivateDestinations: allow }, resolve);
   const refused = {
     kind: 'failed',
     status: null,
@@ -398,7 +400,7 @@ describe('at dial time', () => {
   test('connection failures are recorded as a coarse category, without addresses or system errors', async () => {
     const closed = await send(`http://127.0.0.1:${closedPort}/x`, [`127.0.0.1:${closedPort}`]);
     expect(closed).toMatchObject({ kind: 'failed', status: null, error: 'connection failed' });
-    const slow = await send(`http://127.0.0.1:${port}/slow`, [`127.0.0.1:${port}`]);
+    const slow = await send(`http://127.0.0.1:${port}/slow`, [`127.0.0.1:${port}`], undefined, 1000);
     expect(slow).toMatchObject({ kind: 'failed', status: null, error: 'timeout' });
     const unknown = await send('http://hooks.partner.test/x', [], async () => {
       throw Object.assign(new Error('getaddrinfo ENOTFOUND hooks.partner.test'), { code: 'ENOTFOUND' });

@@ -7,13 +7,16 @@ import type { RunningWorker } from '../worker/index.js';
 import { type Actor, createActor, createEvent } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
 import {
+  DEFAULT_WAIT_MS,
   flushRedisPrefix,
+  outcomeOf,
   type StartedApi,
   startInProcessWorker,
   startTestApi,
   startWorkerProcess,
   waitFor,
 } from './support/harness.js';
+import { countRows } from './support/rows.js';
 import { WebhookReceiver } from './support/webhook-receiver.js';
 
 describe('signed webhooks (Standard Webhooks v1), never lost', () => {
@@ -29,7 +32,10 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
       WEBHOOKS_ENABLED: 'true',
       // The receiver's host:port only: 127.0.0.1 on any other port stays refused.
       WEBHOOK_ALLOW_PRIVATE: new URL(receiver.baseUrl).host,
-      WEBHOOK_RETRY_SCHEDULE: '0.2,0.2,0.2,0.2,0.2',
+      // 40 quick retries: more than any test here needs to succeed, and enough that the circuit
+      // breaker's delivery (3 failures, then one probe per 1.5 s cool-down) keeps retrying for about
+      // a minute, longer than that test waits to see the circuit open.
+      WEBHOOK_RETRY_SCHEDULE: Array(40).fill('0.2').join(','),
       WEBHOOK_TIMEOUT_MS: '500',
       WEBHOOK_CIRCUIT_THRESHOLD: '3',
       WEBHOOK_CIRCUIT_COOLDOWN_MS: '1500',
@@ -117,7 +123,7 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
             ids
           );
         },
-        30000,
+        60000,
         '200 delivered messages',
       );
       expect(distinct.size).toBe(200);
@@ -139,7 +145,7 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
       const types = firstOfEach.map((a) => a.payload.type);
       expect(types.filter((t) => t === 'booking.confirmed')).toHaveLength(50);
       expect(types.filter((t) => t === 'booking.rejected')).toHaveLength(150);
-    });
+    }, 120_000);
 
     test('500, a timeout and a 429 with Retry-After, then delivered on the 4th attempt', async () => {
       const partner = await createActor(api.baseUrl, 'partner');
@@ -159,7 +165,7 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
           const list = await deliveries(partner, endpoint.id);
           return list.length === 1 && list[0].status === 'delivered' && list;
         },
-        20000,
+        DEFAULT_WAIT_MS,
         'the delivery to succeed',
       );
       expect(delivery).toMatchObject({
@@ -189,7 +195,7 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
           const s = await endpointState(partner, endpoint.id);
           return s.status === 'disabled' && s;
         },
-        10000,
+        DEFAULT_WAIT_MS,
         'the endpoint to be disabled',
       );
       expect(state.disabledReason).toMatch(/410/);
@@ -197,15 +203,17 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
       expect(failed).toMatchObject({ status: 'failed', attempts: 1, lastStatus: 410 });
 
       const second = await book(partner, event.id);
-      await waitFor(async () => {
-        const res = await request(api.baseUrl)
-          .get(`/booking-requests/${second}`)
-          .set(partner.auth)
-          .set('Prefer', 'wait=5');
-        return res.body.status !== 'queued';
-      });
-      // The relay runs every 50 ms: give it several turns, then check nothing was queued.
-      await worker.webhooks!.relay.relayOnce();
+      await outcomeOf(api.baseUrl, partner, second);
+      // The outcome's message has been through the relay (which is what would have made a delivery
+      // for an enabled endpoint), and nothing was made for this one.
+      await waitFor(
+        async () =>
+          (await countRows(api.deps.sequelize, 'webhook_outbox WHERE event_id = $id AND relayed_at IS NULL', {
+            id: event.id,
+          })) === 0,
+        DEFAULT_WAIT_MS,
+        "the event's messages to be relayed",
+      );
       expect(await deliveries(partner, endpoint.id)).toHaveLength(1);
       expect(receiver.at('/gone')).toHaveLength(1);
     });
@@ -218,18 +226,23 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
       const event = await createEvent(api.baseUrl, admin);
       await book(partner, event.id);
 
+      // While the receiver fails, each failed half-open probe opens the circuit again, so it is
+      // seen open however late this poll comes (the retry schedule outlasts the wait: see `env`).
+      // How many probes were made by then depends on the machine; the timeline below does not.
       const open = await waitFor(
         async () => {
           const s = await endpointState(partner, endpoint.id);
           return s.circuitOpenUntil && s;
         },
-        10000,
+        DEFAULT_WAIT_MS,
         'the circuit to open',
       );
-      expect(new Date(open.circuitOpenUntil).getTime()).toBeGreaterThan(Date.now());
-      expect(receiver.at('/down')).toHaveLength(3);
       const [held] = await deliveries(partner, endpoint.id);
-      expect(held).toMatchObject({ status: 'pending', attempts: 3 });
+      expect(held).toMatchObject({ status: 'pending' });
+      expect(held.attempts).toBeGreaterThanOrEqual(3);
+      // The third failure opened it, for a cool-down (1.5 s) from then on.
+      const third = receiver.at('/down')[2]!;
+      expect(new Date(open.circuitOpenUntil).getTime()).toBeGreaterThanOrEqual(third.receivedAt + 1400);
 
       healthy = true;
       const [delivered] = await waitFor(
@@ -237,13 +250,18 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
           const list = await deliveries(partner, endpoint.id);
           return list[0]?.status === 'delivered' && list;
         },
-        10000,
+        DEFAULT_WAIT_MS,
         'delivery after the cool-down',
       );
-      expect(delivered.attempts).toBe(4);
-      // Nothing was attempted while the circuit was open.
-      const [third, fourth] = receiver.at('/down').slice(2);
-      expect(fourth!.receivedAt - third!.receivedAt).toBeGreaterThanOrEqual(1400);
+      const arrivals = receiver.at('/down');
+      expect(arrivals.length).toBeGreaterThanOrEqual(4);
+      expect(delivered.attempts).toBe(arrivals.length);
+      expect(arrivals.map((a) => a.answered)).toEqual([...Array(arrivals.length - 1).fill(500), 200]);
+      // Nothing was attempted while the circuit was open: from the third failure on, attempts are
+      // at least a cool-down apart (the retry schedule alone would make them 0.2 s apart).
+      for (let i = 3; i < arrivals.length; i++) {
+        expect(arrivals[i]!.receivedAt - arrivals[i - 1]!.receivedAt).toBeGreaterThanOrEqual(1400);
+      }
       expect((await endpointState(partner, endpoint.id)).circuitOpenUntil).toBeNull();
     });
 
@@ -281,7 +299,7 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
             const [b] = await deliveries(partner, toClosed.id);
             return a?.lastError && b?.lastError && [a, b];
           },
-          10000,
+          DEFAULT_WAIT_MS,
           'an attempt on both endpoints',
         );
         expect(open).toMatchObject({ lastStatus: null, lastError: 'destination not allowed' });
@@ -311,6 +329,8 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
       await book(partner, event.id);
       const [arrival] = await waitFor(
         async () => receiver.at('/rotate').length > 0 && receiver.at('/rotate'),
+        DEFAULT_WAIT_MS,
+        'the message to arrive',
       );
       expect(arrival!.signature.split(' ')).toHaveLength(2);
       expect(() => WebhookReceiver.verify(arrival!, endpoint.secret)).not.toThrow();
@@ -329,19 +349,18 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
       );
       const event = await createEvent(api.baseUrl, admin);
       const requestId = await book(partner, event.id);
-      const decided = await request(api.baseUrl)
-        .get(`/booking-requests/${requestId}`)
-        .set(partner.auth)
-        .set('Prefer', 'wait=5');
+      const decided = await outcomeOf(api.baseUrl, partner, requestId);
+      expect(decided.status).toBe('confirmed');
       const cancel = await request(api.baseUrl)
-        .post(`/bookings/${decided.body.booking.id}/cancel`)
+        .post(`/bookings/${decided.booking.id}/cancel`)
         .set(partner.auth)
         .set('Idempotency-Key', randomUUID());
       expect(cancel.status).toBe(202);
 
       await waitFor(
         async () => receiver.at('/order').some((a) => a.payload.type === 'booking.cancelled'),
-        10000,
+        DEFAULT_WAIT_MS,
+        'the cancellation to arrive',
       );
       const types = receiver.at('/order').map((a) => a.payload.type);
       expect(types).toEqual(['booking.confirmed', 'booking.confirmed', 'booking.cancelled']);
@@ -368,11 +387,7 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
           .set('Idempotency-Key', randomUUID())
           .send(body);
         expect(res.status).toBe(202);
-        const done = await request(api.baseUrl)
-          .get(`/booking-requests/${res.body.id}`)
-          .set(partner.auth)
-          .set('Prefer', 'wait=5');
-        return done.body;
+        return outcomeOf(api.baseUrl, partner, res.body.id);
       };
       const held = await submit(`/events/${event.id}/holds`, { quantity: 1 });
       const confirmed = await submit(`/holds/${held.hold.id}/confirm`);
@@ -382,7 +397,7 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
 
       await waitFor(
         async () => receiver.at('/seating').filter((a) => a.answered === 200).length === 5,
-        15000,
+        DEFAULT_WAIT_MS,
         'five messages',
       );
       const arrivals = receiver.at('/seating');
@@ -405,32 +420,50 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
   });
 
   test('a worker killed (SIGKILL) with deliveries in flight: all delivered after restart, once each', async () => {
+    // Until the first worker is killed, every attempt is refused (503, Retry-After: 1). Under load
+    // the outcomes are decided, and so first attempted, in several batches seconds apart, so
+    // these workers get rules under which that cannot change the result:
+    // - the circuit threshold is above the most failures this endpoint can see (every attempt of
+    //   every message). With the circuit open, the first attempts still to come would wait
+    //   behind half-open probes, one per cool-down, while earlier messages used up their attempts.
+    //   The breaker itself is the test above.
+    // - each message may be retried RETRIES times, at least 1 s apart (Retry-After), so none is
+    //   failed for good before the wait for the first attempts (FIRST_ATTEMPTS_MS) gives up.
+    const MESSAGES = 10;
+    const RETRIES = 100;
+    const FIRST_ATTEMPTS_MS = 60_000;
+    const crashEnv = {
+      ...env,
+      WEBHOOK_RETRY_SCHEDULE: Array(RETRIES).fill('1').join(','),
+      WEBHOOK_CIRCUIT_THRESHOLD: String(MESSAGES * (RETRIES + 1) + 1),
+    };
     const partner = await createActor(api.baseUrl, 'partner');
     const endpoint = await registerEndpoint(partner, '/crash');
     let up = false;
     receiver.on('/crash', () => (up ? { status: 200 } : { status: 503, headers: { 'Retry-After': '1' } }));
-    const first = await startWorkerProcess(env);
+    const attempted = () => new Set(receiver.at('/crash').map((a) => a.webhookId)).size;
+    const first = await startWorkerProcess(crashEnv);
     let second: Awaited<ReturnType<typeof startWorkerProcess>> | undefined;
     let requestIds: string[];
     try {
       const event = await createEvent(api.baseUrl, admin, { capacity: 20 });
-      requestIds = await Promise.all(Array.from({ length: 10 }, () => book(partner, event.id)));
+      requestIds = await Promise.all(Array.from({ length: MESSAGES }, () => book(partner, event.id)));
       // Outcomes committed and first attempts made (all refused), then the worker dies.
       await waitFor(
-        async () => new Set(receiver.at('/crash').map((a) => a.webhookId)).size === 10,
-        45000,
-        'first attempts',
+        async () => attempted() === MESSAGES,
+        FIRST_ATTEMPTS_MS,
+        () => `a first attempt of each of the ${MESSAGES} messages (${attempted()} so far)`,
       );
       await first.kill();
 
       up = true;
-      second = await startWorkerProcess(env);
+      second = await startWorkerProcess(crashEnv);
       await waitFor(
         async () => {
           const list = await deliveries(partner, endpoint.id);
-          return list.length === 10 && list.every((d: { status: string }) => d.status === 'delivered');
+          return list.length === MESSAGES && list.every((d: { status: string }) => d.status === 'delivered');
         },
-        30000,
+        60_000,
         'every delivery after the restart',
       );
       expect(await second.stop()).toBe(0);
@@ -441,10 +474,10 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
     }
     // From the receiver's side: each message accepted exactly once, every outcome covered.
     const accepted = receiver.at('/crash').filter((a) => a.answered === 200);
-    expect(accepted).toHaveLength(10);
-    expect(new Set(accepted.map((a) => a.webhookId)).size).toBe(10);
+    expect(accepted).toHaveLength(MESSAGES);
+    expect(new Set(accepted.map((a) => a.webhookId)).size).toBe(MESSAGES);
     expect(new Set(accepted.map((a) => a.payload.data.bookingRequest!.id))).toEqual(new Set(requestIds));
-  });
+  }, 240_000);
 
   describe('endpoint registration', () => {
     test.each([

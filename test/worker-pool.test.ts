@@ -4,6 +4,7 @@ import type { RunningWorker } from '../worker/index.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
 import {
+  DEFAULT_WAIT_MS,
   flushRedisPrefix,
   type StartedApi,
   startInProcessWorker,
@@ -51,7 +52,11 @@ describe('worker queue pool: Workers only for events with pending work', () => {
 
     const fresh = await createEvent(api.baseUrl, admin, { capacity: 5 });
     const first = await submit(fresh.id);
-    await waitFor(async () => (await statusOf(first)) === 'confirmed', 10000, 'the new event to be served');
+    await waitFor(
+      async () => (await statusOf(first)) === 'confirmed',
+      DEFAULT_WAIT_MS,
+      'the new event to be served',
+    );
     expect(worker.pool.openEventIds()).not.toContain(idle.id);
 
     // Idle: the Worker is closed and the event leaves the active set.
@@ -59,7 +64,7 @@ describe('worker queue pool: Workers only for events with pending work', () => {
       async () =>
         worker.pool.openEventIds().length === 0 &&
         (await api.deps.redis.zscore(activeEventsKey(config.redisPrefix), fresh.id)) === null,
-      10000,
+      DEFAULT_WAIT_MS,
       'the idle Worker to close and its event to leave the active set',
     );
 
@@ -75,9 +80,9 @@ describe('worker queue pool: Workers only for events with pending work', () => {
         const statuses = await Promise.all(ids.map(statusOf));
         return statuses.every((s) => s === 'confirmed');
       },
-      20000,
+      DEFAULT_WAIT_MS,
       'all four events to be served',
     );
     expect(maxOpen).toBeLessThanOrEqual(2);
-  });
+  }, 120_000);
 });

@@ -4,15 +4,21 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import request from 'supertest';
 import { createApp } from '../../api/app.js';
 import type { ApiDeps } from '../../api/context.js';
 import { createApiDeps } from '../../api/index.js';
 import type { Config } from '../../shared/config.js';
 import { createLogger } from '../../shared/logger.js';
 import { type RunningWorker, startWorker } from '../../worker/index.js';
+import type { Actor } from './actors.js';
 import { TEST_REDIS_URL } from './database.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Deadline of `waitFor` when a caller gives none: generous, for a loaded 2-core CI machine. */
+export const DEFAULT_WAIT_MS = 30000;
+const POLL_INTERVAL_MS = 50;
 
 export interface StartedApi {
   server: http.Server;
@@ -83,20 +89,19 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
     output += chunk;
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start in 20 s:\n${output}`)), 20000);
-    const onData = () => {
-      if (output.includes('"worker started"')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`worker exited with ${code} before starting:\n${output}`));
-    });
+  let exitCode: number | null | undefined;
+  void exited.then((code) => {
+    exitCode = code;
   });
+  await waitFor(
+    async () => {
+      if (exitCode !== undefined)
+        throw new Error(`worker exited with ${exitCode} before starting:\n${output}`);
+      return output.includes('"worker started"');
+    },
+    DEFAULT_WAIT_MS,
+    () => `the worker to start; its output:\n${output}`,
+  );
   return {
     child,
     output: () => output,
@@ -111,19 +116,62 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
   };
 }
 
-/** Polls `check` until it returns a truthy value (never a fixed sleep), or fails after `timeoutMs`. */
+/**
+ * The one way tests wait for asynchronous work: polls `check` until it returns a truthy value
+ * (which it resolves to), and fails after `timeoutMs` with what it was waiting for and what the
+ * last check returned (`what` may be a function, to describe the state at the deadline). A
+ * condition, never a fixed sleep, decides when a test goes on; the deadline only bounds how long
+ * a broken service can hold the test. A check that throws fails the wait at once (an `expect`
+ * inside a check is an assertion, not a condition).
+ */
 export async function waitFor<T>(
   check: () => Promise<T | undefined | null | false>,
-  timeoutMs = 20000,
-  what = 'condition',
+  timeoutMs = DEFAULT_WAIT_MS,
+  what: string | (() => string) = 'a condition',
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      const waitedFor = typeof what === 'function' ? what() : what;
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${waitedFor} (last check: ${shown(value)})`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, Math.min(POLL_INTERVAL_MS, left)));
   }
+}
+
+function shown(value: unknown): string {
+  const text = value === undefined ? 'undefined' : JSON.stringify(value);
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/**
+ * Long-polls a booking request until it is decided (any status but `queued`) and returns its
+ * representation. One long poll may end before the decision (LONG_POLL_MAX_SECONDS, or a slow
+ * worker under load): it asks again until `timeoutMs` has passed.
+ */
+export async function outcomeOf(
+  baseUrl: string,
+  actor: Pick<Actor, 'auth'>,
+  requestId: string,
+  timeoutMs = DEFAULT_WAIT_MS,
+) {
+  return waitFor(
+    async () => {
+      const res = await request(baseUrl)
+        .get(`/booking-requests/${requestId}`)
+        .set(actor.auth)
+        .set('Prefer', 'wait=5');
+      if (res.status !== 200) throw new Error(`poll failed: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body.status !== 'queued' && res.body;
+    },
+    timeoutMs,
+    `booking request ${requestId} to be decided`,
+  );
 }
 
 /** Deletes a test's Redis keys (its own prefix only). */

@@ -48,18 +48,6 @@ export async function listSeats(baseUrl: string, eventId: string, query: Record<
   return seats;
 }
 
-/** Long-polls a booking request until it is decided; returns its final representation. */
-export async function outcomeOf(baseUrl: string, actor: Actor, requestId: string) {
-  for (;;) {
-    const res = await request(baseUrl)
-      .get(`/booking-requests/${requestId}`)
-      .set(actor.auth)
-      .set('Prefer', 'wait=10');
-    if (res.status !== 200) throw new Error(`poll failed: ${res.status} ${JSON.stringify(res.body)}`);
-    if (res.body.status !== 'queued') return res.body;
-  }
-}
-
 /** `Section Row-Number`, the way a ticket prints a seat. */
 export const label = (s: { section: string; row: string; number: number }) =>
   `${s.section} ${s.row}-${s.number}`;
