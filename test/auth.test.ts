@@ -52,6 +52,7 @@ describe('authentication and access control', () => {
           email: email.toLowerCase(),
           name: 'Reg',
           role: 'user',
+          disabled: false,
           createdAt: expect.any(String),
         },
         accessToken: expect.any(String),
@@ -123,6 +124,7 @@ describe('authentication and access control', () => {
         email: user.email,
         name: 'login-ok',
         role: 'user',
+        disabled: false,
         createdAt: expect.any(String),
       });
       expect(me.text).not.toMatch(/password|scrypt\$/i);
@@ -436,6 +438,7 @@ describe('authentication and access control', () => {
         email,
         name: 'Partner Co',
         role: 'partner',
+        disabled: false,
         createdAt: expect.any(String),
       });
       expect(created.text).not.toMatch(/password|scrypt\$/i);

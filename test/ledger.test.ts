@@ -878,10 +878,14 @@ describe('runLedger: limits per buyer', () => {
 
   test('held and waitlisted tickets count; a cancel or a release in the same step gives them back', () => {
     const changes = runLedger(
-      capped(3, { ann: buyer(3, 1) }, {
-        bookings: byId(bookingState('b1', 2, { userId: 'ann' })),
-        holds: byId(holdState('h1', 1, { userId: 'ann' })),
-      }),
+      capped(
+        3,
+        { ann: buyer(3, 1) },
+        {
+          bookings: byId(bookingState('b1', 2, { userId: 'ann' })),
+          holds: byId(holdState('h1', 1, { userId: 'ann' })),
+        },
+      ),
       [
         book('a1', 1, {}, 'ann'), // 3 counted: over
         request('c1', 'cancel', { bookingId: 'b1' }, 'ann'), // 1 counted

@@ -6,7 +6,7 @@ import {
   REJECTION_REASONS,
   type RejectionReason,
 } from '../shared/domain.js';
-import { type BuyerState, BuyerLimits } from './buyer-limits.js';
+import { BuyerLimits, type BuyerState } from './buyer-limits.js';
 import * as messages from './ledger-messages.js';
 import type {
   BookingState,

@@ -1,10 +1,10 @@
 import Router from '@koa/router';
 import Joi from 'joi';
 import { Op, type WhereOptions } from 'sequelize';
+import type { Config } from '../../shared/config.js';
 import { Event } from '../../shared/db/models/index.js';
 import { WAITLIST_PROMOTIONS } from '../../shared/domain.js';
 import { Forbidden, ValidationFailed } from '../../shared/errors.js';
-import type { Config } from '../../shared/config.js';
 import type { ApiDeps, AppState } from '../context.js';
 import { authenticate, readPrincipal, requireRole } from '../middleware/authenticate.js';
 import { validate } from '../middleware/validate.js';

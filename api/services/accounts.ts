@@ -101,7 +101,11 @@ export async function updateAccount(
     const user = await User.findByPk(id, { transaction, lock: transaction.LOCK.UPDATE });
     if (!user) throw new NotFound('User');
     const disabledAt =
-      changes.disabled === undefined ? user.disabledAt : changes.disabled ? (user.disabledAt ?? new Date()) : null;
+      changes.disabled === undefined
+        ? user.disabledAt
+        : changes.disabled
+          ? (user.disabledAt ?? new Date())
+          : null;
     const role = changes.role ?? user.role;
     if (changes.disabled === true && !user.disabledAt) await tokens.revokeUserTokensIssuedBefore(user.id);
     if (role !== user.role) await tokens.recordRole(user.id, role);
