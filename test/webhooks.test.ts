@@ -366,6 +366,38 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
       expect(types).toEqual(['booking.confirmed', 'booking.confirmed', 'booking.cancelled']);
     });
 
+    test("a draft's news reaches admins' endpoints only; a published event's reaches partners too", async () => {
+      const partner = await createActor(api.baseUrl, 'partner');
+      const newsTypes = ['event.updated', 'event.cancelled'];
+      await registerEndpoint(partner, '/news-partner', newsTypes);
+      await registerEndpoint(admin, '/news-admin', newsTypes);
+      const draft = await createEvent(api.baseUrl, admin, { status: 'draft' });
+      const edit = (id: string, body: object) =>
+        request(api.baseUrl).patch(`/events/${id}`).set(admin.auth).send(body);
+      expect((await edit(draft.id, { version: 1, description: 'secret line-up' })).status).toBe(200);
+      expect((await request(api.baseUrl).post(`/events/${draft.id}/cancel`).set(admin.auth)).status).toBe(
+        200,
+      );
+      // Written after the draft's messages: once the partner has it, the draft's were relayed too.
+      const published = await createEvent(api.baseUrl, admin);
+      expect((await edit(published.id, { version: 1, description: 'on sale now' })).status).toBe(200);
+
+      const about = (path: string, eventId: string) =>
+        receiver.at(path).filter((a) => (a.payload.data as { event?: { id: string } }).event?.id === eventId);
+      await waitFor(
+        async () =>
+          about('/news-partner', published.id).length > 0 && about('/news-admin', draft.id).length === 2,
+        DEFAULT_WAIT_MS,
+        "the published event's news at the partner and the draft's at the admin",
+      );
+      expect(about('/news-admin', draft.id).map((a) => a.payload.type)).toEqual([
+        'event.updated',
+        'event.cancelled',
+      ]);
+      expect(about('/news-partner', draft.id)).toEqual([]);
+      expect(receiver.at('/news-partner').some((a) => a.body.includes('secret line-up'))).toBe(false);
+    });
+
     test("a hold's and a waitlist entry's news arrives signed, each purchase's in order", async () => {
       const partner = await createActor(api.baseUrl, 'partner');
       const endpoint = await registerEndpoint(partner, '/seating', [
