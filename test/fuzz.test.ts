@@ -456,6 +456,8 @@ describe('fuzzing every endpoint', () => {
         headerText,
         fc.constantFrom('https://app.example.test', 'null', 'https://evil.example.test'),
       ),
+      // Some cookie-less form posts (the dashboard sign-in) pass the same-origin check and go on.
+      'sec-fetch-site': fc.constantFrom('same-origin', 'same-site', 'cross-site', 'none'),
       'access-control-request-method': fc.constantFrom('POST', 'GET', 'BREW'),
       accept: fc.constantFrom('application/json', '*/*', 'text/plain', 'application/xml'),
     },
