@@ -1,4 +1,4 @@
-import { type ConnectionOptions, Queue } from 'bullmq';
+import { type ConnectionOptions, Queue, QueueKeys } from 'bullmq';
 import type { Logger } from './logger.js';
 
 /**
@@ -36,7 +36,10 @@ export interface AllocationJobData {
 export const holdExpiryJobId = (holdId: string) => `expire-${holdId}`;
 export const rebalanceJobId = (eventId: string, version: number) => `rebalance-${eventId}-${version}`;
 
-/** Job options for allocation doorbells. The job id is the request id, so adding twice is harmless. */
+/**
+ * Retries and retention of every job that asks for an allocation step: doorbells in event
+ * queues and hold timers. The job id names what it is about, so adding one twice is harmless.
+ */
 export const allocationJobOptions = (jobId: string) => ({
   jobId,
   removeOnComplete: { age: 3600, count: 1000 },
@@ -44,6 +47,10 @@ export const allocationJobOptions = (jobId: string) => ({
   attempts: 5,
   backoff: { type: 'exponential' as const, delay: 1000 },
 });
+
+/** BullMQ's own Redis keys of an event queue (`wait`, `active`, `paused`...), from BullMQ itself. */
+export const eventQueueKeys = (prefix: string, eventId: string) =>
+  new QueueKeys(prefix).getKeys(eventQueueName(eventId));
 
 /**
  * Queue handles are cheap but not free; keep one per event, bounded so a process that has

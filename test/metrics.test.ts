@@ -94,7 +94,7 @@ describe('Prometheus metrics', () => {
 
     // No worker yet: the job waits in the event's queue, and the depth gauge says so.
     const waiting = await scrape();
-    expect(sample(waiting, 'evently_event_queue_depth', { event: event.id })).toBe(1);
+    expect(sample(waiting, 'evently_queue_waiting_jobs', { event: event.id })).toBe(1);
     expect(sample(waiting, 'evently_active_events')).toBeGreaterThanOrEqual(1);
 
     const worker = await startInProcessWorker(config);
@@ -134,7 +134,7 @@ describe('Prometheus metrics', () => {
         expect.arrayContaining(['delivered', 'retrying', 'failed']),
       );
       // The job has left the queue; the event may stay in the active set until its Worker idles.
-      expect(sample(text, 'evently_event_queue_depth', { event: event.id }) ?? 0).toBe(0);
+      expect(sample(text, 'evently_queue_waiting_jobs', { event: event.id }) ?? 0).toBe(0);
     } finally {
       await worker.close();
     }

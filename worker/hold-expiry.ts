@@ -2,7 +2,7 @@ import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ringEvent } from '../shared/enqueue.js';
 import type { Logger } from '../shared/logger.js';
-import { type EventQueues, holdExpiryJobId } from '../shared/queues.js';
+import { allocationJobOptions, type EventQueues, holdExpiryJobId } from '../shared/queues.js';
 
 /** One fleet-wide queue of delayed timers, one job per hold, due at its expiry. */
 export const HOLD_EXPIRY_QUEUE = 'hold-expiries';
@@ -47,12 +47,8 @@ export class HoldExpiryTimers {
         name: 'expire',
         data: { eventId, holdId: h.id },
         opts: {
-          jobId: holdExpiryJobId(h.id),
+          ...allocationJobOptions(holdExpiryJobId(h.id)),
           delay: Math.max(0, h.expiresAt.getTime() - Date.now()),
-          attempts: 5,
-          backoff: { type: 'exponential' as const, delay: 1000 },
-          removeOnComplete: { age: 3600, count: 1000 },
-          removeOnFail: { age: 7 * 24 * 3600 },
         },
       })),
     );

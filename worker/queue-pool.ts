@@ -5,6 +5,7 @@ import {
   type AllocationJobData,
   activeEventsKey,
   eventActivatedChannel,
+  eventQueueKeys,
   eventQueueName,
 } from '../shared/queues.js';
 
@@ -35,12 +36,6 @@ interface OpenQueue {
  */
 const CLAIM_SWEEPS = 2.5;
 
-/**
- * Removes an event from the active set only if its queue holds no job in any state that
- * needs a worker; atomic, so a job added concurrently either is counted here or re-adds the
- * event afterwards (the API adds the job first, then the event to the set). An event with work
- * left (it gave up its slot to take turns) goes to the back of the line: score = now.
- */
 /** Claims an event for a claim period if it is active and nobody's claim on it is running. */
 const CLAIM_IF_FREE = `
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
@@ -48,6 +43,12 @@ if not score or tonumber(score) > tonumber(ARGV[2]) then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
 return 1`;
 
+/**
+ * Removes an event from the active set only if its queue holds no job in any state that
+ * needs a worker; atomic, so a job added concurrently either is counted here or re-adds the
+ * event afterwards (the API adds the job first, then the event to the set). An event with work
+ * left (it gave up its slot to take turns) goes to the back of the line: score = now.
+ */
 const RELEASE_IF_EMPTY = `
 local n = redis.call('LLEN', KEYS[2]) + redis.call('LLEN', KEYS[3]) + redis.call('ZCARD', KEYS[4])
         + redis.call('ZCARD', KEYS[5]) + redis.call('LLEN', KEYS[6])
@@ -242,16 +243,16 @@ export class QueuePool {
     this.open.delete(eventId);
     await entry.worker.close();
     await entry.queue.close();
-    const base = `${prefix}:${eventQueueName(eventId)}`;
+    const keys = eventQueueKeys(prefix, eventId);
     const released = await redis.eval(
       RELEASE_IF_EMPTY,
       6,
       activeEventsKey(prefix),
-      `${base}:wait`,
-      `${base}:active`,
-      `${base}:delayed`,
-      `${base}:prioritized`,
-      `${base}:paused`,
+      keys.wait!,
+      keys.active!,
+      keys.delayed!,
+      keys.prioritized!,
+      keys.paused!,
       eventId,
       Date.now(),
     );

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import { Unauthorized } from '../../shared/errors.js';
 import { collectProcessMetrics, metricsAccessAllowed, metricsRegistry } from '../../shared/metrics.js';
 import type { ApiDeps, AppState } from '../context.js';
-import { observeQueueDepth } from '../metrics/queue-depth.js';
+import { observeWaitingJobs } from '../metrics/waiting-jobs.js';
 
 /**
  * `GET /metrics`, Prometheus text format: the API's series, the queue depths, and under
@@ -11,7 +11,7 @@ import { observeQueueDepth } from '../metrics/queue-depth.js';
  */
 export function metricsRoutes(deps: ApiDeps): Router<AppState> {
   collectProcessMetrics();
-  observeQueueDepth({ redis: deps.redis, prefix: deps.config.redisPrefix, logger: deps.logger });
+  observeWaitingJobs({ redis: deps.redis, prefix: deps.config.redisPrefix, logger: deps.logger });
   const router = new Router<AppState>();
   router.get('/metrics', async (ctx) => {
     if (!metricsAccessAllowed(deps.config.metricsToken, ctx.get('Authorization'))) {
