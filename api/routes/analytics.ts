@@ -58,7 +58,7 @@ const wantsFresh = (ctx: Context) =>
   /\b(?:no-cache|no-store|max-age=0)\b/i.test(ctx.get('Cache-Control')) ||
   /no-cache/i.test(ctx.get('Pragma'));
 
-/** Admin reports over bookings, requests, events and queues (DESIGN.md, "Admin and operations"). */
+/** Admin reports over bookings, requests, events and queues (README, "Operating it"). */
 export function analyticsRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/admin' });
   const adminOnly = [authenticate(tokens), requireRole('admin')];
