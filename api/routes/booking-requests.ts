@@ -3,10 +3,10 @@ import Joi from 'joi';
 import { Op, type WhereOptions } from 'sequelize';
 import { BookingRequest } from '../../shared/db/models/index.js';
 import { BOOKING_REQUEST_KINDS, BOOKING_REQUEST_STATUSES } from '../../shared/domain.js';
-import { NotFound } from '../../shared/errors.js';
 import type { ApiDeps, AppState, Principal } from '../context.js';
 import { authenticate, principalOf } from '../middleware/authenticate.js';
 import { validate } from '../middleware/validate.js';
+import { ownedBy } from '../ownership.js';
 import { decodeCursor, encodeCursor, pageQuery } from '../pagination.js';
 import { presentBookingRequest } from '../presenters.js';
 import { uuid, uuidParam } from '../schemas.js';
@@ -72,9 +72,5 @@ export function bookingRequestRoutes(deps: ApiDeps, tokens: Tokens): Router<AppS
 }
 
 async function visibleRequest(principal: Principal, id: string): Promise<BookingRequest> {
-  const request = await BookingRequest.findByPk(id);
-  if (!request || (principal.role !== 'admin' && request.principalId !== principal.id)) {
-    throw new NotFound('Booking request');
-  }
-  return request;
+  return ownedBy(principal, await BookingRequest.findByPk(id), (r) => r.principalId, 'Booking request');
 }

@@ -1,11 +1,11 @@
 import Router from '@koa/router';
 import { Booking } from '../../shared/db/models/index.js';
-import { Conflict, NotFound } from '../../shared/errors.js';
+import { Conflict } from '../../shared/errors.js';
 import type { ApiDeps, AppState, Principal } from '../context.js';
 import { authenticate, principalOf } from '../middleware/authenticate.js';
 import { limitBookingSubmissions } from '../middleware/rate-limit.js';
 import { validate } from '../middleware/validate.js';
-import { ownedListQuery, ownedListWhere } from '../owned-lists.js';
+import { ownedBy, ownedListQuery, ownedListWhere } from '../ownership.js';
 import { keysetPage } from '../pagination.js';
 import { presentBooking } from '../presenters.js';
 import { uuidParam } from '../schemas.js';
@@ -65,10 +65,6 @@ export function bookingRoutes(deps: ApiDeps, tokens: Tokens, limits: RateLimits)
   return router;
 }
 
-/** Someone else's booking is "not found", not "forbidden": its existence is not theirs to learn. */
 async function visibleBooking(principal: Principal, id: string): Promise<Booking> {
-  const booking = await Booking.findByPk(id);
-  if (!booking || (principal.role !== 'admin' && booking.userId !== principal.id))
-    throw new NotFound('Booking');
-  return booking;
+  return ownedBy(principal, await Booking.findByPk(id), (b) => b.userId, 'Booking');
 }

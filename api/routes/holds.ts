@@ -1,12 +1,11 @@
 import Router from '@koa/router';
 import { Hold } from '../../shared/db/models/index.js';
 import { HOLD_STATUSES } from '../../shared/domain.js';
-import { NotFound } from '../../shared/errors.js';
 import type { ApiDeps, AppState, Principal } from '../context.js';
 import { authenticate, principalOf } from '../middleware/authenticate.js';
 import { limitBookingSubmissions } from '../middleware/rate-limit.js';
 import { validate } from '../middleware/validate.js';
-import { ownedListQuery, ownedListWhere } from '../owned-lists.js';
+import { ownedBy, ownedListQuery, ownedListWhere } from '../ownership.js';
 import { keysetPage } from '../pagination.js';
 import { presentHold } from '../presenters.js';
 import { uuidParam } from '../schemas.js';
@@ -69,9 +68,6 @@ export function holdRoutes(deps: ApiDeps, tokens: Tokens, limits: RateLimits): R
   return router;
 }
 
-/** Someone else's hold is "not found": its existence is not theirs to learn. */
 async function visibleHold(principal: Principal, id: string): Promise<Hold> {
-  const hold = await Hold.findByPk(id);
-  if (!hold || (principal.role !== 'admin' && hold.userId !== principal.id)) throw new NotFound('Hold');
-  return hold;
+  return ownedBy(principal, await Hold.findByPk(id), (h) => h.userId, 'Hold');
 }

@@ -7,7 +7,7 @@ import { NotFound } from '../../shared/errors.js';
 import type { ApiDeps, AppState, Principal } from '../context.js';
 import { authenticate, principalOf, requireRole } from '../middleware/authenticate.js';
 import { validate } from '../middleware/validate.js';
-import { ownedListQuery, ownedListWhere } from '../owned-lists.js';
+import { ownedBy, ownedListQuery, ownedListWhere } from '../ownership.js';
 import { decodeCursor, encodeCursor, keysetPage, pageQuery } from '../pagination.js';
 import { presentWaitlistEntry } from '../presenters.js';
 import { uuidParam } from '../schemas.js';
@@ -83,8 +83,5 @@ export function waitlistRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> 
 }
 
 async function visibleEntry(principal: Principal, id: string): Promise<WaitlistEntry> {
-  const entry = await WaitlistEntry.findByPk(id);
-  if (!entry || (principal.role !== 'admin' && entry.userId !== principal.id))
-    throw new NotFound('Waitlist entry');
-  return entry;
+  return ownedBy(principal, await WaitlistEntry.findByPk(id), (e) => e.userId, 'Waitlist entry');
 }

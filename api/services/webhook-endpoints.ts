@@ -1,12 +1,13 @@
 import type { Queue } from 'bullmq';
 import type { WebhookConfig } from '../../shared/config.js';
 import { WebhookDelivery, WebhookEndpoint } from '../../shared/db/models/index.js';
-import { AppError, Conflict, NotFound, ValidationFailed } from '../../shared/errors.js';
+import { AppError, Conflict, ValidationFailed } from '../../shared/errors.js';
 import { assertAllowedDestination, BlockedDestination } from '../../shared/webhooks/address-guard.js';
 import { enqueueDelivery } from '../../shared/webhooks/queue.js';
 import { generateSecret } from '../../shared/webhooks/signing.js';
 import type { WebhookJobData } from '../../shared/webhooks/types.js';
 import type { Principal } from '../context.js';
+import { ownedBy } from '../ownership.js';
 
 const invalidUrl = (message: string) =>
   new ValidationFailed(`Invalid webhook URL: ${message}`, [{ in: 'body', path: 'url', message }]);
@@ -40,11 +41,7 @@ export async function checkEndpointUrl(raw: string, config: WebhookConfig): Prom
 
 /** An endpoint the caller may manage: its owner's, or any for an admin; others are "not found". */
 export async function visibleEndpoint(principal: Principal, id: string): Promise<WebhookEndpoint> {
-  const endpoint = await WebhookEndpoint.findByPk(id);
-  if (!endpoint || (principal.role !== 'admin' && endpoint.ownerId !== principal.id)) {
-    throw new NotFound('Webhook endpoint');
-  }
-  return endpoint;
+  return ownedBy(principal, await WebhookEndpoint.findByPk(id), (e) => e.ownerId, 'Webhook endpoint');
 }
 
 /**

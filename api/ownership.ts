@@ -1,6 +1,6 @@
 import Joi from 'joi';
 import type { WhereOptions } from 'sequelize';
-import { Forbidden } from '../shared/errors.js';
+import { Forbidden, NotFound } from '../shared/errors.js';
 import type { Principal } from './context.js';
 import { pageQuery } from './pagination.js';
 import { uuid } from './schemas.js';
@@ -24,4 +24,13 @@ export function ownedListWhere(
   if (query.eventId) where.push({ eventId: query.eventId });
   if (query.status) where.push({ status: query.status });
   return where;
+}
+
+/**
+ * One thing as its owner (or an admin) sees it. Someone else's is "not found", not
+ * "forbidden": its existence is not theirs to learn.
+ */
+export function ownedBy<T>(principal: Principal, thing: T | null, owner: (t: T) => string, what: string): T {
+  if (!thing || (principal.role !== 'admin' && owner(thing) !== principal.id)) throw new NotFound(what);
+  return thing;
 }
