@@ -48,7 +48,7 @@ export const openApiDocument: oas.OpenAPIObject = {
   tags: [
     { name: 'auth', description: 'Accounts and JWTs' },
     { name: 'admin', description: 'Admin-only account management' },
-    { name: 'events' },
+    { name: 'events', description: 'What is on sale: published events for everyone, drafts for admins' },
     { name: 'bookings', description: 'Booking requests are submitted here; bookings are what they win' },
     { name: 'booking requests', description: 'Outcomes of submitted requests' },
     {

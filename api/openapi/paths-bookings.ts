@@ -42,7 +42,7 @@ export const keyReused = error('The Idempotency-Key was used for a different req
   'idempotency_key_reused',
 ]);
 
-/** The answers of a booking or hold submission, but its 202/200 (api/submission.ts, services/intake.ts). */
+/** The answers of a booking or hold submission, but its 202/200 (api/intake/). */
 export const seatRequestErrors: oas.ResponsesObject = {
   '401': errors.unauthorized,
   '404': error('No such event, or one never published (a draft)', ['not_found']),
@@ -69,7 +69,7 @@ export const seatRequestErrors: oas.ResponsesObject = {
   ),
 };
 
-/** Booking requests and bookings (api/routes/bookings.ts, booking-requests.ts, services/intake.ts). */
+/** Booking requests and bookings (api/routes/bookings.ts, booking-requests.ts, api/intake/). */
 export const bookingPaths: oas.PathsObject = {
   '/events/{id}/bookings': {
     parameters: [param('Id')],
@@ -126,6 +126,7 @@ export const bookingPaths: oas.PathsObject = {
     get: {
       tags: ['bookings'],
       operationId: 'getBooking',
+      summary: 'One booking (its owner or an admin)',
       security: bearer,
       responses: {
         '200': json('The booking', ref('Booking')),

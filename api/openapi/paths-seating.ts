@@ -254,6 +254,7 @@ export const seatingPaths: oas.PathsObject = {
     get: {
       tags: ['holds'],
       operationId: 'getHold',
+      summary: 'One hold (its owner or an admin)',
       security: bearer,
       responses: {
         '200': json('The hold', ref('Hold'), [], examples.hold),

@@ -176,6 +176,7 @@ export const webhookPaths: oas.PathsObject = {
     get: {
       tags,
       operationId: 'getWebhookEndpoint',
+      summary: 'One webhook endpoint, without its secrets (its owner or an admin)',
       security: bearer,
       responses: {
         '200': json('The endpoint (without secrets)', ref('WebhookEndpoint')),
