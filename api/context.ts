@@ -6,9 +6,7 @@ import type { Role } from '../shared/domain.js';
 import type { Logger } from '../shared/logger.js';
 import type { EventQueues } from '../shared/queues.js';
 import type { WebhookJobData } from '../shared/webhooks/types.js';
-import type { DecisionWaiter } from './services/decision-waiter.js';
-import type { IntakeBatcher } from './services/intake-batcher.js';
-import type { QueueDepthCache } from './services/queue-depth-cache.js';
+import type { DecisionWaiter, Intake } from './intake/index.js';
 
 /** What the HTTP layer depends on; built once at start-up and passed to every router. */
 export interface ApiDeps {
@@ -19,8 +17,7 @@ export interface ApiDeps {
   webhookQueue: Queue<WebhookJobData>;
   logger: Logger;
   decisions: DecisionWaiter;
-  queueDepths: QueueDepthCache;
-  intake: IntakeBatcher;
+  intake: Intake;
 }
 
 export interface Principal {

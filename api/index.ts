@@ -8,11 +8,8 @@ import { createRedis, createRequestRedis } from '../shared/redis.js';
 import { WEBHOOK_QUEUE, type WebhookJobData } from '../shared/webhooks/types.js';
 import { createApp } from './app.js';
 import type { ApiDeps } from './context.js';
+import { DecisionWaiter, Intake } from './intake/index.js';
 import { ensureAdmin, ensureSomeAdmin } from './services/accounts.js';
-import { DecisionWaiter } from './services/decision-waiter.js';
-import { ringInserted } from './services/intake.js';
-import { IntakeBatcher } from './services/intake-batcher.js';
-import { QueueDepthCache } from './services/queue-depth-cache.js';
 
 export interface RunningApi {
   server: http.Server;
@@ -47,10 +44,7 @@ export async function createApiDeps(
     webhookQueue,
     logger,
     decisions,
-    queueDepths: new QueueDepthCache(sequelize, config.maxQueueDepth),
-    intake: new IntakeBatcher(sequelize, (eventId, rows) =>
-      ringInserted({ queues, redis, config, logger }, eventId, rows),
-    ),
+    intake: new Intake({ sequelize, queues, redis, config, logger }),
     async close() {
       await queues.closeAll();
       await webhookQueue.close();

@@ -69,7 +69,7 @@ export function presentWaitlistEntry(entry: WaitlistEntry, position: number | nu
   };
 }
 
-/** What a request produced, loaded by api/services/request-view.ts. */
+/** What a request produced, loaded by `requestResults()` (api/intake/view.ts). */
 export interface RequestResults {
   position: number | null;
   booking: Booking | null;

@@ -27,13 +27,19 @@ export async function ringEvent(
   if (added === 1) await redis.publish(eventActivatedChannel(prefix), data.eventId);
 }
 
-/** Rings the allocation doorbell for a committed request (job id = request id). */
-export function enqueueAllocation(
+/**
+ * Rings the event of a committed booking request: the `allocate` doorbell, job id = the booking
+ * request's id (the allocator reads the request itself from PostgreSQL).
+ */
+export function ringForBookingRequest(
   queues: EventQueues,
   redis: Redis,
   prefix: string,
   eventId: string,
-  requestId: string,
+  bookingRequestId: string,
 ): Promise<void> {
-  return ringEvent(queues, redis, prefix, 'allocate', requestId, { eventId, requestId });
+  return ringEvent(queues, redis, prefix, 'allocate', bookingRequestId, {
+    eventId,
+    requestId: bookingRequestId,
+  });
 }

@@ -222,16 +222,17 @@ describe('accounts: admins list, disable and re-role them; a disabled or deleted
       END $$;
       CREATE TRIGGER ${fn} BEFORE INSERT ON booking_requests FOR EACH ROW EXECUTE FUNCTION ${fn}();`);
     try {
-      // Submitted in one tick, so the intake batcher puts all 17 in one group statement.
+      // Submitted in one tick, so intake's group commit puts all 17 in one statement.
       const everyone = [...users.slice(0, 8), poisoned, ...users.slice(8)];
       const results = await Promise.allSettled(
         everyone.map((u) =>
-          api.deps.intake.submit(event.id, true, {
-            principalId: u.id,
+          api.deps.intake.submit({
+            principal: { id: u.id, role: 'user', tokenId: randomUUID(), expiresAt: Date.now() + 60_000 },
+            eventId: event.id,
             kind: 'book',
             payload: { quantity: 1 },
             idempotencyKey: null,
-            fingerprint: 'book:1',
+            fingerprintOf: `book:${event.id}:1`,
           }),
         ),
       );
@@ -241,7 +242,7 @@ describe('accounts: admins list, disable and re-role them; a disabled or deleted
       const others = results.filter((_, i) => i !== 8);
       for (const r of others) {
         expect(r.status).toBe('fulfilled');
-        expect((r as PromiseFulfilledResult<{ inserted: unknown }>).value.inserted).toBeTruthy();
+        expect((r as PromiseFulfilledResult<{ status: number }>).value.status).toBe(202);
       }
       for (const u of users) expect(await requestsOf(u.id)).toBe(1);
       expect(await requestsOf(poisoned.id)).toBe(0);

@@ -5,8 +5,8 @@ import { DEFAULT_WAIT_MS, type StartedApi, startTestApi, stopTestApi, waitFor } 
 import { expectApiError } from './support/http.js';
 import { countRows } from './support/rows.js';
 
-describe('backpressure: past MAX_QUEUE_DEPTH waiting requests, bookings get 503 with Retry-After', () => {
-  // No worker runs here, so every accepted request stays waiting in the event's queue.
+describe('backpressure: past MAX_QUEUE_DEPTH queued requests, bookings get 503 with Retry-After', () => {
+  // No worker runs here, so every accepted request stays queued.
   const env = testEnv({ MAX_QUEUE_DEPTH: '3' });
   let api: StartedApi;
   let admin: Actor;
@@ -29,13 +29,13 @@ describe('backpressure: past MAX_QUEUE_DEPTH waiting requests, bookings get 503 
         .set('Idempotency-Key', key)
         .send({ quantity: 1 });
     for (const key of ['k1', 'k2', 'k3']) expect((await book(key)).status).toBe(202);
-    // Each API process reads the depth at most every 250 ms, so the reading intake uses may still
-    // predate k3. Wait until that same reading (the API's own cache, read without booking) says
-    // the queue is full; no worker runs, so it stays full from then on.
+    // Each API process counts queued requests at most every 250 ms, so the reading intake uses may
+    // still predate k3. Wait until that same reading (the API's own cache, read without booking)
+    // says the queue is full; no worker runs, so it stays full from then on.
     await waitFor(
-      async () => (await api.deps.queueDepths.depth(event.id)) >= 3,
+      async () => (await api.deps.intake.queuedRequests.count(event.id)) >= 3,
       DEFAULT_WAIT_MS,
-      "the API's queue-depth reading to reach MAX_QUEUE_DEPTH",
+      "the API's queued-requests reading to reach MAX_QUEUE_DEPTH",
     );
 
     const refused = await book('k4');

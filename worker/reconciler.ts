@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { QueryTypes, type Sequelize } from 'sequelize';
-import { enqueueAllocation, ringEvent } from '../shared/enqueue.js';
+import { ringEvent, ringForBookingRequest } from '../shared/enqueue.js';
 import type { Logger } from '../shared/logger.js';
 import { type EventQueues, holdExpiryJobId } from '../shared/queues.js';
 
@@ -76,7 +76,7 @@ export class Reconciler {
       // A finished job for an undecided request would block a new add with the same id.
       if (state === 'completed') await job!.remove();
       // Adding a job that exists is a no-op; this also marks the event active again.
-      await enqueueAllocation(queues, redis, prefix, eventId, id);
+      await ringForBookingRequest(queues, redis, prefix, eventId, id);
     }
     if (stale.length > 0)
       logger.warn({ count: stale.length }, 'reconciler re-enqueued stale booking requests');

@@ -91,7 +91,7 @@ const range = (bound: Schema, description: string): Schema => ({
 });
 const seatNumber: Schema = { type: 'integer', minimum: 1, maximum: 9999 };
 
-/** Seats asked for by a booking or a hold, mirroring api/submission.ts (`seatSelectionBody`). */
+/** Seats asked for by a booking or a hold, mirroring api/intake/seat-selection.ts (`seatSelectionBody`). */
 const seatCount = (description: string): Schema => ({
   type: 'integer',
   minimum: 1,

@@ -4,13 +4,13 @@ import { Op, type WhereOptions } from 'sequelize';
 import { BookingRequest } from '../../shared/db/models/index.js';
 import { BOOKING_REQUEST_KINDS, BOOKING_REQUEST_STATUSES } from '../../shared/domain.js';
 import type { ApiDeps, AppState, Principal } from '../context.js';
+import { requestResults } from '../intake/index.js';
 import { authenticate, principalOf } from '../middleware/authenticate.js';
 import { validate } from '../middleware/validate.js';
 import { ownedBy } from '../ownership.js';
 import { decodeCursor, encodeCursor, pageQuery } from '../pagination.js';
 import { presentBookingRequest } from '../presenters.js';
 import { uuid, uuidParam } from '../schemas.js';
-import { requestResults } from '../services/request-view.js';
 import type { Tokens } from '../services/tokens.js';
 
 const listQuery = Joi.object({

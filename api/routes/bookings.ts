@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import { Booking } from '../../shared/db/models/index.js';
 import { Conflict } from '../../shared/errors.js';
 import type { ApiDeps, AppState, Principal } from '../context.js';
+import { readIdempotencyKey, reply, seatRequestHandler } from '../intake/index.js';
 import { authenticate, principalOf } from '../middleware/authenticate.js';
 import { limitBookingSubmissions } from '../middleware/rate-limit.js';
 import { validate } from '../middleware/validate.js';
@@ -9,10 +10,8 @@ import { ownedBy, ownedListQuery, ownedListWhere } from '../ownership.js';
 import { keysetPage } from '../pagination.js';
 import { presentBooking } from '../presenters.js';
 import { uuidParam } from '../schemas.js';
-import { submit } from '../services/intake.js';
 import type { RateLimits } from '../services/rate-limits.js';
 import type { Tokens } from '../services/tokens.js';
-import { readIdempotencyKey, respondAccepted, seatRequestHandler } from '../submission.js';
 
 const listQuery = ownedListQuery(['confirmed', 'cancelled']);
 
@@ -51,15 +50,17 @@ export function bookingRoutes(deps: ApiDeps, tokens: Tokens, limits: RateLimits)
     if (booking.status === 'cancelled' && !key) {
       throw new Conflict('already_cancelled', 'This booking is already cancelled');
     }
-    const accepted = await submit(deps, {
-      principal,
-      eventId: booking.eventId,
-      kind: 'cancel',
-      payload: { bookingId: booking.id },
-      idempotencyKey: key,
-      fingerprintOf: `cancel:${booking.id}`,
-    });
-    await respondAccepted(ctx, deps, accepted);
+    reply(
+      ctx,
+      await deps.intake.submit({
+        principal,
+        eventId: booking.eventId,
+        kind: 'cancel',
+        payload: { bookingId: booking.id },
+        idempotencyKey: key,
+        fingerprintOf: `cancel:${booking.id}`,
+      }),
+    );
   });
 
   return router;

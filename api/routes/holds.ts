@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import { Hold } from '../../shared/db/models/index.js';
 import { HOLD_STATUSES } from '../../shared/domain.js';
 import type { ApiDeps, AppState, Principal } from '../context.js';
+import { readIdempotencyKey, reply, seatRequestHandler } from '../intake/index.js';
 import { authenticate, principalOf } from '../middleware/authenticate.js';
 import { limitBookingSubmissions } from '../middleware/rate-limit.js';
 import { validate } from '../middleware/validate.js';
@@ -9,10 +10,8 @@ import { ownedBy, ownedListQuery, ownedListWhere } from '../ownership.js';
 import { keysetPage } from '../pagination.js';
 import { presentHold } from '../presenters.js';
 import { uuidParam } from '../schemas.js';
-import { submit } from '../services/intake.js';
 import type { RateLimits } from '../services/rate-limits.js';
 import type { Tokens } from '../services/tokens.js';
-import { readIdempotencyKey, respondAccepted, seatRequestHandler } from '../submission.js';
 
 const listQuery = ownedListQuery(HOLD_STATUSES);
 
@@ -53,15 +52,17 @@ export function holdRoutes(deps: ApiDeps, tokens: Tokens, limits: RateLimits): R
       const { id } = validate(uuidParam, ctx.params, 'params');
       const key = readIdempotencyKey(ctx, principal);
       const hold = await visibleHold(principal, id);
-      const accepted = await submit(deps, {
-        principal,
-        eventId: hold.eventId,
-        kind: action === 'confirm' ? 'confirm_hold' : 'release_hold',
-        payload: { holdId: hold.id },
-        idempotencyKey: key,
-        fingerprintOf: `${action}:${hold.id}`,
-      });
-      await respondAccepted(ctx, deps, accepted);
+      reply(
+        ctx,
+        await deps.intake.submit({
+          principal,
+          eventId: hold.eventId,
+          kind: action === 'confirm' ? 'confirm_hold' : 'release_hold',
+          payload: { holdId: hold.id },
+          idempotencyKey: key,
+          fingerprintOf: `${action}:${hold.id}`,
+        }),
+      );
     });
   }
 

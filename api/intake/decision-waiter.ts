@@ -32,10 +32,14 @@ export class DecisionWaiter {
    * Resolves when `isDecided()` turns true or `timeoutMs` passes, whichever is first. The
    * wake-up is registered before each check, so a decision published in between is not missed.
    */
-  async waitFor(requestId: string, timeoutMs: number, isDecided: () => Promise<boolean>): Promise<void> {
+  async waitFor(
+    bookingRequestId: string,
+    timeoutMs: number,
+    isDecided: () => Promise<boolean>,
+  ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const nap = this.napUntilWoken(requestId, Math.min(this.recheckMs, deadline - Date.now()));
+      const nap = this.napUntilWoken(bookingRequestId, Math.min(this.recheckMs, deadline - Date.now()));
       if ((await isDecided()) || Date.now() >= deadline) {
         nap.wake();
         return;
@@ -44,16 +48,16 @@ export class DecisionWaiter {
     }
   }
 
-  private napUntilWoken(requestId: string, ms: number): { done: Promise<void>; wake: Wake } {
-    const set = this.waiting.get(requestId) ?? new Set<Wake>();
-    this.waiting.set(requestId, set);
+  private napUntilWoken(bookingRequestId: string, ms: number): { done: Promise<void>; wake: Wake } {
+    const set = this.waiting.get(bookingRequestId) ?? new Set<Wake>();
+    this.waiting.set(bookingRequestId, set);
     let wake: Wake = () => {};
     const done = new Promise<void>((resolve) => {
       const timer = setTimeout(() => wake(), Math.max(0, ms));
       wake = () => {
         clearTimeout(timer);
         set.delete(wake);
-        if (set.size === 0) this.waiting.delete(requestId);
+        if (set.size === 0) this.waiting.delete(bookingRequestId);
         resolve();
       };
     });

@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { BookingRequest } from '../../shared/db/models/index.js';
+import type { BookingRequestKind, BookingRequestPayload } from '../../shared/domain.js';
+import { ServiceUnavailable, Unauthorized, Unprocessable } from '../../shared/errors.js';
+import type { ApiDeps, Principal } from '../context.js';
+import { GroupCommit } from './group-commit.js';
+import type { IntakeRow } from './insert-statement.js';
+import { QueuedRequestsCache } from './queued-requests.js';
+import { eventRefusal } from './refusal.js';
+import { ringOrLeaveToReconciler } from './ring.js';
+import { answerFor, type IntakeAnswer } from './view.js';
+
+export interface Submission {
+  principal: Principal;
+  eventId: string;
+  kind: BookingRequestKind;
+  payload: BookingRequestPayload;
+  idempotencyKey: string | null;
+  /** What the idempotency key is bound to: the kind, the target and the body. */
+  fingerprintOf: string;
+}
+
+export type IntakeDeps = Pick<ApiDeps, 'sequelize' | 'queues' | 'redis' | 'config' | 'logger'>;
+
+const fingerprint = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/**
+ * Intake: records a booking request durably, rings its event, and says what to answer. The row is
+ * committed before the client hears 202, so an accepted request survives any crash after that;
+ * if the ring fails the reconciler rings later, so the client still gets its 202. Requests
+ * arriving together for one event are inserted by one statement and rung by one job
+ * (GroupCommit). One way down: submit -> backpressure -> group commit -> ring -> answer.
+ */
+export class Intake {
+  /** Backpressure's reading of each event's queued requests (read by tests too). */
+  readonly queuedRequests: QueuedRequestsCache;
+  private readonly groups: GroupCommit;
+
+  constructor(private readonly deps: IntakeDeps) {
+    this.queuedRequests = new QueuedRequestsCache(deps.sequelize, deps.config.maxQueueDepth);
+    this.groups = new GroupCommit(deps.sequelize, deps);
+  }
+
+  async submit(submission: Submission): Promise<IntakeAnswer> {
+    const { principal, eventId, kind, payload, idempotencyKey } = submission;
+    const print = fingerprint(submission.fingerprintOf);
+    // Book and hold need an event that can take bookings; cancel and hold actions are decided
+    // in the queue whatever the event's state.
+    const requireOnSale = kind === 'book' || kind === 'hold';
+
+    // Backpressure: past the configured number of queued requests, say "later" quickly instead
+    // of growing unbounded; a replay of a request already accepted is still answered.
+    if (requireOnSale && (await this.queuedRequests.count(eventId)) >= this.deps.config.maxQueueDepth) {
+      const earlier = idempotencyKey ? await findByKey(principal.id, idempotencyKey) : null;
+      if (earlier) return this.replay(sameRequestOrRefuse(earlier, print));
+      throw new ServiceUnavailable(
+        'queue_full',
+        'This event is receiving more requests than it can queue',
+        5,
+      );
+    }
+
+    const result = await this.groups.submit(eventId, requireOnSale, {
+      principalId: principal.id,
+      kind,
+      payload,
+      idempotencyKey,
+      fingerprint: print,
+    });
+    if (result.inserted) {
+      const { position, ...fields } = result.inserted;
+      return answerFor(this.deps.sequelize, asModel(fields), { created: true, position });
+    }
+    // Nothing inserted: the key exists (a replay, a concurrent duplicate committed by now, or a
+    // misuse), or the event cannot take bookings. A replay is answered even if the event has
+    // since gone off sale.
+    if (result.accountRefused) throw new Unauthorized('Account disabled or deleted');
+    const earlier = idempotencyKey ? await findByKey(principal.id, idempotencyKey) : null;
+    if (earlier) return this.replay(sameRequestOrRefuse(earlier, print));
+    if (!result.eligible && requireOnSale) throw await eventRefusal(eventId, principal);
+    throw new Error('intake inserted nothing, yet the event is eligible and the key unused');
+  }
+
+  /** A replayed request still queued is rung again (adding a job twice is a no-op). */
+  private async replay(request: BookingRequest): Promise<IntakeAnswer> {
+    if (request.status === 'queued') await ringOrLeaveToReconciler(this.deps, request.eventId, request.id);
+    return answerFor(this.deps.sequelize, request, { created: false });
+  }
+}
+
+function asModel(fields: Omit<IntakeRow, 'position'>): BookingRequest {
+  return BookingRequest.build(
+    { ...fields, reason: null, reasonDetails: null, bookingId: null, holdId: null, decidedAt: null } as never,
+    { isNewRecord: false, raw: true },
+  );
+}
+
+function findByKey(principalId: string, idempotencyKey: string) {
+  return BookingRequest.findOne({ where: { principalId, idempotencyKey } });
+}
+
+function sameRequestOrRefuse(existing: BookingRequest, print: string): BookingRequest {
+  if (existing.fingerprint !== print) {
+    throw new Unprocessable(
+      'idempotency_key_reused',
+      'This Idempotency-Key was already used for a different request',
+      { requestId: existing.id },
+    );
+  }
+  return existing;
+}
