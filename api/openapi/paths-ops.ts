@@ -16,10 +16,11 @@ const redirect = (description: string, to: string, cookie?: string): oas.Respons
   },
 });
 /** The login form answers browsers with the form again (and a message), other clients with JSON. */
-const formError = (description: string, codes: string[]): oas.ResponseObject => {
-  const answer = error(description, codes);
-  return { ...answer, content: { 'text/html': { schema: { type: 'string' } }, ...answer.content } };
-};
+/** An error of the sign-in form: the form again (HTML) for a browser, the Error envelope for others. */
+const formError = (answer: oas.ResponseObject): oas.ResponseObject => ({
+  ...answer,
+  content: { 'text/html': { schema: { type: 'string' } }, ...answer.content },
+});
 
 const SESSION =
   'The `evently_admin` session cookie set by `POST /admin/login`, or an admin’s bearer token. ' +
@@ -113,8 +114,9 @@ export const opsPaths: oas.PathsObject = {
       },
       responses: {
         '303': redirect('Signed in: on to the dashboard', '/admin/queues', 'The session cookie'),
-        '400': formError('A missing or malformed field', ['validation_failed']),
-        '401': formError('Wrong email or password', ['unauthorized']),
+        '400': formError(error('A missing or malformed field', ['validation_failed'])),
+        '401': formError(error('Wrong email or password', ['unauthorized'])),
+        '429': formError(errors.rateLimited),
         '403': error('Not posted from this origin (`Origin`, `Sec-Fetch-Site`)', ['forbidden']),
         '413': error('Form over 4 kB', ['payload_too_large']),
         '415': error('A body that is neither form-encoded nor JSON', ['unsupported_media_type']),

@@ -13,6 +13,7 @@ import { createLogger } from '../../shared/logger.js';
 import { type RunningWorker, startWorker } from '../../worker/index.js';
 import type { Actor } from './actors.js';
 import { TEST_REDIS_URL } from './database.js';
+import { type ContractViolation, contractRecorder } from './openapi-contract.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -27,11 +28,17 @@ export interface StartedApi {
   close(): Promise<void>;
 }
 
-/** The real API on an ephemeral loopback port, in this process. */
+/**
+ * The real API on an ephemeral loopback port, in this process. Every answer of a documented
+ * route is checked against the OpenAPI document; `close()` fails the test file if one broke it.
+ */
 export async function startTestApi(config: Config): Promise<StartedApi> {
   const logger = createLogger(config.logLevel, 'api');
   const deps = await createApiDeps(config, logger);
-  const server = http.createServer(createApp(deps).callback());
+  const app = createApp(deps);
+  const violations: ContractViolation[] = [];
+  app.middleware.unshift(contractRecorder(violations));
+  const server = http.createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -42,6 +49,10 @@ export async function startTestApi(config: Config): Promise<StartedApi> {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await deps.close();
+      if (violations.length > 0) {
+        const shown = violations.slice(0, 20).map((v) => `${v.method} ${v.path} ${v.status}: ${v.problem}`);
+        throw new Error(`answers that break the OpenAPI document:\n${shown.join('\n')}`);
+      }
     },
   };
 }
