@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import Joi from 'joi';
 import { parseAllowEntry } from './webhooks/address-guard.js';
 
@@ -89,14 +90,15 @@ export interface WebhookConfig {
   relayIntervalMs: number;
 }
 
-const DEV_JWT_SECRET = 'evently-development-secret-do-not-use-in-production';
+/** The tests' signing key (NODE_ENV=test only): published, so refused in production. */
+const TEST_JWT_SECRET = 'evently-development-secret-do-not-use-in-production';
 
 /**
  * Secrets and passwords that were ever published with this repository (defaults, examples,
  * placeholders): anyone can read them, so production refuses to start with one.
  */
 const PUBLISHED_SECRETS = new Set([
-  DEV_JWT_SECRET,
+  TEST_JWT_SECRET,
   'evently-compose-development-secret-change-me-0123456789',
   'change-me-please',
   'replace-with-the-output-of-openssl-rand-base64-48',
@@ -104,8 +106,9 @@ const PUBLISHED_SECRETS = new Set([
 ]);
 
 /**
- * A secret of at least `min` characters (`productionMin` in production), and in production none
- * that was published. One line naming the variable when it fails.
+ * A secret of at least `min` characters (`productionMin` in production), never one that was
+ * published (outside tests), and in production not a run of a few characters. One line naming
+ * the variable when it fails.
  */
 const secret = (name: string, min: number, productionMin: number) =>
   Joi.string().custom((value: string, helpers) => {
@@ -116,14 +119,20 @@ const secret = (name: string, min: number, productionMin: number) =>
         custom: `${name} must be at least ${least} characters${production ? ' in production' : ''}`,
       });
     }
-    if (!production) return value;
+    if (helpers.state.ancestors[0]?.NODE_ENV === 'test') return value;
     if (PUBLISHED_SECRETS.has(value)) {
+      return helpers.message({ custom: `${name} is a published default; set a secret of your own` });
+    }
+    // Length is not strength: 'aaaa…' or '1212…' of any length is guessed first.
+    if (production && new Set(value).size < MIN_DISTINCT_CHARACTERS) {
       return helpers.message({
-        custom: `${name} is a published default; set a secret of your own in production`,
+        custom: `${name} must mix at least ${MIN_DISTINCT_CHARACTERS} different characters in production`,
       });
     }
     return value;
   });
+
+const MIN_DISTINCT_CHARACTERS = 10;
 
 const schema = Joi.object({
   NODE_ENV: Joi.string().valid('development', 'production', 'test').default('development'),
@@ -134,14 +143,27 @@ const schema = Joi.object({
     .uri({ scheme: ['redis', 'rediss'] })
     .default('redis://127.0.0.1:6379'),
   PORT: Joi.number().integer().min(0).max(65535).default(3000),
-  HOST: Joi.string().default('0.0.0.0'),
+  // Outside production the API listens on loopback unless told otherwise: a development
+  // process is nobody else's to reach.
+  HOST: Joi.string().when('NODE_ENV', {
+    is: 'production',
+    then: Joi.optional().default('0.0.0.0'),
+    otherwise: Joi.optional().default('127.0.0.1'),
+  }),
   LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
+  // Unset in development: a random key per start (sessions end at a restart), never a published
+  // one a stranger could sign admin tokens with; tests use a fixed one to mint tokens of their own.
   JWT_SECRET: secret('JWT_SECRET', 32, 32)
     .empty('')
     .when('NODE_ENV', {
-      is: 'production',
-      then: Joi.required().messages({ 'any.required': 'JWT_SECRET is required in production' }),
-      otherwise: Joi.optional().default(DEV_JWT_SECRET),
+      switch: [
+        {
+          is: 'production',
+          then: Joi.required().messages({ 'any.required': 'JWT_SECRET is required in production' }),
+        },
+        { is: 'test', then: Joi.optional().default(TEST_JWT_SECRET) },
+      ],
+      otherwise: Joi.optional().default(() => randomBytes(32).toString('base64url')),
     }),
   ACCESS_TOKEN_TTL: Joi.number().integer().min(10).default(900),
   REFRESH_TOKEN_TTL: Joi.number()

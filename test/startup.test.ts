@@ -48,7 +48,7 @@ describe('start-up refused: a backing service down, an invalid or a published se
     expect(lines[0]).toMatch(/docker compose up -d|set (DATABASE|REDIS)_URL/);
   });
 
-  const strong = 'k'.repeat(40);
+  const strong = 'Vq3xT9pLm2Rk7Zs4Wc8Yn1Hb6Jd5Fg0a';
   test.each([
     ['a missing JWT_SECRET', {}, 'JWT_SECRET is required in production'],
     ['a short JWT_SECRET', { JWT_SECRET: 'too-short' }, 'JWT_SECRET must be at least 32 characters'],
@@ -80,6 +80,11 @@ describe('start-up refused: a backing service down, an invalid or a published se
         ADMIN_PASSWORD: 'replace-with-a-long-random-password',
       },
       'ADMIN_PASSWORD is a published default',
+    ],
+    [
+      'a JWT_SECRET of few distinct characters',
+      { JWT_SECRET: 'ab'.repeat(20) },
+      'JWT_SECRET must mix at least 10 different characters in production',
     ],
     [
       'a short admin password',
