@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { QueryTypes } from 'sequelize';
 import request from 'supertest';
+import { ensureAdmin } from '../api/services/accounts.js';
+import { Tokens } from '../api/services/tokens.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
 import { type StartedApi, startTestApi, stopTestApi } from './support/harness.js';
@@ -156,6 +158,73 @@ describe('accounts: admins list, disable and re-role them; a disabled or deleted
 
     expect((await patch(partner.id, { role: 'partner' })).body.role).toBe('partner');
     expect((await endpoints()).status).toBe(200);
+  });
+
+  test('a token issued after the disabling (a sign-in that raced it) is refused too', async () => {
+    const user = await registerUser(api.baseUrl);
+    expect((await patch(user.id, { disabled: true })).status).toBe(200);
+    // What a sign-in that read the account just before the disabling would hand out after it.
+    const tokens = new Tokens(api.deps.config, api.deps.redis, api.deps.config.redisPrefix);
+    const raced = tokens.issue({ id: user.id, role: 'user' });
+    const me = await http().get('/auth/me').set('Authorization', `Bearer ${raced.accessToken}`);
+    expect(me.status).toBe(401);
+    expect((await http().post('/auth/refresh').send({ refreshToken: raced.refreshToken })).status).toBe(401);
+    // Enabled again: a fresh sign-in works (the flag is gone), the raced tokens stay dead.
+    expect((await patch(user.id, { disabled: false })).status).toBe(200);
+    const login = await http()
+      .post('/auth/login')
+      .send({ email: user.email, password: 'correct-horse-battery' });
+    expect(
+      (await http().get('/auth/me').set('Authorization', `Bearer ${login.body.accessToken}`)).status,
+    ).toBe(200);
+  });
+
+  test('partner and admin routes confirm the account in the database: deleted or demoted behind Redis’s back is refused', async () => {
+    const gone = await createActor(api.baseUrl, 'admin');
+    const demoted = await createActor(api.baseUrl, 'admin');
+    const partner = await createActor(api.baseUrl, 'partner');
+    await api.deps.sequelize.query('DELETE FROM users WHERE id = $id', { bind: { id: gone.id } });
+    await api.deps.sequelize.query(`UPDATE users SET role = 'user' WHERE id IN ($a, $b)`, {
+      bind: { a: demoted.id, b: partner.id },
+    });
+    const attempts = (actor: Actor) => [
+      http().get('/admin/users').set(actor.auth),
+      http()
+        .post('/admin/users')
+        .set(actor.auth)
+        .send({
+          email: `sneak-${randomUUID()}@example.test`,
+          password: 'correct-horse-battery',
+          name: 'S',
+          role: 'admin',
+        }),
+      http()
+        .post('/events')
+        .set(actor.auth)
+        .send({ name: 'x', venue: 'y', startsAt: '2031-01-01T00:00:00Z', capacity: 1 }),
+      http().get('/admin/analytics/summary').set(actor.auth),
+      http().get('/admin/queues/api/queues').set(actor.auth),
+      http().get('/webhook-endpoints').set(actor.auth),
+    ];
+    for (const res of await Promise.all(attempts(gone))) expect(res.status).toBe(401);
+    for (const res of await Promise.all(attempts(demoted))) expect(res.status).toBe(403);
+    expect((await http().get('/webhook-endpoints').set(partner.auth)).status).toBe(403);
+    expect(
+      (
+        await api.deps.sequelize.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM users WHERE email LIKE 'sneak-%'`,
+          { type: QueryTypes.SELECT },
+        )
+      )[0]!.n,
+    ).toBe(0);
+  });
+
+  test('a restart does not undo a demotion: ADMIN_EMAIL only creates a missing admin', async () => {
+    const boss = await createActor(api.baseUrl, 'admin');
+    const other = await createActor(api.baseUrl, 'admin');
+    expect((await patch(boss.id, { role: 'user' }, other)).status).toBe(200);
+    await ensureAdmin(boss.email, 'correct-horse-battery', api.deps.logger);
+    expect((await http().get(`/admin/users/${boss.id}`).set(other.auth)).body.role).toBe('user');
   });
 
   test('an admin cannot disable or demote their own account', async () => {

@@ -104,6 +104,35 @@ describe('drafts stay with admins', () => {
     ]);
   });
 
+  test('a bad token reads a hidden event as "not found", like a missing one, never as 401', async () => {
+    const draft = await createEvent(api.baseUrl, admin, { status: 'draft' });
+    const published = await createEvent(api.baseUrl, admin);
+    const bad = { Authorization: 'Bearer x' };
+    const revoked = await registerUser(api.baseUrl);
+    await http().post('/auth/logout').set(revoked.auth).send({});
+    for (const auth of [bad, revoked.auth, partner.auth]) {
+      for (const suffix of ['', '/seats', '/sections']) {
+        expect((await http().get(`/events/${draft.id}${suffix}`).set(auth)).status).toBe(404);
+      }
+    }
+    expect((await http().get(`/events/${published.id}`).set(bad)).status).toBe(200);
+  });
+
+  test('what changed while an event was a draft again stays with admins, also when it is then cancelled', async () => {
+    const name = `Redraft ${Date.now()}`;
+    const event = await createEvent(api.baseUrl, admin, { name });
+    const edit = (body: object) => http().patch(`/events/${event.id}`).set(admin.auth).send(body);
+    expect((await edit({ version: 1, status: 'draft' })).status).toBe(200);
+    expect((await edit({ version: 2, name: `${name} secret line-up` })).status).toBe(200);
+    expect((await http().post(`/events/${event.id}/cancel`).set(admin.auth)).status).toBe(200);
+    expect((await seenBy(event.id, name)).partner).toEqual(hidden);
+    expect(await audiences(event.id)).toEqual([
+      'event.updated:admins',
+      'event.updated:admins',
+      'event.cancelled:admins',
+    ]);
+  });
+
   test('once published, the event and its news are public, also after it is cancelled', async () => {
     const name = `Public ${Date.now()}`;
     const event = await createEvent(api.baseUrl, admin, { name, status: 'draft' });

@@ -89,6 +89,9 @@ describe('rate limits', () => {
       const right = await login(victim.email, PASSWORD);
       expectRateLimited(right, 900);
       expect(right.body).not.toHaveProperty('accessToken');
+      // The fields describe the budget that refused: the account's, spent.
+      expect(right.headers['ratelimit-policy']).toBe('"account-failures";q=3;w=900');
+      expect(right.headers.ratelimit).toBe(`"account-failures";r=0;t=${right.headers['retry-after']}`);
       // Email letter case makes no difference.
       expectRateLimited(await login(victim.email.toUpperCase(), PASSWORD), 900);
 

@@ -1,6 +1,7 @@
 import type { Context, Middleware } from 'koa';
 import { Forbidden, Unauthorized } from '../../shared/errors.js';
 import type { AppState, Principal } from '../context.js';
+import { confirmAccount } from '../services/accounts.js';
 import type { Tokens } from '../services/tokens.js';
 import { readPrincipal } from './authenticate.js';
 
@@ -49,7 +50,8 @@ export function requireAdminSession(tokens: Tokens): Middleware<AppState> {
   return async (ctx, next) => {
     let principal: Principal;
     try {
-      principal = await readAdminSession(tokens, ctx);
+      // The account as the database knows it now: gone, disabled or demoted is refused here.
+      principal = await confirmAccount(await readAdminSession(tokens, ctx));
     } catch (err) {
       if (!(err instanceof Unauthorized) || !prefersHtml(ctx)) throw err;
       ctx.set('Cache-Control', 'no-store');

@@ -2,6 +2,7 @@ import type { Middleware } from 'koa';
 import type { Role } from '../../shared/domain.js';
 import { Forbidden, Unauthorized } from '../../shared/errors.js';
 import type { AppState, Principal } from '../context.js';
+import { confirmAccount } from '../services/accounts.js';
 import type { Tokens } from '../services/tokens.js';
 
 /** The caller behind an `Authorization: Bearer` header; throws 401 for a bad or revoked token. */
@@ -20,10 +21,16 @@ export function authenticate(tokens: Tokens): Middleware<AppState> {
   };
 }
 
+/**
+ * Only these roles. A route closed to plain users (partner or admin) confirms the account
+ * against the database first: the account exists, is enabled, and has the role now.
+ */
 export function requireRole(...roles: Role[]): Middleware<AppState> {
+  const privileged = !roles.includes('user');
   return async (ctx, next) => {
-    const role = ctx.state.principal?.role;
-    if (!role) throw new Unauthorized();
+    if (!ctx.state.principal) throw new Unauthorized();
+    if (privileged) ctx.state.principal = await confirmAccount(ctx.state.principal);
+    const { role } = ctx.state.principal;
     if (!roles.includes(role)) throw new Forbidden(`This needs one of the roles: ${roles.join(', ')}`);
     await next();
   };

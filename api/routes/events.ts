@@ -11,7 +11,7 @@ import { validate } from '../middleware/validate.js';
 import { keysetPage, pageQuery } from '../pagination.js';
 import { isoDateString, likeEscape, multiLine, singleLine, uuidParam } from '../schemas.js';
 import { cancelEvent, createSeatedEvent, offerNewSeats, updateEvent } from '../services/event-admin.js';
-import { visibleEvent } from '../services/public-event.js';
+import { isAdmin, visibleEvent } from '../services/public-event.js';
 import { seatBlocks } from '../services/seat-map.js';
 import type { Tokens } from '../services/tokens.js';
 
@@ -79,14 +79,14 @@ export function eventRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
   router.get('/', async (ctx) => {
     const query = validate(listQuery, ctx.query, 'query');
     const where: WhereOptions[] = [{ status: query.status }];
-    // Drafts are not public: only an admin may list them.
-    const principal =
-      ctx.get('Authorization') || query.status === 'draft'
-        ? await readPrincipal(tokens, ctx.get('Authorization'))
-        : undefined;
-    const admin = principal?.role === 'admin';
-    if (query.status === 'draft' && !admin) throw new Forbidden('Only admins can list draft events');
-    // Nor is an event that was never published, whatever became of it (Event.isPublic).
+    const admin = await isAdmin(tokens, ctx);
+    // Drafts are not public: only an admin may list them (anyone else: 401 without a valid
+    // token, 403 with one).
+    if (query.status === 'draft' && !admin) {
+      await readPrincipal(tokens, ctx.get('Authorization'));
+      throw new Forbidden('Only admins can list draft events');
+    }
+    // Nor is an event that is not published now, whatever became of it (Event.isPublic).
     if (!admin) where.push({ publishedAt: { [Op.ne]: null } });
     if (query.from && query.to && new Date(query.to) < new Date(query.from)) {
       throw new ValidationFailed('Invalid query: to must not be before from', [

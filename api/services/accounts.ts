@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { UniqueConstraintError } from 'sequelize';
 import { User } from '../../shared/db/models/index.js';
 import type { Role } from '../../shared/domain.js';
-import { Conflict, NotFound } from '../../shared/errors.js';
+import { Conflict, NotFound, Unauthorized } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Principal } from '../context.js';
 import { hashPassword } from './passwords.js';
@@ -53,15 +53,15 @@ export async function ensureSomeAdmin(logger: Logger): Promise<{ email: string; 
 }
 
 /**
- * The first admin comes from ADMIN_EMAIL / ADMIN_PASSWORD at start-up. An existing account is
- * left as it is (its password may have been changed since), except that it is made admin.
+ * The first admin comes from ADMIN_EMAIL / ADMIN_PASSWORD at start-up, created if missing. An
+ * existing account is left exactly as it is: its password may have changed since, and an admin
+ * may have demoted or disabled it, which a restart must not undo.
  */
 export async function ensureAdmin(email: string, password: string, logger: Logger): Promise<void> {
   const existing = await User.findOne({ where: { email: normaliseEmail(email) } });
   if (existing) {
-    if (existing.role !== 'admin') {
-      await existing.update({ role: 'admin' });
-      logger.warn({ email }, 'promoted existing account to admin (ADMIN_EMAIL)');
+    if (existing.role !== 'admin' || existing.disabledAt) {
+      logger.warn({ email }, 'ADMIN_EMAIL names an account that is not an enabled admin; left as it is');
     }
     return;
   }
@@ -108,8 +108,22 @@ export async function updateAccount(
           : null;
     const role = changes.role ?? user.role;
     if (changes.disabled === true && !user.disabledAt) await tokens.revokeUserTokensIssuedBefore(user.id);
+    if (changes.disabled !== undefined) await tokens.recordDisabled(user.id, changes.disabled);
     if (role !== user.role) await tokens.recordRole(user.id, role);
     await user.update({ disabledAt, role }, { transaction });
     return user;
   });
+}
+
+/**
+ * The caller as the database knows them now, for routes that need a privileged role (partner,
+ * admin): one primary-key read, so a deleted or disabled account, or a role taken away, fails
+ * there even if Redis forgot a revocation. Ordinary routes rely on the token check alone (and
+ * intake checks the account in its own statement).
+ */
+export async function confirmAccount(principal: Principal): Promise<Principal> {
+  const user = await User.findByPk(principal.id, { attributes: ['id', 'role', 'disabledAt'] });
+  if (!user) throw new Unauthorized('Account no longer exists');
+  if (user.disabledAt) throw new Unauthorized('Account disabled');
+  return { ...principal, role: user.role };
 }

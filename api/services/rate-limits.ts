@@ -22,6 +22,17 @@ export interface Quota {
   resetSeconds: number;
 }
 
+/** A limiter's result as the quota a client is told. */
+function quotaOf(limiter: RateLimiterRedis, policy: string, res: RateLimiterRes): Quota {
+  return {
+    policy,
+    limit: limiter.points,
+    windowSeconds: limiter.duration,
+    remaining: Math.max(0, limiter.points - res.consumedPoints),
+    resetSeconds: Math.max(0, Math.ceil(res.msBeforeNext / 1000)),
+  };
+}
+
 /**
  * The IETF httpapi RateLimit fields (draft-ietf-httpapi-ratelimit-headers): the policy (quota
  * `q` per window `w` seconds) and what is left of it (`r`) until it resets (`t` seconds), so a
@@ -86,7 +97,13 @@ export class RateLimits {
     if (!this.enabled) return;
     const res = await this.store(() => this.loginFailures.get(accountKey(email)));
     if (res && res.consumedPoints >= this.loginFailures.points) {
-      throw new RateLimited('Too many failed sign-ins for this account', retryAfterSeconds(res));
+      // The budget that refused is the account's: its fields replace the address budget's.
+      const quota = quotaOf(this.loginFailures, 'account-failures', res);
+      throw new RateLimited(
+        'Too many failed sign-ins for this account',
+        retryAfterSeconds(res),
+        rateLimitHeaders(quota),
+      );
     }
   }
 
@@ -121,19 +138,16 @@ export class RateLimits {
     message: string,
   ): Promise<Quota | null> {
     if (!this.enabled) return null;
-    const quota = (res: RateLimiterRes): Quota => ({
-      policy,
-      limit: limiter.points,
-      windowSeconds: limiter.duration,
-      remaining: Math.max(0, res.remainingPoints),
-      resetSeconds: Math.max(0, Math.ceil(res.msBeforeNext / 1000)),
-    });
     try {
-      return quota(await this.store(() => limiter.consume(key)));
+      return quotaOf(limiter, policy, await this.store(() => limiter.consume(key)));
     } catch (err) {
       // rate-limiter-flexible rejects with the limiter's result (not an Error) when over budget.
       if (err instanceof RateLimiterRes) {
-        throw new RateLimited(message, retryAfterSeconds(err), rateLimitHeaders(quota(err)));
+        throw new RateLimited(
+          message,
+          retryAfterSeconds(err),
+          rateLimitHeaders(quotaOf(limiter, policy, err)),
+        );
       }
       throw err;
     }

@@ -156,23 +156,48 @@ export class Tokens {
     return claims;
   }
 
-  /** One MGET: the token's, its user's and its family's revocation keys, and the user's role. */
+  /**
+   * One MGET: the token's, its user's and its family's revocation keys, whether the account is
+   * disabled, and the user's role.
+   */
   private async revocations(claims: Claims) {
-    const keys = [this.revokedKey(claims.jti), this.userKey(claims.sub), this.roleKey(claims.sub)];
+    const keys = [
+      this.revokedKey(claims.jti),
+      this.userKey(claims.sub),
+      this.roleKey(claims.sub),
+      this.disabledKey(claims.sub),
+    ];
     if (claims.fam) keys.push(this.familyKey(claims.fam));
-    const [token, validAfterMs, role, family] = await this.redis.mget(...keys);
+    const [token, validAfterMs, role, disabled, family] = await this.redis.mget(...keys);
     // A token without `iat` cannot prove it is newer than a password change.
     const issuedAtMs = typeof claims.iat === 'number' ? Math.round(claims.iat * 1000) : 0;
     return {
       tokenRevoked: token !== null,
       familyRevoked: family != null,
-      userRevoked: validAfterMs !== null && issuedAtMs < Number(validAfterMs),
+      userRevoked: (validAfterMs !== null && issuedAtMs < Number(validAfterMs)) || disabled !== null,
       role: ROLES.includes(role as Role) ? (role as Role) : undefined,
     };
   }
 
   private revokedKey(tokenId: string): string {
     return `${this.prefix}:revoked-token:${tokenId}`;
+  }
+
+  /**
+   * An admin disabled the account: every token is refused, also one a sign-in that was already
+   * past its account check issued after the cut-off (a race the "valid after" time cannot close).
+   */
+  async recordDisabled(userId: string, disabled: boolean): Promise<void> {
+    if (disabled) {
+      // Outlives every token that can exist now; later ones need a sign-in, which reads the row.
+      await this.redis.set(this.disabledKey(userId), '1', 'EX', this.longestTokenLifetime() + 60);
+    } else {
+      await this.redis.del(this.disabledKey(userId));
+    }
+  }
+
+  private disabledKey(userId: string): string {
+    return `${this.prefix}:disabled:${userId}`;
   }
 
   private roleKey(userId: string): string {

@@ -22,7 +22,7 @@ export class Event extends Model<InferAttributes<Event>, InferCreationAttributes
   declare seating: CreationOptional<Seating>;
   declare waitlistPromotion: CreationOptional<WaitlistPromotion>;
   declare holdTtlSeconds: CreationOptional<number | null>;
-  /** When the event first went on sale; null while it has only ever been a draft. */
+  /** When the event went on sale; null while it is, or since it went back to being, a draft. */
   declare publishedAt: CreationOptional<Date | null>;
   /** Most tickets one buyer may have (confirmed, held, waitlisted); null is no cap. */
   declare maxTicketsPerUser: CreationOptional<number | null>;
@@ -33,8 +33,9 @@ export class Event extends Model<InferAttributes<Event>, InferCreationAttributes
   declare updatedAt: CreationOptional<Date>;
 
   /**
-   * Whether anyone but an admin may see the event: it has been on sale at some point and is not
-   * a draft now. The one rule for the API, the webhooks and the error messages.
+   * Whether anyone but an admin may see the event: it went on sale and has not gone back to
+   * being a draft since (what changed while it was a draft was never public, so a cancellation
+   * after that is not either). The one rule for the API, the webhooks and the error messages.
    */
   isPublic(): boolean {
     return this.status !== 'draft' && this.publishedAt !== null && this.publishedAt !== undefined;
@@ -101,6 +102,7 @@ export class Event extends Model<InferAttributes<Event>, InferCreationAttributes
           // Publication is recorded by the row itself, whichever path sets the status.
           beforeSave(event) {
             if (event.status === 'on_sale' && !event.publishedAt) event.publishedAt = new Date();
+            if (event.status === 'draft') event.publishedAt = null;
           },
         },
       },
