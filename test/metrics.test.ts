@@ -180,3 +180,23 @@ describe('Prometheus metrics', () => {
     }
   });
 });
+
+describe('Prometheus metrics in production without METRICS_TOKEN', () => {
+  const env = testEnv({ NODE_ENV: 'production', JWT_SECRET: 'Vq3xT9pLm2Rk7Zs4Wc8Yn1Hb6Jd5Fg0a' });
+  let api: StartedApi;
+
+  beforeAll(async () => {
+    api = await startTestApi(testConfig(env));
+  });
+
+  afterAll(() => stopTestApi(api, env));
+
+  test('GET /metrics is closed: its series name event ids, drafts included', async () => {
+    expectApiError(await request(api.baseUrl).get('/metrics'), 403, 'forbidden');
+    expectApiError(
+      await request(api.baseUrl).get('/metrics').set('Authorization', 'Bearer anything'),
+      403,
+      'forbidden',
+    );
+  });
+});

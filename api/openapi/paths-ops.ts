@@ -61,7 +61,7 @@ export const opsPaths: oas.PathsObject = {
       description:
         'Text exposition format: HTTP request durations by route template, booking decisions by ' +
         'outcome, decision latency, webhook deliveries by result, queue depth per event, process ' +
-        'metrics. Open unless `METRICS_TOKEN` is set; then send it as `Authorization: Bearer ' +
+        'metrics. Open unless `METRICS_TOKEN` is set (in production it must be); then send it as `Authorization: Bearer ' +
         '<METRICS_TOKEN>` (the token itself, not a JWT). A worker running on its own serves its ' +
         'series on `WORKER_METRICS_PORT` instead.',
       security: optionalBearer,
@@ -72,6 +72,7 @@ export const opsPaths: oas.PathsObject = {
           content: { 'text/plain; version=0.0.4; charset=utf-8': { schema: { type: 'string' } } },
         },
         '401': error('METRICS_TOKEN is set and was not sent', ['unauthorized'], ['WWW-Authenticate']),
+        '403': error('Production without METRICS_TOKEN: the endpoint is closed', ['forbidden']),
         '500': errors.internal,
       },
     },

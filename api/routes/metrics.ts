@@ -1,19 +1,26 @@
 import Router from '@koa/router';
-import { Unauthorized } from '../../shared/errors.js';
+import { Forbidden, Unauthorized } from '../../shared/errors.js';
 import { collectProcessMetrics, metricsAccessAllowed, metricsRegistry } from '../../shared/metrics.js';
 import type { ApiDeps, AppState } from '../context.js';
 import { observeWaitingJobs } from '../metrics/waiting-jobs.js';
 
 /**
- * `GET /metrics`, Prometheus text format: the API's series, the queue depths, and under
- * `npm start` the worker's too (one registry per process). Open unless METRICS_TOKEN is set;
- * then a scraper sends it as a bearer token (Prometheus: `authorization: {credentials: ...}`).
+ * `GET /metrics`, Prometheus text format: the API's series, the waiting jobs per event, and
+ * under `npm start` the worker's too (one registry per process). With METRICS_TOKEN set, a
+ * scraper sends it as a bearer token (Prometheus: `authorization: {credentials: ...}`). Without
+ * it the endpoint is open, except in production: its series name event ids, drafts' included,
+ * which only operators may see.
  */
 export function metricsRoutes(deps: ApiDeps): Router<AppState> {
   collectProcessMetrics();
   observeWaitingJobs({ redis: deps.redis, prefix: deps.config.redisPrefix, logger: deps.logger });
   const router = new Router<AppState>();
   router.get('/metrics', async (ctx) => {
+    if (deps.config.env === 'production' && !deps.config.metricsToken) {
+      throw new Forbidden(
+        'In production /metrics needs METRICS_TOKEN: set it and scrape with it as a bearer token',
+      );
+    }
     if (!metricsAccessAllowed(deps.config.metricsToken, ctx.get('Authorization'))) {
       throw new Unauthorized('This endpoint needs the METRICS_TOKEN bearer token');
     }
