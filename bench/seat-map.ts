@@ -12,8 +12,7 @@ import { loadConfig } from '../shared/config.js';
 import { ensureDatabase } from '../shared/db/ensure-database.js';
 import { migrate } from '../shared/db/migrator.js';
 import { createLogger } from '../shared/logger.js';
-import { stepEvent } from '../worker/decide-batch.js';
-import { type StepRules, stepRules } from '../worker/load-event-state.js';
+import { type AllocationRules, allocationRules, runAllocationStep } from '../worker/allocation/index.js';
 import { percentile, round } from './stats.js';
 
 const { values: args } = parseArgs({
@@ -115,7 +114,13 @@ async function main() {
       oneSection: await time(`/events/${event.id}/seats?limit=5000&section=S7`),
       freeSeatsOnly: await time(`/events/${event.id}/seats?limit=5000&state=free`),
       sectionsSummary: await time(`/events/${event.id}/sections`),
-      allocationStepMs: await timeAllocationStep(base, auth, event.id, deps.sequelize, stepRules(config)),
+      allocationStepMs: await timeAllocationStep(
+        base,
+        auth,
+        event.id,
+        deps.sequelize,
+        allocationRules(config),
+      ),
     };
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   } finally {
@@ -151,7 +156,7 @@ async function timeAllocationStep(
   auth: Record<string, string>,
   eventId: string,
   sequelize: import('sequelize').Sequelize,
-  rules: StepRules,
+  rules: AllocationRules,
 ) {
   const samples: number[] = [];
   for (let i = 0; i < Math.min(runs, 10); i++) {
@@ -162,7 +167,7 @@ async function timeAllocationStep(
     });
     if (res.status !== 202) throw new Error(`booking failed: ${res.status}`);
     const started = performance.now();
-    const { decided } = await stepEvent(sequelize, eventId, 500, rules);
+    const { decided } = await runAllocationStep(sequelize, eventId, 500, rules);
     samples.push(performance.now() - started);
     if (decided[0]?.outcome !== 'confirmed') throw new Error(`not confirmed: ${JSON.stringify(decided)}`);
   }

@@ -50,6 +50,81 @@ export interface HoldActionPayload {
 }
 export type BookingRequestPayload = BookPayload | CancelPayload | HoldActionPayload;
 
+/** The payload each kind of booking request carries. */
+export interface PayloadByKind {
+  book: BookPayload;
+  hold: BookPayload;
+  cancel: CancelPayload;
+  confirm_hold: HoldActionPayload;
+  release_hold: HoldActionPayload;
+}
+
+/** A booking request's kind with its payload, typed together: narrowing on `kind` types `payload`. */
+export type KindAndPayload = {
+  [K in BookingRequestKind]: { kind: K; payload: PayloadByKind[K] };
+}[BookingRequestKind];
+
+/**
+ * Reads a stored payload (`booking_requests.payload`, untyped jsonb) where its row is read, and
+ * checks its shape once, so nothing downstream casts it. Intake validated it before the insert:
+ * a payload that does not fit its kind is a corrupt row, and throws.
+ */
+export function decodePayload(kind: string, json: unknown): KindAndPayload {
+  const fail = (why: string): never => {
+    throw new Error(`booking request payload of kind ${kind} is malformed: ${why}`);
+  };
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return fail('not an object');
+  const fields = json as Record<string, unknown>;
+  const id = (key: string): string => {
+    const value = fields[key];
+    return typeof value === 'string' ? value : fail(`${key} is not a string`);
+  };
+  switch (kind) {
+    case 'book':
+    case 'hold':
+      return { kind, payload: decodeBookPayload(fields, fail) };
+    case 'cancel':
+      return { kind, payload: { bookingId: id('bookingId') } };
+    case 'confirm_hold':
+    case 'release_hold':
+      return { kind, payload: { holdId: id('holdId') } };
+    default:
+      return fail('unknown kind');
+  }
+}
+
+function decodeBookPayload(fields: Record<string, unknown>, fail: (why: string) => never): BookPayload {
+  const { quantity, seats, section, minQuantity, waitlist } = fields;
+  const count = (value: unknown): value is number =>
+    typeof value === 'number' && Number.isInteger(value) && value >= 1;
+  if (!count(quantity)) return fail('quantity is not a positive integer');
+  const payload: BookPayload = { quantity };
+  if (seats !== undefined) {
+    const ids = Array.isArray(seats) && seats.every((s): s is string => typeof s === 'string');
+    payload.seats = ids ? seats : fail('seats is not a list of seat ids');
+  }
+  if (section !== undefined) payload.section = typeof section === 'string' ? section : fail('bad section');
+  if (minQuantity !== undefined)
+    payload.minQuantity = count(minQuantity) ? minQuantity : fail('bad minQuantity');
+  if (waitlist !== undefined)
+    payload.waitlist = typeof waitlist === 'boolean' ? waitlist : fail('bad waitlist');
+  return payload;
+}
+
+/** How a seat appears in bookings, holds (their `seats` column) and webhooks: enough to print a ticket. */
+export interface SeatLabel {
+  id: string;
+  section: string;
+  row: string;
+  number: number;
+}
+export const seatLabel = ({ id, section, row, number }: SeatLabel): SeatLabel => ({
+  id,
+  section,
+  row,
+  number,
+});
+
 /** Why a booking request was rejected. Stable strings: clients branch on them. */
 export const REJECTION_REASONS = {
   soldOut: 'sold_out',
@@ -67,18 +142,3 @@ export const REJECTION_REASONS = {
   holdLimit: 'hold_limit_reached',
 } as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[keyof typeof REJECTION_REASONS];
-
-/** Webhook message types written to the outbox (Standard Webhooks `type`). */
-export type WebhookType =
-  | 'booking.confirmed'
-  | 'booking.rejected'
-  | 'booking.cancelled'
-  | 'event.updated'
-  | 'event.cancelled'
-  | 'hold.created'
-  | 'hold.confirmed'
-  | 'hold.expired'
-  | 'hold.released'
-  | 'booking.waitlisted'
-  | 'waitlist.promoted'
-  | 'waitlist.left';

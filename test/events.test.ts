@@ -188,9 +188,8 @@ describe('events: browse, admin update and cancel', () => {
       { bind: { userId: user.id, eventId: event.id }, type: QueryTypes.SELECT },
     );
     await request(api.baseUrl).post(`/events/${event.id}/cancel`).set(admin.auth).expect(200);
-    const { decideNextBatch } = await import('../worker/decide-batch.js');
-    const { stepRules } = await import('../worker/load-event-state.js');
-    await decideNextBatch(api.deps.sequelize, event.id, 10, stepRules(testConfig(env)));
+    const { allocationRules, runAllocationStep } = await import('../worker/allocation/index.js');
+    await runAllocationStep(api.deps.sequelize, event.id, 10, allocationRules(testConfig(env)));
     const res = await request(api.baseUrl).get(`/booking-requests/${queued!.id}`).set(user.auth);
     expect(res.body).toMatchObject({ status: 'rejected', reason: 'event_cancelled', booking: null });
   });

@@ -1,14 +1,16 @@
-import type { BookPayload } from '../shared/domain.js';
-import { type LedgerInput, runLedger } from '../worker/ledger.js';
-import type {
-  BookingState,
-  Changes,
-  EventState,
-  HoldState,
-  PendingRequest,
-  WaitlistEntryState,
-} from '../worker/ledger-types.js';
-import { type Seat, SeatInventory } from '../worker/seat-inventory.js';
+import { type BookPayload, decodePayload } from '../shared/domain.js';
+import {
+  type BookingState,
+  type Changes,
+  type EventState,
+  type HoldState,
+  type LedgerInput,
+  type PendingRequest,
+  runLedger,
+  type Seat,
+  SeatInventory,
+  type WaitlistEntryState,
+} from '../worker/allocation/index.js';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
 const LATER = new Date('2030-06-01T00:00:00Z');
@@ -55,11 +57,10 @@ const request = (
   kind: PendingRequest['kind'],
   payload: PendingRequest['payload'],
   principalId?: string,
-) => ({
+): PendingRequest => ({
   id,
   principalId: principalId ?? `user-${id}`,
-  kind,
-  payload,
+  ...decodePayload(kind, payload),
   seq: id,
   queuedAt: NOW,
 });

@@ -2,9 +2,7 @@ import type { Job } from 'bullmq';
 import { QueryTypes } from 'sequelize';
 import request from 'supertest';
 import type { AllocationJobData } from '../shared/queues.js';
-import { decideNextBatch } from '../worker/decide-batch.js';
-import { stepRules } from '../worker/load-event-state.js';
-import { createAllocationProcessor } from '../worker/process-allocation-job.js';
+import { allocationRules, createAllocationProcessor, runAllocationStep } from '../worker/allocation/index.js';
 import { Reconciler } from '../worker/reconciler.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
@@ -34,6 +32,9 @@ describe('processing is idempotent and nothing accepted is lost', () => {
   afterAll(() => stopTestApi(api, env));
 
   const fakeJob = (data: AllocationJobData) => ({ id: data.requestId, data }) as Job<AllocationJobData>;
+  /** One allocation step by hand; the queued requests it decided. */
+  const decide = async (eventId: string, limit: number) =>
+    (await runAllocationStep(api.deps.sequelize, eventId, limit, allocationRules(config))).decided;
 
   async function submitBooking(eventId: string, quantity = 1): Promise<string> {
     const res = await request(api.baseUrl)
@@ -53,7 +54,7 @@ describe('processing is idempotent and nothing accepted is lost', () => {
       logger: api.deps.logger,
       redisPrefix: config.redisPrefix,
       batchSize: 10,
-      rules: stepRules(config),
+      rules: allocationRules(config),
     });
     const job = fakeJob({ eventId: event.id, requestId });
 
@@ -76,11 +77,9 @@ describe('processing is idempotent and nothing accepted is lost', () => {
     const ids = [];
     for (let i = 0; i < 20; i++) ids.push(await submitBooking(event.id, 1));
 
-    const rounds = await Promise.all(
-      Array.from({ length: 8 }, () => decideNextBatch(api.deps.sequelize, event.id, 3, stepRules(config))),
-    );
+    const rounds = await Promise.all(Array.from({ length: 8 }, () => decide(event.id, 3)));
     // Drain what the racing batches left.
-    while ((await decideNextBatch(api.deps.sequelize, event.id, 50, stepRules(config))).length > 0);
+    while ((await decide(event.id, 50)).length > 0);
 
     const decidedTwice = rounds.flat().map((d) => d.requestId);
     expect(new Set(decidedTwice).size).toBe(decidedTwice.length);
@@ -141,7 +140,7 @@ describe('processing is idempotent and nothing accepted is lost', () => {
       expect(res.status).toBe(202);
     }
     // One batch: all five bookings share one transaction timestamp.
-    expect(await decideNextBatch(api.deps.sequelize, event.id, 10, stepRules(config))).toHaveLength(5);
+    expect(await decide(event.id, 10)).toHaveLength(5);
 
     const seen: string[] = [];
     let cursor: string | null = null;

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { type Seat, SeatInventory } from '../worker/seat-inventory.js';
+import { type Seat, SeatInventory } from '../worker/allocation/index.js';
 
 /** Seats `from`..`to` of one row; ids read `section-row-number`. */
 function row(

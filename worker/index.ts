@@ -4,9 +4,8 @@ import type { Logger } from '../shared/logger.js';
 import { startWorkerMetrics } from '../shared/metrics.js';
 import { EventQueues } from '../shared/queues.js';
 import { createRedis } from '../shared/redis.js';
+import { allocationRules, createAllocationProcessor } from './allocation/index.js';
 import { HoldExpiryTimers } from './hold-expiry.js';
-import { stepRules } from './load-event-state.js';
-import { createAllocationProcessor } from './process-allocation-job.js';
 import { QueuePool } from './queue-pool.js';
 import { Reconciler } from './reconciler.js';
 import { startWebhookDispatch, type WebhookDispatch } from './webhooks/index.js';
@@ -42,7 +41,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     logger,
     redisPrefix: config.redisPrefix,
     batchSize: config.allocationBatchSize,
-    rules: stepRules(config),
+    rules: allocationRules(config),
     queues,
     holdTimers,
   });

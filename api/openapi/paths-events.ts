@@ -166,8 +166,8 @@ export const eventPaths: oas.PathsObject = {
       description:
         'In one transaction: every confirmed booking is cancelled (`booking.cancelled`), every active ' +
         'hold released (`hold.released`) and every waiting waitlist entry cancelled (`waitlist.left`), ' +
-        'each with `reason: event_cancelled`; their seats are freed. Queued requests are then rejected ' +
-        '`event_cancelled` in arrival order.',
+        'each with `bookingRequest: null` and `reason: event_cancelled`; their seats are freed. Queued ' +
+        'requests are then rejected `event_cancelled` in arrival order.',
       security: bearer,
       responses: {
         '200': json('The cancelled event', ref('Event')),

@@ -20,9 +20,13 @@ const eventTypes: oas.SchemaObject = {
   description:
     'The message types to receive: `booking.confirmed`, `booking.rejected` (a request of any kind ' +
     'rejected or expired, with its `reason`), `booking.cancelled`; `hold.created`, `hold.confirmed` ' +
-    '(with the booking), `hold.expired`, `hold.released`; `waitlist.joined`, `waitlist.promoted` (with ' +
-    'the booking or hold), `waitlist.left` (left, or cancelled with the event); `event.updated`, ' +
-    '`event.cancelled`. Messages about one purchase are delivered in order.',
+    '(with the booking), `hold.expired`, `hold.released`; `booking.waitlisted`, `waitlist.promoted` ' +
+    '(with the booking or hold), `waitlist.left` (left, or cancelled with the event); `event.updated`, ' +
+    '`event.cancelled`. One shape per type: `data` has `eventId`, `bookingRequest` (the request ' +
+    'reported on, null when none made the change) and the `booking`, `hold` or `waitlistEntry` ' +
+    'concerned; `booking.cancelled`, `hold.released` and `waitlist.left` add `reason` (null when the ' +
+    'owner’s request did it, `event_cancelled`, or `left`). Messages about one purchase are delivered ' +
+    'in order.',
   items: { type: 'string', enum: [...WEBHOOK_TYPES] },
   minItems: 1,
   uniqueItems: true,

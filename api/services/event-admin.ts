@@ -1,10 +1,11 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { Event } from '../../shared/db/models/index.js';
-import { appendToOutbox, eventMessage } from '../../shared/db/outbox.js';
-import type { EventStatus, WaitlistPromotion } from '../../shared/domain.js';
+import { appendToOutbox } from '../../shared/db/outbox.js';
+import type { EventStatus, SeatLabel, WaitlistPromotion } from '../../shared/domain.js';
 import { ringEvent } from '../../shared/enqueue.js';
 import { Conflict, NotFound, ValidationFailed } from '../../shared/errors.js';
 import { rebalanceJobId } from '../../shared/queues.js';
+import * as messages from '../../shared/webhooks/messages.js';
 import type { ApiDeps } from '../context.js';
 import { expandBlocks, insertSeats, type SeatBlock } from './seat-map.js';
 
@@ -68,7 +69,7 @@ export async function addSeats(
     const seats = expandBlocks(blocks, config.maxSeatsPerEvent - event.capacity);
     const added = await insertSeats(sequelize, transaction, id, seats);
     await event.update({ capacity: event.capacity + added, version: event.version + 1 }, { transaction });
-    await appendToOutbox(sequelize, transaction, [eventMessage('event.updated', event)]);
+    await appendToOutbox(sequelize, transaction, [messages.eventUpdated(event)]);
     return { event, added };
   });
   await offerNewSeats(deps, result.event);
@@ -141,7 +142,7 @@ export async function updateEvent(
     }
     const given = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
     await event.update({ ...given, version: version + 1 }, { transaction });
-    await appendToOutbox(sequelize, transaction, [eventMessage('event.updated', event)]);
+    await appendToOutbox(sequelize, transaction, [messages.eventUpdated(event)]);
     return { event, seatsAdded: event.capacity > capacityBefore };
   });
 }
@@ -157,23 +158,22 @@ export async function cancelEvent(sequelize: Sequelize, id: string): Promise<Eve
     const event = await Event.findByPk(id, { transaction, lock: transaction.LOCK.UPDATE });
     if (!event) throw new NotFound('Event');
     if (event.status === 'cancelled') return event;
-    type Ended = { id: string; user_id: string; request_id: string; quantity: number };
     const select = <T extends object>(sql: string) =>
       sequelize.query<T>(sql, { bind: { id }, transaction, type: QueryTypes.SELECT });
-    const bookings = await select<Ended>(
+    const bookings = await select<SeatedRow>(
       `UPDATE bookings SET status = 'cancelled', cancelled_at = now()
         WHERE event_id = $id AND status = 'confirmed'
-        RETURNING id, user_id, request_id, quantity`,
+        RETURNING id, user_id, request_id, quantity, seats`,
     );
-    const holds = await select<Ended>(
+    const holds = await select<SeatedRow & { expires_at: Date }>(
       `UPDATE holds SET status = 'released', ended_at = now()
         WHERE event_id = $id AND status = 'active'
-        RETURNING id, user_id, request_id, quantity`,
+        RETURNING id, user_id, request_id, quantity, seats, expires_at`,
     );
-    const entries = await select<Ended>(
+    const entries = await select<EndedRow & { section: string | null }>(
       `UPDATE waitlist_entries SET status = 'cancelled', ended_at = now()
         WHERE event_id = $id AND status = 'waiting'
-        RETURNING id, user_id, request_id, quantity`,
+        RETURNING id, user_id, request_id, quantity, section`,
     );
     await sequelize.query(
       'UPDATE seat_assignments SET released_at = now() WHERE event_id = $id AND released_at IS NULL',
@@ -183,25 +183,34 @@ export async function cancelEvent(sequelize: Sequelize, id: string): Promise<Eve
       { status: 'cancelled', booked: 0, held: 0, version: event.version + 1 },
       { transaction },
     );
-    const about =
-      (type: 'booking.cancelled' | 'hold.released' | 'waitlist.left', key: string, status: string) =>
-      (row: Ended) => ({
-        type,
-        eventId: id,
-        principalId: row.user_id,
-        orderingKey: row.request_id,
-        data: {
-          eventId: id,
-          reason: 'event_cancelled',
-          [key]: { id: row.id, status, quantity: row.quantity, requestId: row.request_id },
-        },
-      });
+    // The messages a booking request's cancel or release writes, with no request: the event did it.
     await appendToOutbox(sequelize, transaction, [
-      eventMessage('event.cancelled', event),
-      ...bookings.map(about('booking.cancelled', 'booking', 'cancelled')),
-      ...holds.map(about('hold.released', 'hold', 'released')),
-      ...entries.map(about('waitlist.left', 'waitlistEntry', 'cancelled')),
+      messages.eventCancelled(event),
+      ...bookings.map((b) => messages.bookingCancelled(id, seated(b), null)),
+      ...holds.map((h) =>
+        messages.holdReleased(id, { ...seated(h), expiresAt: new Date(h.expires_at) }, null),
+      ),
+      ...entries.map((e) =>
+        messages.waitlistLeft(id, { ...owned(e), section: e.section }, 'event_cancelled'),
+      ),
     ]);
     return event;
   });
 }
+
+/** A booking, hold or waitlist entry the event's cancellation ended. */
+interface EndedRow {
+  id: string;
+  user_id: string;
+  request_id: string;
+  quantity: number;
+}
+type SeatedRow = EndedRow & { seats: SeatLabel[] | null };
+
+const owned = (row: EndedRow) => ({
+  id: row.id,
+  userId: row.user_id,
+  requestId: row.request_id,
+  quantity: row.quantity,
+});
+const seated = (row: SeatedRow) => ({ ...owned(row), seats: row.seats ?? [] });

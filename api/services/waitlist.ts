@@ -2,6 +2,7 @@ import { QueryTypes, type Sequelize } from 'sequelize';
 import { WaitlistEntry } from '../../shared/db/models/index.js';
 import { appendToOutbox } from '../../shared/db/outbox.js';
 import { Conflict } from '../../shared/errors.js';
+import { waitlistLeft } from '../../shared/webhooks/messages.js';
 
 /** 1-based place of a waiting entry in its event's line, null once it left the line. */
 export async function waitlistPosition(sequelize: Sequelize, entry: WaitlistEntry): Promise<number | null> {
@@ -32,24 +33,7 @@ export async function leaveWaitlist(sequelize: Sequelize, entry: WaitlistEntry):
         status: current.status,
       });
     }
-    await appendToOutbox(sequelize, transaction, [
-      {
-        type: 'waitlist.left',
-        eventId: current.eventId,
-        principalId: current.userId,
-        orderingKey: current.requestId,
-        data: {
-          eventId: current.eventId,
-          reason: 'left',
-          waitlistEntry: {
-            id: current.id,
-            status: 'left',
-            quantity: current.quantity,
-            requestId: current.requestId,
-          },
-        },
-      },
-    ]);
+    await appendToOutbox(sequelize, transaction, [waitlistLeft(current.eventId, current, 'left')]);
     return current;
   });
 }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Sequelize, Transaction } from 'sequelize';
-import type { WebhookType } from '../domain.js';
-import type { Event } from './models/index.js';
+import type { WebhookType } from '../webhooks/types.js';
 
 /**
  * Who may receive a message besides admins' endpoints (which receive everything): `owner` is
@@ -11,7 +10,8 @@ import type { Event } from './models/index.js';
  */
 export type Audience = 'owner' | 'public' | 'admins';
 
-export interface OutboxMessage {
+/** A message to append, built by shared/webhooks/messages.ts (one builder per type). */
+export interface NewOutboxMessage {
   type: WebhookType;
   eventId: string | null;
   /** The person the message is about; their endpoints receive it. */
@@ -23,21 +23,7 @@ export interface OutboxMessage {
   orderingKey?: string;
 }
 
-/**
- * `event.updated` / `event.cancelled`: public only for an event anyone may see (see
- * `Event.isPublic`), so a draft's name and details never reach a partner.
- */
-export function eventMessage(type: 'event.updated' | 'event.cancelled', event: Event): OutboxMessage {
-  return {
-    type,
-    eventId: event.id,
-    principalId: null,
-    audience: event.isPublic() ? 'public' : 'admins',
-    data: { event: event.toJSON() },
-  };
-}
-
-const audienceOf = (m: OutboxMessage): Audience => (m.principalId ? 'owner' : (m.audience ?? 'admins'));
+const audienceOf = (m: NewOutboxMessage): Audience => (m.principalId ? 'owner' : (m.audience ?? 'admins'));
 
 /**
  * Appends webhook messages in the caller's transaction (the transactional outbox): they exist
@@ -47,7 +33,7 @@ const audienceOf = (m: OutboxMessage): Audience => (m.principalId ? 'owner' : (m
 export async function appendToOutbox(
   sequelize: Sequelize,
   transaction: Transaction,
-  messages: readonly OutboxMessage[],
+  messages: readonly NewOutboxMessage[],
 ): Promise<void> {
   if (messages.length === 0) return;
   const now = new Date().toISOString();

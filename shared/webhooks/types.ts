@@ -1,7 +1,8 @@
-import type { WebhookType } from '../domain.js';
-
-/** The message types an endpoint can subscribe to: exactly those the system emits. */
-export const WEBHOOK_TYPES: readonly WebhookType[] = [
+/**
+ * The message types an endpoint can subscribe to: exactly those the system emits, one builder
+ * each in shared/webhooks/messages.ts (Standard Webhooks `type`).
+ */
+export const WEBHOOK_TYPES = [
   'booking.confirmed',
   'booking.rejected',
   'booking.cancelled',
@@ -14,7 +15,8 @@ export const WEBHOOK_TYPES: readonly WebhookType[] = [
   'booking.waitlisted',
   'waitlist.promoted',
   'waitlist.left',
-];
+] as const;
+export type WebhookType = (typeof WEBHOOK_TYPES)[number];
 
 /** Webhook deliveries go through one BullMQ queue (job id = delivery id). */
 export const WEBHOOK_QUEUE = 'webhooks';

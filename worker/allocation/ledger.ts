@@ -1,13 +1,13 @@
+import { bookingRefusal, canTakeBookings } from '../../shared/booking-rules.js';
+import type { NewOutboxMessage } from '../../shared/db/outbox.js';
 import {
   type BookPayload,
-  type CancelPayload,
-  type HoldActionPayload,
   type HoldStatus,
   REJECTION_REASONS,
   type RejectionReason,
-} from '../shared/domain.js';
+} from '../../shared/domain.js';
+import * as messages from '../../shared/webhooks/messages.js';
 import { BuyerLimits, type BuyerState } from './buyer-limits.js';
-import * as messages from './ledger-messages.js';
 import type {
   BookingState,
   Changes,
@@ -16,6 +16,7 @@ import type {
   NewBooking,
   NewHold,
   PendingRequest,
+  RequestOf,
   RequestUpdate,
   WaitlistEntryState,
 } from './ledger-types.js';
@@ -75,7 +76,7 @@ function confirmedInTime(
   const spared = new Set<string>();
   for (const r of requests) {
     if (r.kind !== 'confirm_hold') continue;
-    const hold = holds.get((r.payload as HoldActionPayload).holdId);
+    const hold = holds.get(r.payload.holdId);
     if (hold && r.queuedAt < hold.expiresAt) spared.add(hold.id);
   }
   return spared;
@@ -120,7 +121,7 @@ class Ledger {
     for (const hold of this.input.holds.values()) {
       if (spared.has(hold.id)) continue;
       if (this.currentHold(hold).status === 'active' && hold.expiresAt <= this.input.now)
-        this.endHold(hold, 'expired', null);
+        this.expireHold(hold);
     }
   }
 
@@ -128,19 +129,19 @@ class Ledger {
     switch (request.kind) {
       case 'book':
       case 'hold': {
-        this.bookOrHold(request, request.payload as BookPayload);
+        this.bookOrHold(request);
         return;
       }
       case 'cancel': {
-        this.cancel(request, request.payload as CancelPayload);
+        this.cancel(request);
         return;
       }
       case 'confirm_hold': {
-        this.confirmHold(request, request.payload as HoldActionPayload);
+        this.confirmHold(request);
         return;
       }
       case 'release_hold': {
-        this.releaseHold(request, request.payload as HoldActionPayload);
+        this.releaseHold(request);
         return;
       }
     }
@@ -148,7 +149,7 @@ class Ledger {
 
   /** Offers free seats to the line in order, skipping entries they cannot satisfy. */
   promote(): void {
-    if (this.notOnSale()) return;
+    if (!canTakeBookings(this.input.event, this.input.now)) return;
     for (let i = 0; i < this.line.length && this.available() > 0; ) {
       const entry = this.line[i]!;
       const allotment = this.allot(entry.quantity, entry.minQuantity, entry.section ?? undefined);
@@ -181,14 +182,15 @@ class Ledger {
     }
   }
 
-  private bookOrHold(request: PendingRequest, asked: BookPayload): void {
-    const blocked = this.eventRejection();
+  private bookOrHold(request: RequestOf<'book' | 'hold'>): void {
+    const asked = request.payload;
+    const blocked = bookingRefusal(this.input.event, this.input.now);
     if (blocked) {
       this.reject(request, blocked);
       return;
     }
     const needed = asked.seats ? asked.seats.length : (asked.minQuantity ?? asked.quantity);
-    const allowance = this.limits.allowance(request.principalId, request.kind as 'book' | 'hold', needed);
+    const allowance = this.limits.allowance(request.principalId, request.kind, needed);
     if ('reason' in allowance) {
       this.reject(request, allowance.reason, allowance.details);
       return;
@@ -243,7 +245,8 @@ class Ledger {
     this.out.outbox.push(messages.bookingWaitlisted(this.input.eventId, entry));
   }
 
-  private cancel(request: PendingRequest, { bookingId }: CancelPayload): void {
+  private cancel(request: RequestOf<'cancel'>): void {
+    const { bookingId } = request.payload;
     const booking = this.input.bookings.get(bookingId);
     if (!booking) {
       this.reject(request, REJECTION_REASONS.bookingNotFound);
@@ -263,7 +266,8 @@ class Ledger {
     this.promote();
   }
 
-  private confirmHold(request: PendingRequest, { holdId }: HoldActionPayload): void {
+  private confirmHold(request: RequestOf<'confirm_hold'>): void {
+    const { holdId } = request.payload;
     const hold = this.input.holds.get(holdId);
     if (!hold) {
       this.reject(request, REJECTION_REASONS.holdNotFound);
@@ -292,11 +296,11 @@ class Ledger {
     }
     if (request.queuedAt >= hold.expiresAt) {
       // Accepted too late; the hold lived on only for an earlier confirm that is not this one.
-      this.endHold(hold, 'expired', null);
+      this.expireHold(hold);
       this.reject(request, REJECTION_REASONS.holdExpired, null, 'expired');
       return;
     }
-    const blocked = this.eventRejection();
+    const blocked = bookingRefusal(this.input.event, this.input.now);
     if (blocked) {
       this.reject(request, blocked);
       return;
@@ -310,7 +314,8 @@ class Ledger {
     this.out.outbox.push(messages.holdConfirmed(this.input.eventId, hold, booking, request));
   }
 
-  private releaseHold(request: PendingRequest, { holdId }: HoldActionPayload): void {
+  private releaseHold(request: RequestOf<'release_hold'>): void {
+    const { holdId } = request.payload;
     const hold = this.input.holds.get(holdId);
     if (!hold) {
       this.reject(request, REJECTION_REASONS.holdNotFound);
@@ -330,17 +335,21 @@ class Ledger {
       return;
     }
     this.update({ requestId: request.id, status: 'cancelled', holdId, decided: true });
-    this.endHold(hold, 'released', request);
+    this.endHold(hold, 'released', messages.holdReleased(this.input.eventId, hold, request));
+  }
+
+  private expireHold(hold: HoldState): void {
+    this.endHold(hold, 'expired', messages.holdExpired(this.input.eventId, hold));
   }
 
   /** Ends an active hold that did not become a booking: its seats are free again. */
-  private endHold(hold: HoldState, status: 'expired' | 'released', request: PendingRequest | null): void {
+  private endHold(hold: HoldState, status: 'expired' | 'released', message: NewOutboxMessage): void {
     this.holdStatus.set(hold.id, { status, bookingId: null });
     this.held -= hold.quantity;
     this.limits.adjust(hold.userId, -hold.quantity, -1);
     this.input.seats?.release(hold.seats.map((s) => s.id));
     this.out.endedHolds.push({ hold, status, bookingId: null });
-    this.out.outbox.push(messages.holdEnded(this.input.eventId, hold, status, request));
+    this.out.outbox.push(message);
     this.promote();
   }
 
@@ -409,17 +418,6 @@ class Ledger {
     return this.holdStatus.get(hold.id) ?? { status: hold.status, bookingId: hold.bookingId };
   }
 
-  private notOnSale(): boolean {
-    const { event } = this.input;
-    return event.status !== 'on_sale' || event.startsAt <= this.input.now;
-  }
-
-  private eventRejection(): RejectionReason | null {
-    if (this.input.event.status === 'cancelled') return REJECTION_REASONS.eventCancelled;
-    if (this.notOnSale()) return REJECTION_REASONS.eventNotOnSale;
-    return null;
-  }
-
   private reject(
     request: PendingRequest,
     reason: RejectionReason,
@@ -442,10 +440,10 @@ class Ledger {
   /** The purchase a request acts on (its first request's id), so its news is ordered with it. */
   private purchaseOf(request: PendingRequest): string {
     if (request.kind === 'confirm_hold' || request.kind === 'release_hold') {
-      return this.input.holds.get((request.payload as HoldActionPayload).holdId)?.requestId ?? request.id;
+      return this.input.holds.get(request.payload.holdId)?.requestId ?? request.id;
     }
     if (request.kind === 'cancel') {
-      return this.input.bookings.get((request.payload as CancelPayload).bookingId)?.requestId ?? request.id;
+      return this.input.bookings.get(request.payload.bookingId)?.requestId ?? request.id;
     }
     return request.id;
   }

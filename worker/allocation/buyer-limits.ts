@@ -1,4 +1,4 @@
-import { REJECTION_REASONS, type RejectionReason } from '../shared/domain.js';
+import { REJECTION_REASONS, type RejectionReason } from '../../shared/domain.js';
 
 /** What one buyer already has at an event, as the step starts. */
 export interface BuyerState {

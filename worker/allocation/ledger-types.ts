@@ -1,18 +1,17 @@
-import type { OutboxMessage } from '../shared/db/outbox.js';
+import type { NewOutboxMessage } from '../../shared/db/outbox.js';
 import type {
-  BookingRequestKind,
-  BookingRequestPayload,
   BookingRequestStatus,
   BookingStatus,
   EventStatus,
   HoldStatus,
+  KindAndPayload,
   RejectionReason,
   Seating,
   WaitlistPromotion,
-} from '../shared/domain.js';
+} from '../../shared/domain.js';
 import type { Seat } from './seat-inventory.js';
 
-/** What one allocation step reads (worker/load-event-state.ts) and writes (worker/apply-changes.ts). */
+/** What one allocation step reads (load-event-state.ts) and writes (apply-changes.ts). */
 
 export interface EventState {
   status: EventStatus;
@@ -27,16 +26,18 @@ export interface EventState {
   maxTicketsPerUser: number | null;
 }
 
-export interface PendingRequest {
+/** A queued booking request; its `kind` types its `payload` (decoded as it was read). */
+export type PendingRequest = KindAndPayload & {
   id: string;
   principalId: string;
-  kind: BookingRequestKind;
-  payload: BookingRequestPayload;
   /** Arrival order; a waitlist entry keeps its request's place. */
   seq: string;
   /** When it was accepted: a confirm accepted before its hold's `expiresAt` is in time. */
   queuedAt: Date;
-}
+};
+
+/** A pending request of the given kinds, its payload typed accordingly. */
+export type RequestOf<K extends PendingRequest['kind']> = Extract<PendingRequest, { kind: K }>;
 
 export interface BookingState {
   id: string;
@@ -107,7 +108,7 @@ export interface Changes {
   joinedWaitlist: WaitlistEntryState[];
   promoted: { entry: WaitlistEntryState; bookingId: string | null; holdId: string | null }[];
   requests: RequestUpdate[];
-  outbox: OutboxMessage[];
+  outbox: NewOutboxMessage[];
   booked: number;
   held: number;
 }

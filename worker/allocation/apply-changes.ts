@@ -1,6 +1,6 @@
 import type { Sequelize, Transaction } from 'sequelize';
-import { appendToOutbox } from '../shared/db/outbox.js';
-import { seatLabel } from './ledger-messages.js';
+import { appendToOutbox } from '../../shared/db/outbox.js';
+import { seatLabel } from '../../shared/domain.js';
 import type { Changes } from './ledger-types.js';
 import type { Seat } from './seat-inventory.js';
 

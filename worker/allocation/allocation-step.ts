@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { QueryTypes, type Sequelize } from 'sequelize';
+import type { AllocationRules } from './allocation-rules.js';
 import { applyChanges } from './apply-changes.js';
 import { runLedger } from './ledger.js';
 import type { RequestUpdate } from './ledger-types.js';
-import { loadEventState, type StepRules } from './load-event-state.js';
+import { loadEventState } from './load-event-state.js';
 
 export interface DecidedRequest {
   requestId: string;
@@ -12,7 +13,7 @@ export interface DecidedRequest {
   waitedSeconds: number;
 }
 
-export interface StepResult {
+export interface AllocationStepResult {
   /** Queued requests this step decided. */
   decided: DecidedRequest[];
   /** Every request whose status changed (decided, or promoted from the waitlist). */
@@ -43,12 +44,12 @@ async function arrivalHorizon(sequelize: Sequelize, eventId: string): Promise<st
  * all. Safe to run concurrently with itself (the event row lock serializes it) and to repeat
  * (only `queued` requests and `active` holds are read).
  */
-export async function stepEvent(
+export async function runAllocationStep(
   sequelize: Sequelize,
   eventId: string,
   limit: number,
-  rules: StepRules,
-): Promise<StepResult> {
+  rules: AllocationRules,
+): Promise<AllocationStepResult> {
   const horizon = await arrivalHorizon(sequelize, eventId);
   return sequelize.transaction(async (transaction) => {
     const now = new Date();
@@ -87,14 +88,4 @@ export async function stepEvent(
       settledHoldIds: changes.endedHolds.filter((e) => e.status !== 'expired').map((e) => e.hold.id),
     };
   });
-}
-
-/** The queued requests one step decides (a step without the hold and waitlist bookkeeping). */
-export async function decideNextBatch(
-  sequelize: Sequelize,
-  eventId: string,
-  limit: number,
-  rules: StepRules,
-): Promise<DecidedRequest[]> {
-  return (await stepEvent(sequelize, eventId, limit, rules)).decided;
 }

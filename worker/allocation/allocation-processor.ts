@@ -1,12 +1,12 @@
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QueryTypes, type Sequelize } from 'sequelize';
-import type { Logger } from '../shared/logger.js';
-import { recordDecisions } from '../shared/metrics.js';
-import { type AllocationJobData, type EventQueues, requestDecidedChannel } from '../shared/queues.js';
-import { type StepResult, stepEvent } from './decide-batch.js';
-import type { HoldExpiryTimers } from './hold-expiry.js';
-import type { StepRules } from './load-event-state.js';
+import type { Logger } from '../../shared/logger.js';
+import { recordDecisions } from '../../shared/metrics.js';
+import { type AllocationJobData, type EventQueues, requestDecidedChannel } from '../../shared/queues.js';
+import type { HoldExpiryTimers } from '../hold-expiry.js';
+import type { AllocationRules } from './allocation-rules.js';
+import { type AllocationStepResult, runAllocationStep } from './allocation-step.js';
 
 export interface AllocationDeps {
   sequelize: Sequelize;
@@ -14,34 +14,41 @@ export interface AllocationDeps {
   logger: Logger;
   redisPrefix: string;
   batchSize: number;
-  rules: StepRules;
-  /** When given, the waiting doorbells of requests a batch decided are removed (see below). */
+  rules: AllocationRules;
+  /** When given, the waiting doorbells of requests a step decided are removed (see below). */
   queues?: EventQueues;
   /** When given, new holds get their expiry timer; without, the reconciler's sweep expires them. */
   holdTimers?: HoldExpiryTimers;
 }
 
 export interface AllocationJobResult {
+  /** The booking request's outcome, or the job's name for a job without a request. */
   status: string;
+  /** Steps this job ran that decided something. */
   batches: number;
 }
 
 /**
- * A job is a doorbell for one request: "this request is waiting". The processor decides queued
- * requests of the event in arrival order, in batches, until that request is decided. A job
- * whose request an earlier batch already decided finishes at once, so redelivered or
- * duplicated jobs are harmless.
+ * The processor of an event queue's jobs: it runs allocation steps. A job is a doorbell for one
+ * booking request: "this request is waiting". The processor runs the event's steps, each
+ * deciding queued requests in arrival order, until that request is decided. A job whose request
+ * an earlier step already decided finishes at once, so redelivered or duplicated jobs are
+ * harmless.
  */
 export function createAllocationProcessor(deps: AllocationDeps) {
-  // Outcomes this process decided recently. A batch decides up to ALLOCATION_BATCH_SIZE
+  // Outcomes this process decided recently. A step decides up to ALLOCATION_BATCH_SIZE
   // requests whose own jobs then find their answer here without a database read.
   const recent = new RecentOutcomes(50_000);
 
-  async function step(eventId: string, jobId: string | undefined): Promise<StepResult> {
-    const result = await stepEvent(deps.sequelize, eventId, deps.batchSize, deps.rules);
+  async function step(job: Job<AllocationJobData>): Promise<AllocationStepResult> {
+    const { eventId, requestId: bookingRequestId } = job.data;
+    const result = await runAllocationStep(deps.sequelize, eventId, deps.batchSize, deps.rules);
     for (const d of result.decided) recent.add(d.requestId, d.outcome);
     if (result.changedRequestIds.length > 0) {
-      deps.logger.debug({ eventId, jobId, decided: result.decided.length }, 'batch decided');
+      deps.logger.debug(
+        { eventId, jobId: job.id, bookingRequestId, decided: result.decided.length },
+        'allocation step decided',
+      );
       await deps.redis.publish(
         requestDecidedChannel(deps.redisPrefix),
         JSON.stringify(result.changedRequestIds),
@@ -49,36 +56,36 @@ export function createAllocationProcessor(deps: AllocationDeps) {
     }
     recordDecisions(result.decided);
     if (deps.holdTimers) await updateTimers(deps.holdTimers, deps.logger, eventId, result);
-    if (deps.queues) await dropDoorbells(deps, eventId, result.decided, jobId);
+    if (deps.queues) await dropDoorbells(deps, eventId, result.decided, job.id);
     return result;
   }
 
-  return async function processAllocationJob(job: Job<AllocationJobData>): Promise<AllocationJobResult> {
-    const { eventId, requestId } = job.data;
-    if (!requestId) {
+  return async function allocationProcessor(job: Job<AllocationJobData>): Promise<AllocationJobResult> {
+    const { requestId: bookingRequestId } = job.data;
+    if (!bookingRequestId) {
       // An expiry or rebalance: one step does it (a later step would find nothing more to do).
-      await step(eventId, job.id);
+      await step(job);
       return { status: job.name, batches: 1 };
     }
-    const known = recent.get(requestId);
+    const known = recent.get(bookingRequestId);
     if (known) return { status: known, batches: 0 };
     let batches = 0;
     let idleRounds = 0;
     for (;;) {
       // Straight to a step: the request is nearly always still queued, and a step that finds
       // nothing to do is followed by a status read below.
-      const { decided } = await step(eventId, job.id);
+      const { decided } = await step(job);
       batches += decided.length > 0 ? 1 : 0;
-      const outcome = recent.get(requestId);
+      const outcome = recent.get(bookingRequestId);
       if (outcome) return { status: outcome, batches };
       if (decided.length > 0) continue;
       // Nothing decided: another process decided it (a redelivered or duplicate job), or it is
       // missing. Twice empty while still queued means it is stuck: retry with backoff.
-      const status = await requestStatus(deps.sequelize, requestId);
-      if (status === null) throw new Error(`booking request ${requestId} does not exist`);
+      const status = await requestStatus(deps.sequelize, bookingRequestId);
+      if (status === null) throw new Error(`booking request ${bookingRequestId} does not exist`);
       if (status !== 'queued') return { status, batches };
       if (++idleRounds > 1)
-        throw new Error(`booking request ${requestId} is queued but no batch picks it up`);
+        throw new Error(`booking request ${bookingRequestId} is queued but no step picks it up`);
     }
   };
 }
@@ -91,7 +98,7 @@ async function updateTimers(
   timers: HoldExpiryTimers,
   logger: Logger,
   eventId: string,
-  { newHolds, settledHoldIds }: StepResult,
+  { newHolds, settledHoldIds }: AllocationStepResult,
 ): Promise<void> {
   try {
     await timers.schedule(eventId, newHolds);
@@ -105,7 +112,7 @@ async function updateTimers(
 }
 
 /**
- * A batch decides up to ALLOCATION_BATCH_SIZE requests, but each still has its doorbell job
+ * A step decides up to ALLOCATION_BATCH_SIZE requests, but each still has its doorbell job
  * waiting; BullMQ alone moves about 3,000 jobs a second through one queue, which would cap
  * throughput no matter how large the batches. So the decided requests' waiting jobs are
  * removed now. Best effort: a job that cannot be removed (already active elsewhere, or gone)

@@ -1,0 +1,262 @@
+import type { Event } from '../db/models/index.js';
+import type { NewOutboxMessage } from '../db/outbox.js';
+import { type BookingRequestKind, type RejectionReason, type SeatLabel, seatLabel } from '../domain.js';
+
+/**
+ * The webhook messages, one builder per type (shared/webhooks/types.ts lists the types): whoever
+ * writes a message, the allocation step's ledger or the API (event changes, leaving the
+ * waitlist), a partner gets one shape per type. The `principalId` is whose news it is (the
+ * owner of the booking, hold or entry, also when an admin acted; the requester for a
+ * rejection). Messages about one purchase share its first request's id as ordering key, so an
+ * endpoint receives hold.created before hold.confirmed before booking.cancelled.
+ */
+
+/** A booking as messages show it. `requestId` is its purchase's first request (the ordering key). */
+export interface BookingFacts {
+  id: string;
+  userId: string;
+  requestId: string;
+  quantity: number;
+  /** Empty for general admission. */
+  seats: readonly SeatLabel[];
+}
+
+export interface HoldFacts extends BookingFacts {
+  expiresAt: Date;
+}
+
+/** A waitlist entry as messages show it; `requestId` is the waitlisted book request. */
+export interface WaitlistEntryFacts {
+  id: string;
+  userId: string;
+  requestId: string;
+  quantity: number;
+  section: string | null;
+}
+
+/** The booking request a message reports on. */
+interface RequestFacts {
+  id: string;
+}
+
+/** Why a booking, hold or entry ended when no booking request of its owner ended it. */
+type EndReason = 'event_cancelled' | 'left';
+
+const seatsOf = (seats: readonly SeatLabel[]) => (seats.length > 0 ? seats.map(seatLabel) : null);
+
+const bookingData = (b: BookingFacts, status: string) => ({
+  id: b.id,
+  status,
+  quantity: b.quantity,
+  seats: seatsOf(b.seats),
+});
+
+const holdData = (h: HoldFacts, status: string) => ({
+  id: h.id,
+  status,
+  quantity: h.quantity,
+  seats: seatsOf(h.seats),
+  expiresAt: h.expiresAt.toISOString(),
+});
+
+const entryData = (e: WaitlistEntryFacts, status: string) => ({
+  id: e.id,
+  status,
+  quantity: e.quantity,
+  section: e.section,
+});
+
+export function bookingConfirmed(
+  eventId: string,
+  booking: BookingFacts,
+  request: RequestFacts,
+): NewOutboxMessage {
+  return {
+    type: 'booking.confirmed',
+    eventId,
+    principalId: booking.userId,
+    orderingKey: booking.requestId,
+    data: {
+      eventId,
+      bookingRequest: { id: request.id, status: 'confirmed' },
+      booking: bookingData(booking, 'confirmed'),
+    },
+  };
+}
+
+/** A request of any kind rejected, or expired (a confirm too late); it concerns whoever asked. */
+export function bookingRejected(
+  eventId: string,
+  request: RequestFacts & { principalId: string; kind: BookingRequestKind },
+  status: 'rejected' | 'expired',
+  reason: RejectionReason,
+  details: Record<string, unknown> | null,
+  orderingKey: string,
+): NewOutboxMessage {
+  return {
+    type: 'booking.rejected',
+    eventId,
+    principalId: request.principalId,
+    orderingKey,
+    data: {
+      eventId,
+      bookingRequest: { id: request.id, kind: request.kind, status, reason, details },
+      booking: null,
+    },
+  };
+}
+
+/** `request` is the cancel request that did it; null when the event's cancellation did. */
+export function bookingCancelled(
+  eventId: string,
+  booking: BookingFacts,
+  request: RequestFacts | null,
+): NewOutboxMessage {
+  return {
+    type: 'booking.cancelled',
+    eventId,
+    principalId: booking.userId,
+    orderingKey: booking.requestId,
+    data: {
+      eventId,
+      bookingRequest: request ? { id: request.id, status: 'cancelled' } : null,
+      booking: bookingData(booking, 'cancelled'),
+      reason: request ? null : ('event_cancelled' satisfies EndReason),
+    },
+  };
+}
+
+export function holdCreated(eventId: string, hold: HoldFacts, request: RequestFacts): NewOutboxMessage {
+  return {
+    type: 'hold.created',
+    eventId,
+    principalId: hold.userId,
+    orderingKey: hold.requestId,
+    data: { eventId, bookingRequest: { id: request.id, status: 'held' }, hold: holdData(hold, 'active') },
+  };
+}
+
+export function holdConfirmed(
+  eventId: string,
+  hold: HoldFacts,
+  booking: BookingFacts,
+  request: RequestFacts,
+): NewOutboxMessage {
+  return {
+    type: 'hold.confirmed',
+    eventId,
+    principalId: hold.userId,
+    orderingKey: hold.requestId,
+    data: {
+      eventId,
+      bookingRequest: { id: request.id, status: 'confirmed' },
+      hold: holdData(hold, 'confirmed'),
+      booking: bookingData(booking, 'confirmed'),
+    },
+  };
+}
+
+export function holdExpired(eventId: string, hold: HoldFacts): NewOutboxMessage {
+  return {
+    type: 'hold.expired',
+    eventId,
+    principalId: hold.userId,
+    orderingKey: hold.requestId,
+    data: { eventId, bookingRequest: null, hold: holdData(hold, 'expired') },
+  };
+}
+
+/** `request` is the release request that did it; null when the event's cancellation did. */
+export function holdReleased(
+  eventId: string,
+  hold: HoldFacts,
+  request: RequestFacts | null,
+): NewOutboxMessage {
+  return {
+    type: 'hold.released',
+    eventId,
+    principalId: hold.userId,
+    orderingKey: hold.requestId,
+    data: {
+      eventId,
+      bookingRequest: request ? { id: request.id, status: 'cancelled' } : null,
+      hold: holdData(hold, 'released'),
+      reason: request ? null : ('event_cancelled' satisfies EndReason),
+    },
+  };
+}
+
+export function bookingWaitlisted(eventId: string, entry: WaitlistEntryFacts): NewOutboxMessage {
+  return {
+    type: 'booking.waitlisted',
+    eventId,
+    principalId: entry.userId,
+    orderingKey: entry.requestId,
+    data: {
+      eventId,
+      bookingRequest: { id: entry.requestId, status: 'waitlisted' },
+      waitlistEntry: entryData(entry, 'waiting'),
+    },
+  };
+}
+
+export function waitlistPromoted(
+  eventId: string,
+  entry: WaitlistEntryFacts,
+  result: { booking: BookingFacts } | { hold: HoldFacts },
+): NewOutboxMessage {
+  const booking = 'booking' in result ? bookingData(result.booking, 'confirmed') : null;
+  const hold = 'hold' in result ? holdData(result.hold, 'active') : null;
+  return {
+    type: 'waitlist.promoted',
+    eventId,
+    principalId: entry.userId,
+    orderingKey: entry.requestId,
+    data: {
+      eventId,
+      bookingRequest: { id: entry.requestId, status: booking ? 'confirmed' : 'held' },
+      waitlistEntry: entryData(entry, 'promoted'),
+      booking,
+      hold,
+    },
+  };
+}
+
+/**
+ * The entry left the line: its user left (`left`), or the event was cancelled (`cancelled`).
+ * Its booking request stays `waitlisted`.
+ */
+export function waitlistLeft(
+  eventId: string,
+  entry: WaitlistEntryFacts,
+  reason: EndReason,
+): NewOutboxMessage {
+  return {
+    type: 'waitlist.left',
+    eventId,
+    principalId: entry.userId,
+    orderingKey: entry.requestId,
+    data: {
+      eventId,
+      bookingRequest: { id: entry.requestId, status: 'waitlisted' },
+      waitlistEntry: entryData(entry, reason === 'left' ? 'left' : 'cancelled'),
+      reason,
+    },
+  };
+}
+
+/**
+ * `event.updated` / `event.cancelled`: public only for an event anyone may see (see
+ * `Event.isPublic`), so a draft's name and details never reach a partner.
+ */
+const eventMessage = (type: 'event.updated' | 'event.cancelled', event: Event): NewOutboxMessage => ({
+  type,
+  eventId: event.id,
+  principalId: null,
+  audience: event.isPublic() ? 'public' : 'admins',
+  data: { event: event.toJSON() },
+});
+
+export const eventUpdated = (event: Event): NewOutboxMessage => eventMessage('event.updated', event);
+
+export const eventCancelled = (event: Event): NewOutboxMessage => eventMessage('event.cancelled', event);

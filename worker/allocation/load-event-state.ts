@@ -1,0 +1,364 @@
+import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+import { decodePayload, type SeatLabel } from '../../shared/domain.js';
+import type { AllocationRules } from './allocation-rules.js';
+import type { BuyerState } from './buyer-limits.js';
+import type {
+  BookingState,
+  EventState,
+  HoldState,
+  PendingRequest,
+  WaitlistEntryState,
+} from './ledger-types.js';
+import { type Seat, SeatInventory } from './seat-inventory.js';
+
+/** How much of the waitlist one step reads; a longer line is served over several steps. */
+export const WAITLIST_HEAD = 1000;
+
+/** A queued request, and how long it has waited (seconds, PostgreSQL's clock). */
+export type QueuedRequest = PendingRequest & { waited: number };
+
+export interface LoadedState {
+  event: EventState;
+  requests: QueuedRequest[];
+  seats: SeatInventory | null;
+  bookings: Map<string, BookingState>;
+  holds: Map<string, HoldState>;
+  waitlist: WaitlistEntryState[];
+  waitlistComplete: boolean;
+  waitingPerUser: Map<string, number>;
+  buyers: Map<string, BuyerState>;
+}
+
+type Select = <T extends object>(sql: string, bind: Record<string, unknown>) => Promise<T[]>;
+
+/**
+ * Reads, and locks, what one allocation step of an event needs, one query per kind of row, in
+ * this order (the order locks are taken in): the event row, the queued requests up to `horizon`,
+ * the seat map, the bookings cancel requests name, the holds (named, or past their time), the
+ * head of the waitlist, and what the requesting users already have. Null if the event is gone.
+ */
+export async function loadEventState(
+  sequelize: Sequelize,
+  transaction: Transaction,
+  eventId: string,
+  horizon: string | null,
+  limit: number,
+  now: Date,
+  rules: AllocationRules,
+): Promise<LoadedState | null> {
+  const select: Select = (sql, bind) => sequelize.query(sql, { bind, transaction, type: QueryTypes.SELECT });
+  const row = await loadEvent(select, eventId, rules);
+  if (!row) return null;
+  const requests = horizon === null ? [] : await loadQueuedRequests(select, eventId, horizon, limit);
+  const seats = row.event.seating === 'reserved' ? await loadSeats(select, eventId) : null;
+  const bookings = await loadBookingsToCancel(select, eventId, requests, seats);
+  const holds = await loadHolds(select, eventId, requests, row.event.held, now, seats);
+  const waitlist = row.hasWaitlist ? await loadWaitlistHead(select, eventId) : [];
+  const waitingPerUser = await loadWaitingPerUser(select, eventId, requests);
+  const buyers = await loadBuyers(select, eventId, requests, row);
+  return {
+    event: row.event,
+    requests,
+    seats,
+    bookings,
+    holds,
+    waitlist,
+    waitlistComplete: waitlist.length < WAITLIST_HEAD,
+    waitingPerUser,
+    buyers,
+  };
+}
+
+interface EventRow {
+  event: EventState;
+  /** Whether any entry is waiting: most events have no line, and their steps skip reading it. */
+  hasWaitlist: boolean;
+  /** Whether the per-buyer limits apply to partners and admins too. */
+  limitPartners: boolean;
+}
+
+/**
+ * The event row, FOR NO KEY UPDATE: serializes allocators (and admin edits) without blocking
+ * intake's foreign-key check, which takes FOR KEY SHARE.
+ */
+async function loadEvent(select: Select, eventId: string, rules: AllocationRules): Promise<EventRow | null> {
+  const [row] = await select<{
+    status: EventState['status'];
+    capacity: number;
+    booked: number;
+    held: number;
+    starts_at: Date;
+    seating: EventState['seating'];
+    waitlist_promotion: EventState['waitlistPromotion'];
+    hold_ttl_seconds: number | null;
+    max_tickets_per_user: number | null;
+    limit_partners: boolean;
+    has_waitlist: boolean;
+  }>(
+    // Whether anyone waits is read here, not by a separate query: most steps have no line.
+    `SELECT status, capacity, booked, held, starts_at, seating, waitlist_promotion, hold_ttl_seconds,
+            max_tickets_per_user, limit_partners,
+            EXISTS (SELECT 1 FROM waitlist_entries w WHERE w.event_id = e.id AND w.status = 'waiting') AS has_waitlist
+       FROM events e WHERE id = $eventId FOR NO KEY UPDATE`,
+    { eventId },
+  );
+  if (!row) return null;
+  return {
+    event: {
+      status: row.status,
+      capacity: row.capacity,
+      booked: row.booked,
+      held: row.held,
+      startsAt: row.starts_at,
+      seating: row.seating,
+      waitlistPromotion: row.waitlist_promotion,
+      holdTtlSeconds: row.hold_ttl_seconds ?? rules.holdTtlSeconds,
+      maxTicketsPerUser: row.max_tickets_per_user,
+    },
+    hasWaitlist: row.has_waitlist,
+    limitPartners: row.limit_partners,
+  };
+}
+
+/** Up to `limit` queued requests with `seq <= horizon`, oldest first, FOR UPDATE; payloads decoded. */
+async function loadQueuedRequests(
+  select: Select,
+  eventId: string,
+  horizon: string,
+  limit: number,
+): Promise<QueuedRequest[]> {
+  const rows = await select<{
+    id: string;
+    seq: string;
+    principal_id: string;
+    kind: string;
+    payload: unknown;
+    queued_at: Date;
+    waited: number;
+  }>(
+    `SELECT id, seq, principal_id, kind, payload, queued_at,
+            EXTRACT(EPOCH FROM now() - queued_at)::float8 AS waited
+       FROM booking_requests
+      WHERE event_id = $eventId AND status = 'queued' AND seq <= $horizon
+      ORDER BY seq LIMIT $limit FOR UPDATE`,
+    { eventId, horizon, limit },
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    seq: r.seq,
+    principalId: r.principal_id,
+    ...decodePayload(r.kind, r.payload),
+    queuedAt: new Date(r.queued_at),
+    waited: Number(r.waited),
+  }));
+}
+
+/** The whole seat map with each seat's state: one indexed scan, ~20,000 rows for a stadium. */
+async function loadSeats(select: Select, eventId: string): Promise<SeatInventory> {
+  const rows = await select<{
+    id: string;
+    section: string;
+    row_label: string;
+    number: number;
+    section_rank: number;
+    row_rank: number;
+    free: boolean;
+  }>(
+    `SELECT s.id, s.section, s.row_label, s.number, s.section_rank, s.row_rank, a.id IS NULL AS free
+       FROM seats s LEFT JOIN seat_assignments a ON a.seat_id = s.id AND a.released_at IS NULL
+      WHERE s.event_id = $eventId`,
+    { eventId },
+  );
+  return new SeatInventory(
+    rows.map((r) => ({
+      id: r.id,
+      section: r.section,
+      row: r.row_label,
+      number: r.number,
+      sectionRank: r.section_rank,
+      rowRank: r.row_rank,
+    })),
+    rows.filter((r) => r.free).map((r) => r.id),
+  );
+}
+
+/** The seats of the map that a booking's or hold's stored labels name (none without a map). */
+const seatsNamed = (seats: SeatInventory | null, labels: SeatLabel[] | null): Seat[] =>
+  (labels ?? []).map((l) => seats?.seat(l.id) as Seat);
+
+/** The bookings this step's cancel requests name, FOR UPDATE (only this event's). */
+async function loadBookingsToCancel(
+  select: Select,
+  eventId: string,
+  requests: readonly PendingRequest[],
+  seats: SeatInventory | null,
+): Promise<Map<string, BookingState>> {
+  const ids = requests.flatMap((r) => (r.kind === 'cancel' ? [r.payload.bookingId] : []));
+  if (ids.length === 0) return new Map();
+  const rows = await select<{
+    id: string;
+    user_id: string;
+    request_id: string;
+    status: BookingState['status'];
+    quantity: number;
+    seats: SeatLabel[] | null;
+  }>(
+    `SELECT id, user_id, request_id, status, quantity, seats FROM bookings
+      WHERE id = ANY($ids::uuid[]) AND event_id = $eventId FOR UPDATE`,
+    { ids, eventId },
+  );
+  return new Map(
+    rows.map((b) => [
+      b.id,
+      {
+        id: b.id,
+        userId: b.user_id,
+        requestId: b.request_id,
+        status: b.status,
+        quantity: b.quantity,
+        seats: seatsNamed(seats, b.seats),
+      },
+    ]),
+  );
+}
+
+/**
+ * The holds this step's confirm and release requests name, and every active hold past its time
+ * (the step expires them), FOR UPDATE. A hold whose confirm was accepted in time and still waits
+ * its turn is not due. No held seats and no hold named: nothing to read (most steps).
+ */
+async function loadHolds(
+  select: Select,
+  eventId: string,
+  requests: readonly PendingRequest[],
+  held: number,
+  now: Date,
+  seats: SeatInventory | null,
+): Promise<Map<string, HoldState>> {
+  const ids = requests.flatMap((r) =>
+    r.kind === 'confirm_hold' || r.kind === 'release_hold' ? [r.payload.holdId] : [],
+  );
+  if (held === 0 && ids.length === 0) return new Map();
+  const rows = await select<{
+    id: string;
+    user_id: string;
+    request_id: string;
+    status: HoldState['status'];
+    quantity: number;
+    seats: SeatLabel[] | null;
+    expires_at: Date;
+    booking_id: string | null;
+  }>(
+    `SELECT id, user_id, request_id, status, quantity, seats, expires_at, booking_id FROM holds h
+      WHERE event_id = $eventId
+        AND (id = ANY($ids::uuid[])
+             OR (status = 'active' AND expires_at <= $now::timestamptz
+                 -- A confirm accepted in time, still waiting its turn, keeps the hold alive.
+                 AND NOT EXISTS (SELECT 1 FROM booking_requests r
+                                  WHERE r.event_id = h.event_id AND r.status = 'queued'
+                                    AND r.kind = 'confirm_hold' AND r.payload ->> 'holdId' = h.id::text
+                                    AND r.queued_at < h.expires_at)))
+      ORDER BY expires_at, id FOR UPDATE`,
+    { eventId, ids, now: now.toISOString() },
+  );
+  return new Map(
+    rows.map((h) => [
+      h.id,
+      {
+        id: h.id,
+        userId: h.user_id,
+        requestId: h.request_id,
+        status: h.status,
+        quantity: h.quantity,
+        seats: seatsNamed(seats, h.seats),
+        expiresAt: new Date(h.expires_at),
+        bookingId: h.booking_id,
+      },
+    ]),
+  );
+}
+
+/** The first WAITLIST_HEAD waiting entries in line order, FOR UPDATE (a leave waits for the step). */
+async function loadWaitlistHead(select: Select, eventId: string): Promise<WaitlistEntryState[]> {
+  const rows = await select<{
+    id: string;
+    user_id: string;
+    request_id: string;
+    seq: string;
+    quantity: number;
+    min_quantity: number;
+    section: string | null;
+  }>(
+    `SELECT id, user_id, request_id, seq, quantity, min_quantity, section FROM waitlist_entries
+      WHERE event_id = $eventId AND status = 'waiting' ORDER BY seq LIMIT ${WAITLIST_HEAD} FOR UPDATE`,
+    { eventId },
+  );
+  return rows.map((w) => ({
+    id: w.id,
+    userId: w.user_id,
+    requestId: w.request_id,
+    seq: w.seq,
+    quantity: w.quantity,
+    minQuantity: w.min_quantity,
+    section: w.section,
+  }));
+}
+
+/** For users whose book request may join the line: how many entries each already has waiting. */
+async function loadWaitingPerUser(
+  select: Select,
+  eventId: string,
+  requests: readonly PendingRequest[],
+): Promise<Map<string, number>> {
+  const joining = new Set(
+    requests.flatMap((r) => (r.kind === 'book' && r.payload.waitlist ? [r.principalId] : [])),
+  );
+  if (joining.size === 0) return new Map();
+  const counts = await select<{ user_id: string; n: number }>(
+    `SELECT user_id, count(*)::int AS n FROM waitlist_entries
+      WHERE event_id = $eventId AND status = 'waiting' AND user_id = ANY($users::uuid[])
+      GROUP BY user_id`,
+    { eventId, users: [...joining] },
+  );
+  return new Map(counts.map((c) => [c.user_id, c.n]));
+}
+
+/**
+ * What each buyer with a book or hold request in this step already has at the event (tickets
+ * confirmed, held and waiting; active holds), for the per-buyer limits. Read only when a limit
+ * can apply: the event caps tickets, or someone asks for a hold (holds are always capped).
+ */
+async function loadBuyers(
+  select: Select,
+  eventId: string,
+  requests: readonly PendingRequest[],
+  { event, limitPartners }: EventRow,
+): Promise<Map<string, BuyerState>> {
+  const buying = requests.filter((r) => r.kind === 'book' || r.kind === 'hold');
+  const capped = event.maxTicketsPerUser !== null;
+  if (buying.length === 0 || (!capped && !buying.some((r) => r.kind === 'hold'))) return new Map();
+  const rows = await select<{ id: string; role: string; tickets: number; holds: number }>(
+    `SELECT u.id, u.role,
+            (SELECT coalesce(sum(quantity), 0) FROM bookings b
+              WHERE b.event_id = $eventId AND b.user_id = u.id AND b.status = 'confirmed')
+          + (SELECT coalesce(sum(quantity), 0) FROM waitlist_entries w
+              WHERE w.event_id = $eventId AND w.user_id = u.id AND w.status = 'waiting')
+          + h.tickets AS tickets,
+            h.holds
+       FROM users u,
+            LATERAL (SELECT coalesce(sum(quantity), 0) AS tickets, count(*) AS holds FROM holds
+                      WHERE event_id = $eventId AND user_id = u.id AND status = 'active') h
+      WHERE u.id = ANY ($users::uuid[])`,
+    { eventId, users: [...new Set(buying.map((r) => r.principalId))] },
+  );
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      {
+        limited: r.role === 'user' || limitPartners,
+        tickets: Number(r.tickets),
+        holds: Number(r.holds),
+      },
+    ]),
+  );
+}
