@@ -55,7 +55,7 @@ export async function createApiDeps(
   };
 }
 
-/** The API role: serves HTTP, records and enqueues requests, never allocates seats. */
+/** The API role: serves HTTP, records booking requests and rings their events, never allocates seats. */
 export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
   const deps = await createApiDeps(config, logger);
   if (config.adminEmail && config.adminPassword) {
