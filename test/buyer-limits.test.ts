@@ -3,12 +3,14 @@ import request from 'supertest';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
 import {
+  DEFAULT_WAIT_MS,
   outcomeOf,
   type StartedApi,
   startTestApi,
   startWorkerProcess,
   stopTestApi,
   type WorkerProcess,
+  waitFor,
 } from './support/harness.js';
 import { expectEventInvariants } from './support/invariants.js';
 
@@ -127,6 +129,46 @@ describe('fair limits per buyer: tickets per event, active holds, hold time', ()
     expect((await decide(buyer, await submit(buyer, event.id, { quantity: 1 }, 'holds'))).status).toBe(
       'held',
     );
+    await expectEventInvariants(api.deps.sequelize, event.id);
+  });
+
+  test('waitlist offer holds count against the hold cap too: a buyer at the cap is not offered more', async () => {
+    const event = await createEvent(api.baseUrl, admin, { capacity: 4, waitlistPromotion: 'hold' });
+    const buyer = await registerUser(api.baseUrl, 'collector');
+    const rival = await registerUser(api.baseUrl, 'rival');
+    for (let i = 0; i < 2; i++) {
+      expect((await decide(buyer, await submit(buyer, event.id, { quantity: 1 }, 'holds'))).status).toBe(
+        'held',
+      );
+    }
+    expect((await decide(rival, await submit(rival, event.id, { quantity: 2 }))).status).toBe('confirmed');
+    const waiting = [];
+    for (let i = 0; i < 2; i++) {
+      const entry = await decide(buyer, await submit(buyer, event.id, { quantity: 1, waitlist: true }));
+      expect(entry.status).toBe('waitlisted');
+      waiting.push(entry);
+    }
+    const later = await registerUser(api.baseUrl, 'later');
+    const laterEntry = await decide(later, await submit(later, event.id, { quantity: 2, waitlist: true }));
+    expect(laterEntry.status).toBe('waitlisted');
+    const grown = await http().patch(`/events/${event.id}`).set(admin.auth).send({ version: 1, capacity: 6 });
+    expect(grown.status).toBe(200);
+    // The two new seats are offered to the line: the buyer, at the hold cap, is passed over and
+    // the next in line gets them.
+    await waitFor(
+      async () =>
+        (await http().get(`/waitlist/${laterEntry.waitlistEntry.id}`).set(later.auth)).body.status ===
+        'promoted',
+      DEFAULT_WAIT_MS,
+      'the next in line to be offered the new seats',
+    );
+    const holds = async () =>
+      (await http().get('/holds').query({ eventId: event.id, status: 'active' }).set(buyer.auth)).body.data;
+    const entries = await Promise.all(
+      waiting.map(async (w) => (await http().get(`/waitlist/${w.waitlistEntry.id}`).set(buyer.auth)).body),
+    );
+    expect(entries.map((e) => e.status)).toEqual(['waiting', 'waiting']);
+    expect(await holds()).toHaveLength(2);
     await expectEventInvariants(api.deps.sequelize, event.id);
   });
 

@@ -649,6 +649,24 @@ describe('runLedger: waitlist', () => {
     expect([changes.booked, changes.held]).toEqual([0, 2]);
   });
 
+  test('an offer hold respects the hold cap: a buyer at the cap keeps waiting, the next entry gets the seats', () => {
+    const changes = runLedger(
+      input({
+        event: full({ waitlistPromotion: 'hold' }),
+        bookings: byId(bookingState('b1', 2)),
+        waitlist: [entry('e1', 2), entry('e2', 2)],
+        buyers: new Map([
+          ['waiter-e1', { limited: true, tickets: 4, holds: 2 }],
+          ['waiter-e2', { limited: true, tickets: 2, holds: 1 }],
+        ]),
+        maxHoldsPerUser: 2,
+      }),
+      [cancel('c1', 'b1')],
+    );
+    expect(changes.promoted.map((p) => p.entry.id)).toEqual(['e2']);
+    expect(changes.holds.map((h) => h.userId)).toEqual(['waiter-e2']);
+  });
+
   test('an entry that does not fit is skipped and a later, smaller one is promoted', () => {
     const changes = runLedger(
       input({

@@ -49,6 +49,7 @@ export async function createEvent(
     holdTtlSeconds: number;
     maxTicketsPerUser: number | null;
     limitPartners: boolean;
+    waitlistPromotion: 'book' | 'hold';
   }> = {},
 ): Promise<{ id: string; version: number; capacity: number; maxTicketsPerUser: number | null }> {
   const res = await request(baseUrl)

@@ -4,6 +4,8 @@ import type { Config } from '../../shared/config.js';
 export interface AllocationRules {
   /** Hold time when the event sets none (HOLD_TTL_SECONDS). */
   holdTtlSeconds: number;
+  /** Longest hold, whatever an event set before the operator lowered it (MAX_HOLD_TTL_SECONDS). */
+  maxHoldTtlSeconds: number;
   /** Waiting entries one user may have per event (WAITLIST_MAX_PER_USER). */
   waitlistLimit: number;
   /** Active holds one buyer may have per event (MAX_HOLDS_PER_USER). */
@@ -11,9 +13,10 @@ export interface AllocationRules {
 }
 
 export const allocationRules = (
-  config: Pick<Config, 'holdTtlSeconds' | 'waitlistMaxPerUser' | 'maxHoldsPerUser'>,
+  config: Pick<Config, 'holdTtlSeconds' | 'maxHoldTtlSeconds' | 'waitlistMaxPerUser' | 'maxHoldsPerUser'>,
 ): AllocationRules => ({
   holdTtlSeconds: config.holdTtlSeconds,
+  maxHoldTtlSeconds: config.maxHoldTtlSeconds,
   waitlistLimit: config.waitlistMaxPerUser,
   maxHoldsPerUser: config.maxHoldsPerUser,
 });

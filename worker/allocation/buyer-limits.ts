@@ -62,6 +62,12 @@ export class BuyerLimits {
     return { tickets: left };
   }
 
+  /** Whether one more hold would take the buyer past the hold cap (an offer hold included). */
+  atHoldCap(userId: string): boolean {
+    const buyer = this.buyers.get(userId);
+    return buyer?.limited === true && buyer.holds >= this.rules.maxHolds;
+  }
+
   /** Tickets and active holds a buyer gained (positive) or gave up (negative) in this step. */
   adjust(userId: string, tickets: number, holds: number): void {
     const buyer = this.buyers.get(userId);

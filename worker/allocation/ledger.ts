@@ -152,14 +152,18 @@ class Ledger {
     if (!canTakeBookings(this.input.event, this.input.now)) return;
     for (let i = 0; i < this.line.length && this.available() > 0; ) {
       const entry = this.line[i]!;
-      const allotment = this.allot(entry.quantity, entry.minQuantity, entry.section ?? undefined);
-      if ('reason' in allotment) {
+      const offerHold = this.input.event.waitlistPromotion === 'hold';
+      // An offer hold counts against the buyer's hold cap: at the cap, the entry waits its turn.
+      const overHoldCap = offerHold && this.limits.atHoldCap(entry.userId);
+      const allotment = overHoldCap
+        ? null
+        : this.allot(entry.quantity, entry.minQuantity, entry.section ?? undefined);
+      if (!allotment || 'reason' in allotment) {
         i++;
         continue;
       }
       this.line.splice(i, 1);
       this.waiting.set(entry.userId, (this.waiting.get(entry.userId) ?? 1) - 1);
-      const offerHold = this.input.event.waitlistPromotion === 'hold';
       // A partial fit gives up the tickets it waited for but did not get.
       this.limits.adjust(entry.userId, allotment.quantity - entry.quantity, offerHold ? 1 : 0);
       const owner = { id: entry.requestId, userId: entry.userId };

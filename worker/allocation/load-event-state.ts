@@ -55,7 +55,7 @@ export async function loadEventState(
   const holds = await loadHolds(select, eventId, requests, row.event.held, now, seats);
   const waitlist = row.hasWaitlist ? await loadWaitlistHead(select, eventId) : [];
   const waitingPerUser = await loadWaitingPerUser(select, eventId, requests);
-  const buyers = await loadBuyers(select, eventId, requests, row);
+  const buyers = await loadBuyers(select, eventId, requests, waitlist, row);
   return {
     event: row.event,
     requests,
@@ -112,7 +112,7 @@ async function loadEvent(select: Select, eventId: string, rules: AllocationRules
       startsAt: row.starts_at,
       seating: row.seating,
       waitlistPromotion: row.waitlist_promotion,
-      holdTtlSeconds: row.hold_ttl_seconds ?? rules.holdTtlSeconds,
+      holdTtlSeconds: Math.min(row.hold_ttl_seconds ?? rules.holdTtlSeconds, rules.maxHoldTtlSeconds),
       maxTicketsPerUser: row.max_tickets_per_user,
     },
     hasWaitlist: row.has_waitlist,
@@ -324,19 +324,28 @@ async function loadWaitingPerUser(
 }
 
 /**
- * What each buyer with a book or hold request in this step already has at the event (tickets
- * confirmed, held and waiting; active holds), for the per-buyer limits. Read only when a limit
- * can apply: the event caps tickets, or someone asks for a hold (holds are always capped).
+ * What each buyer who may get seats in this step already has at the event (tickets confirmed,
+ * held and waiting; active holds), for the per-buyer limits: those with a book or hold request,
+ * and, where the waitlist is promoted to holds, those at its head (a promotion must not take a
+ * buyer past the hold cap either). Read only when a limit can apply: the event caps tickets, or
+ * a hold may be made (holds are always capped).
  */
 async function loadBuyers(
   select: Select,
   eventId: string,
   requests: readonly PendingRequest[],
+  waitlist: readonly WaitlistEntryState[],
   { event, limitPartners }: EventRow,
 ): Promise<Map<string, BuyerState>> {
   const buying = requests.filter((r) => r.kind === 'book' || r.kind === 'hold');
   const capped = event.maxTicketsPerUser !== null;
-  if (buying.length === 0 || (!capped && !buying.some((r) => r.kind === 'hold'))) return new Map();
+  const promotingToHolds = event.waitlistPromotion === 'hold' && waitlist.length > 0;
+  const holdsAsked = buying.some((r) => r.kind === 'hold');
+  if (!promotingToHolds && (buying.length === 0 || (!capped && !holdsAsked))) return new Map();
+  const users = new Set([
+    ...buying.map((r) => r.principalId),
+    ...(promotingToHolds ? waitlist.map((w) => w.userId) : []),
+  ]);
   const rows = await select<{ id: string; role: string; tickets: number; holds: number }>(
     `SELECT u.id, u.role,
             (SELECT coalesce(sum(quantity), 0) FROM bookings b
@@ -349,7 +358,7 @@ async function loadBuyers(
             LATERAL (SELECT coalesce(sum(quantity), 0) AS tickets, count(*) AS holds FROM holds
                       WHERE event_id = $eventId AND user_id = u.id AND status = 'active') h
       WHERE u.id = ANY ($users::uuid[])`,
-    { eventId, users: [...new Set(buying.map((r) => r.principalId))] },
+    { eventId, users: [...users] },
   );
   return new Map(
     rows.map((r) => [
