@@ -33,7 +33,15 @@ export function metricsAccessAllowed(token: string | undefined, authorization: s
 }
 
 const OUTCOMES = ['confirmed', 'rejected', 'cancelled'];
-const DELIVERY_RESULTS = ['delivered', 'retrying', 'failed', 'postponed', 'skipped', 'endpoint-disabled'];
+const DELIVERY_RESULTS = [
+  'delivered',
+  'retrying',
+  'failed',
+  'postponed',
+  'skipped',
+  'endpoint-disabled',
+  'not-entitled',
+];
 
 interface WorkerMetrics {
   decided: Counter<'outcome'>;
@@ -82,9 +90,9 @@ export function recordDecisions(decided: readonly { outcome: string; waitedSecon
 
 /**
  * Wraps the webhook delivery processor to count each attempt by how it ended: its return value
- * (delivered, skipped, endpoint-disabled), or the error BullMQ acts on (postponed: moved to
- * delayed without spending an attempt; failed: unrecoverable, no more attempts; anything else:
- * retrying).
+ * (delivered, skipped, endpoint-disabled, not-entitled), or the error BullMQ acts on (postponed:
+ * moved to delayed without spending an attempt; failed: unrecoverable, no more attempts;
+ * anything else: retrying).
  */
 export function countWebhookDeliveries<A extends unknown[]>(
   processor: (...args: A) => Promise<string>,

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import type { Request as PwRequest } from 'playwright-core';
 import request, { type Response, type Test } from 'supertest';
+import { boardErrorAnswer, boardThrew } from '../api/dashboard/board.js';
 import { eventQueueName } from '../shared/queues.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { browserTest, launchChromium } from './support/browser.js';
@@ -475,6 +476,169 @@ describe('cross-site requests and prototype names', () => {
         status: 200,
         type: expect.stringMatching(/^text\/css/),
       });
+    });
+
+    test('bull-board’s API: malformed escapes, prototype names and unknown states are the service’s 4xx before bull-board sees them; nothing is logged, nothing changes', async () => {
+      const cookie = await signIn();
+      const board = (method: 'get' | 'put', path: string) =>
+        request(api.baseUrl)[method](`/admin/queues${path}`).set('Cookie', cookie).set('Origin', self);
+      const webhooks = api.deps.webhookQueue;
+      // A job waiting in the queue: the refused requests below must leave it (and the counts) alone.
+      const job = await webhooks.add(
+        'deliver',
+        { deliveryId: 'cross-site' },
+        { jobId: 'cross-site-waiting' },
+      );
+      const state = async () => ({
+        counts: await webhooks.getJobCounts(),
+        paused: await webhooks.isPaused(),
+      });
+      const before = await state();
+      // Decodes, but to something that is not a queue or a state (or is an own key only of Object).
+      const names = PROTOTYPE_NAMES.filter((name) => name !== '%E0%A4%A');
+      const malformed = ['%E0%A4%A', '%', '%zz', '%C0%AF', 'webhooks%E0'];
+
+      const answers: { request: string; status: number; code: string }[] = [];
+      const expectRefused = async (what: string, res: Promise<Response>, status: number, code: string) => {
+        const answer = await res;
+        answers.push({ request: what, status: answer.status, code: answer.body?.error?.code });
+        expectApiError(answer, status, code);
+      };
+      const logged = await loggedDuring(async () => {
+        // The query of the queue list (the review's case first), and of the page.
+        for (const bad of malformed) {
+          await expectRefused(
+            `activeQueue=${bad}`,
+            board('get', `/api/queues?activeQueue=${bad}`),
+            400,
+            'validation_failed',
+          );
+          await expectRefused(`page ?x=${bad}`, board('get', `?x=${bad}`), 400, 'validation_failed');
+        }
+        for (const query of [
+          'activeQueue=%25E0%25A4%25A', // decodes to a malformed escape, which bull-board decodes again
+          'activeQueue=webhooks&activeQueue=webhooks',
+          'status=__proto__',
+          'status=constructor',
+          'status=toString',
+          'status=failed&status=completed',
+          'page=0',
+          'page=-1',
+          'page=1e3',
+          'jobsPerPage=abc',
+          'jobsPerPage=__proto__',
+        ]) {
+          await expectRefused(query, board('get', `/api/queues?${query}`), 400, 'validation_failed');
+        }
+        // Queue names in the path: not a queue the board shows, so 404 (400 if malformed).
+        for (const name of names) {
+          for (const [method, path] of [
+            ['put', `/api/queues/${name}/pause`],
+            ['put', `/api/queues/${name}/clean/completed`],
+            ['put', `/api/queues/${name}/retry/failed`],
+            ['get', `/api/queues/${name}/metrics`],
+            ['get', `/api/queues/${name}/some-job`],
+          ] as const) {
+            await expectRefused(`${method} ${path}`, board(method, path), 404, 'not_found');
+          }
+          await expectRefused(
+            `job-schedulers?queueName=${name}`,
+            board('get', `/api/job-schedulers?queueName=${name}`),
+            404,
+            'not_found',
+          );
+        }
+        for (const bad of malformed) {
+          for (const path of [
+            `/api/queues/${bad}/pause`,
+            `/api/queues/webhooks/${bad}/retry`,
+            `/queue/${bad}`,
+          ]) {
+            await expectRefused(
+              path,
+              board(path.includes('pause') || path.includes('retry') ? 'put' : 'get', path),
+              400,
+              'validation_failed',
+            );
+          }
+        }
+        // Job states: bull-board's own list only (the review's case: clean/__proto__ answered 200 {}).
+        for (const name of [...names, ...malformed, 'latest', 'bogus', 'waiting-children%2Fx']) {
+          await expectRefused(
+            `clean/${name}`,
+            board('put', `/api/queues/webhooks/clean/${name}`),
+            400,
+            'validation_failed',
+          );
+          await expectRefused(
+            `retry/${name}`,
+            board('put', `/api/queues/webhooks/retry/${name}`),
+            400,
+            'validation_failed',
+          );
+        }
+        // bull-board's own refusals, in the service's shape too.
+        await expectRefused(
+          'retry an unknown job',
+          board('put', '/api/queues/webhooks/no-such-job/retry'),
+          404,
+          'not_found',
+        );
+        await expectRefused(
+          'retry all delayed',
+          board('put', '/api/queues/webhooks/retry/delayed'),
+          400,
+          'bad_request',
+        );
+      });
+      expect(answers.filter((a) => a.status >= 500)).toEqual([]);
+      expect(logged).toEqual([]);
+      expect(await state()).toEqual(before);
+
+      // What the dashboard itself sends still works.
+      const listed = await board(
+        'get',
+        '/api/queues?activeQueue=webhooks&status=latest&page=1&jobsPerPage=10',
+      );
+      expect(listed.status).toBe(200);
+      expect(listed.body.queues.map((q: { name: string }) => q.name)).toContain('webhooks');
+      expect((await board('get', '/api/queues?activeQueue=&status=')).status).toBe(200);
+      expect((await board('put', '/api/queues/webhooks/clean/completed')).status).toBe(200);
+      await job.remove();
+    });
+
+    test('an error bull-board throws is answered in the service’s shape: a client’s as a 4xx logged without a stack, anything else as a 500 that names nothing', () => {
+      const malformed = new URIError('URI malformed');
+      const client = boardThrew(malformed);
+      expect(client).toEqual({
+        status: 400,
+        body: { error: { code: 'bad_request', message: expect.any(String), details: null } },
+      });
+      // The app's error listener logs a 4xx at debug, without the stack.
+      expect((malformed as URIError & { status?: number }).status).toBe(400);
+      const fault = boardThrew(
+        new Error('connect ECONNREFUSED 10.0.0.5:6379 at /work/main/node_modules/x.js:1:2'),
+      );
+      expect(fault).toEqual({
+        status: 500,
+        body: { error: { code: 'internal_error', message: expect.any(String), details: null } },
+      });
+      expect(JSON.stringify(fault)).not.toMatch(/ECONNREFUSED|node_modules|10\.0\.0\.5/);
+      // What bull-board's own handler made of a throw (the review's answer) is mapped the same way.
+      expect(
+        boardErrorAnswer(500, { error: { key: 'ERRORS.INTERNAL_SERVER_ERROR' }, message: 'URI malformed' }),
+      ).toEqual(fault);
+      expect(boardErrorAnswer(404, { error: { key: 'ERRORS.QUEUE_NOT_FOUND' } })).toEqual({
+        status: 404,
+        body: {
+          error: {
+            code: 'not_found',
+            message: 'Queue not found',
+            details: { key: 'ERRORS.QUEUE_NOT_FOUND' },
+          },
+        },
+      });
+      expect(boardErrorAnswer(200, { queues: [] })).toBeNull();
     });
 
     test('under the dashboard’s assets, every prototype or traversal name is a JSON 404, and nothing is logged', async () => {

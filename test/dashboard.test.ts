@@ -1,5 +1,6 @@
 import request, { type Response } from 'supertest';
-import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
+import { createUser } from '../api/services/accounts.js';
+import { type Actor, createActor, createEvent, registerUser, uniqueEmail } from './support/actors.js';
 import { artifactPath, browserTest, launchChromium } from './support/browser.js';
 import { testConfig, testEnv } from './support/config.js';
 import {
@@ -218,6 +219,23 @@ describe('admin queue dashboard (/admin/queues)', () => {
     expect((await signIn(admin, { Origin: api.baseUrl })).status).toBe(303);
   });
 
+  test('a disabled account is told so by the form, not asked for its email again', async () => {
+    const disabled = await createActor(api.baseUrl, 'admin');
+    const patched = await request(api.baseUrl)
+      .patch(`/admin/users/${disabled.id}`)
+      .set(admin.auth)
+      .send({ disabled: true });
+    expect(patched.status).toBe(200);
+    const res = await signIn(disabled, { Accept: HTML });
+    expect({ status: res.status, type: res.headers['content-type'] }).toEqual({
+      status: 403,
+      type: expect.stringMatching(/^text\/html/),
+    });
+    expect(res.text).toContain('This account has been disabled');
+    expect(res.text).not.toContain('Enter your email address and password.');
+    expect(res.headers['set-cookie']).toBeUndefined();
+  });
+
   test('only the login form may post a form body: everything else stays JSON-only', async () => {
     const form = { email: admin.email, password: PASSWORD };
     expectApiError(
@@ -288,4 +306,73 @@ describe('admin queue dashboard (/admin/queues)', () => {
       }
     },
   );
+});
+
+describe('the sign-in form over a sign-in budget', () => {
+  // Tight budgets of this block's own API: 5 attempts per address, 2 wrong passwords per account.
+  const env = testEnv({
+    RATE_LIMIT_LOGIN_PER_IP: '5',
+    RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT: '2',
+    RATE_LIMIT_LOGIN_FAILURE_WINDOW_SECONDS: '900',
+  });
+  let api: StartedApi;
+
+  beforeAll(async () => {
+    api = await startTestApi(testConfig(env));
+  });
+
+  afterAll(() => stopTestApi(api, env));
+
+  /** An account made directly, so that making it spends no sign-in attempt. */
+  const account = async () => {
+    const email = uniqueEmail('form');
+    await createUser({ email, password: PASSWORD, name: 'form', role: 'admin' });
+    return email;
+  };
+  const post = (email: string, password: string, accept = HTML) =>
+    request(api.baseUrl)
+      .post('/admin/login')
+      .set({ Origin: api.baseUrl, Accept: accept })
+      .type('form')
+      .send({ email, password });
+
+  /** The 429 page: the error's headers, and a message that says when to come back. */
+  const expectTooMany = (res: Response, maxSeconds: number) => {
+    expect({ status: res.status, type: res.headers['content-type'] }).toEqual({
+      status: 429,
+      type: expect.stringMatching(/^text\/html/),
+    });
+    const retryAfter = Number(res.headers['retry-after']);
+    expect(Number.isInteger(retryAfter) && retryAfter > 0 && retryAfter <= maxSeconds).toBe(true);
+    expect(res.headers.ratelimit).toMatch(/^"[a-z-]+";r=0;t=\d+$/);
+    expect(res.headers['ratelimit-policy']).toMatch(/^"[a-z-]+";q=\d+;w=\d+$/);
+    const unit = retryAfter === 1 ? 'second' : 'seconds';
+    expect(res.text).toContain(`Too many attempts; try again in ${retryAfter} ${unit}.`);
+    expect(res.text).not.toContain('Enter your email address and password.');
+    expect(res.headers['set-cookie']).toBeUndefined();
+  };
+
+  test('a locked account and a spent address answer 429 with Retry-After, RateLimit, RateLimit-Policy and a message of their own', async () => {
+    const locked = await account();
+    // Every answer of the form tells the budget, as POST /auth/login's do.
+    const first = await post(locked, 'wrong-1');
+    expect(first.status).toBe(401);
+    expect(first.headers['ratelimit-policy']).toBe('"sign-in";q=5;w=60');
+    expect(first.headers.ratelimit).toMatch(/^"sign-in";r=4;t=\d+$/);
+    expect((await post(locked, 'wrong-2')).status).toBe(401);
+    // Locked: even the right password is refused, for the rest of the window.
+    expectTooMany(await post(locked, PASSWORD), 900);
+    // A script (not a browser) gets the error envelope, with the same headers.
+    const json = await post(locked, PASSWORD, 'application/json');
+    expectApiError(json, 429, 'rate_limited');
+    expect(json.headers['retry-after']).toMatch(/^\d+$/);
+    expect(json.headers.ratelimit).toBeDefined();
+    expect(json.headers['ratelimit-policy']).toBeDefined();
+
+    // The address has one attempt left: a good sign-in, then nothing more from here.
+    expect((await post(await account(), PASSWORD)).status).toBe(303);
+    const spent = await post(await account(), PASSWORD);
+    expectTooMany(spent, 60);
+    expect(spent.headers['ratelimit-policy']).toBe('"sign-in";q=5;w=60');
+  });
 });

@@ -120,8 +120,11 @@ describe('recorded failure texts are coarse categories', () => {
     ['BlockedDestination', 'destination not allowed', new BlockedDestination()],
     ['ERR_WEBHOOK_DESTINATION_REFUSED', 'destination not allowed', error('ERR_WEBHOOK_DESTINATION_REFUSED')],
     ['ETIMEDOUT', 'timeout', error('ETIMEDOUT', 'TimeoutError')],
-    ['ENOTFOUND', 'DNS lookup failed', error('ENOTFOUND')],
-    ['EAI_AGAIN', 'DNS lookup failed', error('EAI_AGAIN')],
+    // A name that does not resolve reads as one resolving to a private address: no DNS oracle.
+    ['ENOTFOUND', 'destination not allowed', error('ENOTFOUND')],
+    ['EAI_AGAIN', 'destination not allowed', error('EAI_AGAIN')],
+    ['EAI_FAIL', 'destination not allowed', error('EAI_FAIL')],
+    ['ENODATA', 'destination not allowed', error('ENODATA')],
     ['CERT_HAS_EXPIRED', 'TLS error', error('CERT_HAS_EXPIRED')],
     ['ERR_TLS_CERT_ALTNAME_INVALID', 'TLS error', error('ERR_TLS_CERT_ALTNAME_INVALID')],
     ['DEPTH_ZERO_SELF_SIGNED_CERT', 'TLS error', error('DEPTH_ZERO_SELF_SIGNED_CERT')],
@@ -243,6 +246,46 @@ describe('registration refuses every spelling of a non-public destination', () =
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('validation_failed');
     expect(await endpointsOf(partner)).toEqual([]);
+  });
+
+  test('one refusal whether the host resolves to a private address or not at all (no DNS oracle)', async () => {
+    const partner = await createActor(api.baseUrl, 'partner');
+    const created = await register(partner, 'http://127.0.0.1:4000/hook');
+    expect(created.status).toBe(201);
+    const cases = [
+      ['a name resolving to loopback', 'http://localhost:6379/'],
+      ['a name resolving to loopback, on an allow-listed port of another name', 'http://localhost:4000/'],
+      ['a name that does not resolve (.invalid)', 'http://no-such-host.invalid/'],
+      ['another name that does not resolve', 'https://redis.internal.invalid:6379/x'],
+      ['a private IPv4 literal', 'http://10.0.0.7/hook'],
+      ['metadata', 'http://169.254.169.254/latest/meta-data'],
+      ['an IPv6 loopback literal', 'http://[::1]/'],
+    ];
+    const answers = new Set<string>();
+    for (const [what, url] of cases) {
+      for (const res of [
+        await register(partner, url!),
+        await request(api.baseUrl)
+          .patch(`/webhook-endpoints/${created.body.id}`)
+          .set(partner.auth)
+          .send({ url }),
+      ]) {
+        expect({ what, status: res.status }).toEqual({ what, status: 400 });
+        expect(res.body.error.code).toBe('validation_failed');
+        answers.add(JSON.stringify(res.body));
+      }
+    }
+    // Byte for byte the same answer, naming neither the host nor what it resolved to.
+    expect([...answers]).toEqual([
+      JSON.stringify({
+        error: {
+          code: 'validation_failed',
+          message: "Invalid webhook URL: the URL's host must resolve to public addresses",
+          details: [{ in: 'body', path: 'url', message: "the URL's host must resolve to public addresses" }],
+        },
+      }),
+    ]);
+    expect(await endpointsOf(partner)).toEqual(['http://127.0.0.1:4000/hook']);
   });
 
   test('the refusal does not say what a name resolves to', async () => {
@@ -405,7 +448,7 @@ describe('at dial time', () => {
     const unknown = await send('http://hooks.partner.test/x', [], async () => {
       throw Object.assign(new Error('getaddrinfo ENOTFOUND hooks.partner.test'), { code: 'ENOTFOUND' });
     });
-    expect(unknown).toMatchObject({ kind: 'failed', status: null, error: 'DNS lookup failed' });
+    expect(unknown).toMatchObject({ kind: 'failed', status: null, error: 'destination not allowed' });
     for (const result of [closed, slow, unknown]) {
       if (result.kind !== 'failed') throw new Error('expected a failure');
       expect(result.error).not.toMatch(/127\.0\.0\.1|\d{4,5}|E[A-Z]{4,}|connect /);

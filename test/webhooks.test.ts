@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import net, { type AddressInfo } from 'node:net';
+import { QueryTypes } from 'sequelize';
 import request from 'supertest';
 import { checkEndpointUrl } from '../api/services/webhook-endpoints.js';
 import type { Config } from '../shared/config.js';
+import { entitledSql } from '../shared/webhooks/entitlement.js';
 import type { RunningWorker } from '../worker/index.js';
 import { type Actor, createActor, createEvent } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
@@ -16,6 +18,7 @@ import {
   startWorkerProcess,
   waitFor,
 } from './support/harness.js';
+import { expectApiError } from './support/http.js';
 import { countRows } from './support/rows.js';
 import { WebhookReceiver } from './support/webhook-receiver.js';
 
@@ -396,6 +399,294 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
       ]);
       expect(about('/news-partner', draft.id)).toEqual([]);
       expect(receiver.at('/news-partner').some((a) => a.body.includes('secret line-up'))).toBe(false);
+    });
+
+    describe("entitlement: the owner's account as it is now decides every delivery", () => {
+      interface DeliveryRow {
+        id: string;
+        status: string;
+        lastError: string | null;
+        eventId: string | null;
+        outboxId: string;
+        type: string;
+      }
+      /** This endpoint's deliveries with their messages' events (other files' messages pass here too). */
+      const rowsOf = (endpointId: string) =>
+        api.deps.sequelize.query<DeliveryRow>(
+          `SELECT d.id, d.status, d.last_error AS "lastError", o.event_id AS "eventId", o.id AS "outboxId", o.type
+             FROM webhook_deliveries d JOIN webhook_outbox o ON o.id = d.outbox_id
+            WHERE d.endpoint_id = $endpointId ORDER BY o.id`,
+          { bind: { endpointId }, type: QueryTypes.SELECT },
+        );
+      const about = (rows: DeliveryRow[], eventId: string) => rows.filter((r) => r.eventId === eventId);
+      /** Until the relay has taken every message about these events (and made what it would). */
+      const relayed = (eventIds: string[]) =>
+        waitFor(
+          async () =>
+            (await countRows(
+              api.deps.sequelize,
+              'webhook_outbox WHERE event_id = ANY ($ids::uuid[]) AND relayed_at IS NULL',
+              { ids: eventIds },
+            )) === 0,
+          DEFAULT_WAIT_MS,
+          'the messages to be relayed',
+        );
+      const changeAccount = async (who: Actor, changes: object) => {
+        const res = await request(api.baseUrl).patch(`/admin/users/${who.id}`).set(admin.auth).send(changes);
+        expect(res.status).toBe(200);
+      };
+      const edit = async (eventId: string, version: number, description: string) => {
+        const res = await request(api.baseUrl)
+          .patch(`/events/${eventId}`)
+          .set(admin.auth)
+          .send({ version, description });
+        expect(res.status).toBe(200);
+      };
+      const eventOf = (a: { payload: { data: { event?: { id: string } } } }) => a.payload.data.event?.id;
+
+      test('the rule, over every account and audience: active partners get their own purchases and public news, active admins everything, no one else anything', async () => {
+        const accounts: Record<string, string> = {};
+        for (const role of ['user', 'partner', 'admin'] as const) {
+          for (const disabled of [false, true]) {
+            const actor = await createActor(api.baseUrl, role);
+            if (disabled) await changeAccount(actor, { disabled: true });
+            accounts[`${disabled ? 'disabled ' : ''}${role}`] = actor.id;
+          }
+        }
+        accounts['deleted account'] = randomUUID();
+        const entitled = async (owner: string, audience: string, principal: string | null) => {
+          const [row] = await api.deps.sequelize.query<{ ok: boolean }>(
+            `SELECT ${entitledSql('e', 'o')} AS ok
+               FROM (SELECT $owner::uuid AS owner_id) e,
+                    (SELECT $audience::text AS audience, $principal::uuid AS principal_id) o`,
+            { bind: { owner, audience, principal }, type: QueryTypes.SELECT },
+          );
+          return row!.ok;
+        };
+        const table: Record<string, boolean[]> = {};
+        const someoneElse = randomUUID();
+        for (const [name, id] of Object.entries(accounts)) {
+          table[name] = [
+            await entitled(id, 'owner', id), // its own purchase
+            await entitled(id, 'owner', someoneElse), // someone else's
+            await entitled(id, 'public', null),
+            await entitled(id, 'admins', null),
+          ];
+        }
+        expect(table).toEqual({
+          user: [false, false, false, false],
+          'disabled user': [false, false, false, false],
+          partner: [true, false, true, false],
+          'disabled partner': [false, false, false, false],
+          admin: [true, true, true, true],
+          'disabled admin': [false, false, false, false],
+          'deleted account': [false, false, false, false],
+        });
+      });
+
+      test("an admin demoted to partner: the draft's failed delivery is neither replayed nor retried to a new URL, and the draft's news stops; public news still replays", async () => {
+        const former = await createActor(api.baseUrl, 'admin');
+        const draft = await createEvent(api.baseUrl, admin, { status: 'draft' });
+        const published = await createEvent(api.baseUrl, admin);
+        const endpoint = await registerEndpoint(former, '/demoted-old', ['event.updated']);
+        // The draft's news is refused with 410: the delivery fails and the endpoint is disabled.
+        receiver.on('/demoted-old', (a) => ({ status: eventOf(a) === draft.id ? 410 : 200 }));
+        // The published event's first message fails the same way there (so that one can be replayed).
+        receiver.on('/demoted-new', (a, nth) => ({
+          status: eventOf(a) === published.id && nth === 1 ? 410 : 200,
+        }));
+
+        await edit(draft.id, 1, 'secret line-up');
+        const [failedDraft] = await waitFor(
+          async () => {
+            const rows = about(await rowsOf(endpoint.id), draft.id);
+            return rows[0]?.status === 'failed' && rows;
+          },
+          DEFAULT_WAIT_MS,
+          "the draft's delivery to fail",
+        );
+        expect((await endpointState(former, endpoint.id)).status).toBe('disabled');
+
+        // Demoted; as a partner, it points the endpoint elsewhere and enables it again.
+        await changeAccount(former, { role: 'partner' });
+        const moved = await request(api.baseUrl)
+          .patch(`/webhook-endpoints/${endpoint.id}`)
+          .set(former.auth)
+          .send({ url: `${receiver.baseUrl}/demoted-new`, status: 'enabled' });
+        expect(moved.status).toBe(200);
+
+        // Neither a retry nor a replay revives the draft's delivery, and the answer shows no message.
+        const retried = await request(api.baseUrl)
+          .post(`/webhook-deliveries/${failedDraft!.id}/retry`)
+          .set(former.auth);
+        expectApiError(retried, 409, 'not_entitled');
+        expect(retried.text).not.toContain('secret line-up');
+        const firstReplay = await request(api.baseUrl)
+          .post(`/webhook-endpoints/${endpoint.id}/replay-failed`)
+          .set(former.auth);
+        expect(firstReplay.status).toBe(202);
+        expect(firstReplay.body.skipped).toBeGreaterThanOrEqual(1);
+        expect(firstReplay.text).not.toContain('secret line-up');
+        expect(about(await rowsOf(endpoint.id), draft.id)).toEqual([
+          expect.objectContaining({ id: failedDraft!.id, status: 'failed', lastError: 'not entitled' }),
+        ]);
+
+        // New news of the draft is not even made into a delivery for it.
+        await edit(draft.id, 2, 'second secret');
+        // Public news is: its first attempt fails (410), so it is failed and replayable.
+        await edit(published.id, 1, 'on sale now');
+        await relayed([draft.id, published.id]);
+        const failedPublic = await waitFor(
+          async () => {
+            const rows = about(await rowsOf(endpoint.id), published.id);
+            return rows.length > 0 && rows.every((r) => r.status === 'failed') && rows;
+          },
+          DEFAULT_WAIT_MS,
+          "the published event's delivery to fail",
+        );
+        expect(about(await rowsOf(endpoint.id), draft.id).map((r) => r.id)).toEqual([failedDraft!.id]);
+
+        expect(
+          (
+            await request(api.baseUrl)
+              .patch(`/webhook-endpoints/${endpoint.id}`)
+              .set(former.auth)
+              .send({ status: 'enabled' })
+          ).status,
+        ).toBe(200);
+        const failedBefore = (await rowsOf(endpoint.id)).filter((r) => r.status === 'failed');
+        const replay = await request(api.baseUrl)
+          .post(`/webhook-endpoints/${endpoint.id}/replay-failed`)
+          .set(former.auth);
+        expect(replay.status).toBe(202);
+        // The public news is replayed; the draft's is skipped, and said so.
+        expect(replay.body.replayed + replay.body.skipped).toBe(failedBefore.length);
+        expect(replay.body.replayed).toBeGreaterThanOrEqual(failedPublic.length);
+        expect(replay.body.skipped).toBeGreaterThanOrEqual(1);
+        expect(replay.text).not.toContain('secret');
+
+        await waitFor(
+          async () =>
+            receiver.at('/demoted-new').some((a) => eventOf(a) === published.id && a.answered === 200),
+          DEFAULT_WAIT_MS,
+          'the public news at the new URL',
+        );
+        const draftRows = about(await rowsOf(endpoint.id), draft.id);
+        expect(draftRows).toEqual([expect.objectContaining({ status: 'failed', lastError: 'not entitled' })]);
+        expect(receiver.at('/demoted-new').filter((a) => eventOf(a) === draft.id)).toEqual([]);
+        // (Other admins' endpoints, still admins', get it: this one no longer does.)
+        const here = [...receiver.at('/demoted-old'), ...receiver.at('/demoted-new')];
+        expect(here.filter((a) => a.body.includes('second secret'))).toEqual([]);
+        const listed = await deliveries(former, endpoint.id);
+        expect(listed.find((d: { id: string }) => d.id === failedDraft!.id)).toMatchObject({
+          status: 'failed',
+          lastError: 'not entitled',
+        });
+      });
+
+      test("a disabled owner's pending delivery stops at its next attempt, and nothing revives it", async () => {
+        const partner = await createActor(api.baseUrl, 'partner');
+        const endpoint = await registerEndpoint(partner, '/owner-disabled');
+        receiver.on('/owner-disabled', () => ({ status: 503 }));
+        const event = await createEvent(api.baseUrl, admin);
+        await book(partner, event.id);
+        await waitFor(
+          async () => receiver.at('/owner-disabled').length >= 2,
+          DEFAULT_WAIT_MS,
+          'the delivery to be retrying',
+        );
+        const [pending] = await deliveries(admin, endpoint.id);
+        expect(pending).toMatchObject({ status: 'pending' });
+
+        await changeAccount(partner, { disabled: true });
+        const [stopped] = await waitFor(
+          async () => {
+            const list = await deliveries(admin, endpoint.id);
+            return list[0]?.status === 'failed' && list;
+          },
+          DEFAULT_WAIT_MS,
+          'the delivery to stop',
+        );
+        expect(stopped).toMatchObject({ id: pending.id, status: 'failed', lastError: 'not entitled' });
+        const attempts = receiver.at('/owner-disabled').length;
+        // Longer than the circuit's cool-down and many retry intervals: no attempt follows.
+        await new Promise((r) => setTimeout(r, 2500));
+        expect(receiver.at('/owner-disabled')).toHaveLength(attempts);
+
+        // Not even an admin revives it while its owner is disabled.
+        expectApiError(
+          await request(api.baseUrl).post(`/webhook-deliveries/${pending.id}/retry`).set(admin.auth),
+          409,
+          'not_entitled',
+        );
+        const replay = await request(api.baseUrl)
+          .post(`/webhook-endpoints/${endpoint.id}/replay-failed`)
+          .set(admin.auth);
+        expect({ status: replay.status, body: replay.body }).toEqual({
+          status: 202,
+          body: { replayed: 0, skipped: 1 },
+        });
+        await new Promise((r) => setTimeout(r, 500));
+        expect(receiver.at('/owner-disabled')).toHaveLength(attempts);
+        expect((await deliveries(admin, endpoint.id))[0]).toMatchObject({
+          status: 'failed',
+          lastError: 'not entitled',
+        });
+      });
+
+      test('a partner demoted to user: its pending delivery stops, and it receives nothing new, neither its own purchases nor public news', async () => {
+        const partner = await createActor(api.baseUrl, 'partner');
+        const endpoint = await registerEndpoint(partner, '/demoted-user', [
+          'booking.confirmed',
+          'event.updated',
+        ]);
+        receiver.on('/demoted-user', () => ({ status: 503 }));
+        const event = await createEvent(api.baseUrl, admin);
+        await book(partner, event.id);
+        await waitFor(
+          async () => receiver.at('/demoted-user').length >= 1,
+          DEFAULT_WAIT_MS,
+          'a first attempt',
+        );
+
+        await changeAccount(partner, { role: 'user' });
+        const [newest] = await api.deps.sequelize.query<{ id: string }>(
+          'SELECT coalesce(max(id), 0)::text AS id FROM webhook_outbox',
+          { type: QueryTypes.SELECT },
+        );
+        // Every delivery it had ends, failed as not entitled (none could succeed: the receiver answers 503).
+        await waitFor(
+          async () => {
+            const rows = await rowsOf(endpoint.id);
+            return (
+              rows.length > 0 && rows.every((r) => r.status === 'failed' && r.lastError === 'not entitled')
+            );
+          },
+          DEFAULT_WAIT_MS,
+          'its deliveries to stop',
+        );
+
+        // As a user it still books; the outcome and public news are written, and relayed to no one here.
+        receiver.on('/demoted-user', () => ({ status: 200 }));
+        const requestId = await request(api.baseUrl)
+          .post(`/events/${event.id}/bookings`)
+          .set(partner.auth)
+          .set('Idempotency-Key', randomUUID())
+          .send({ quantity: 1 });
+        expect(requestId.status).toBe(202);
+        expect((await outcomeOf(api.baseUrl, partner, requestId.body.id)).status).toBe('confirmed');
+        await edit(event.id, 1, 'news for partners');
+        await relayed([event.id]);
+        const made = await countRows(
+          api.deps.sequelize,
+          'webhook_deliveries WHERE endpoint_id = $endpointId AND outbox_id > $newest::bigint',
+          { endpointId: endpoint.id, newest: newest!.id },
+        );
+        expect(made).toBe(0);
+        await new Promise((r) => setTimeout(r, 500));
+        expect(receiver.at('/demoted-user').filter((a) => a.answered === 200)).toEqual([]);
+        expect(receiver.at('/demoted-user').some((a) => a.body.includes('news for partners'))).toBe(false);
+      });
     });
 
     test("a hold's and a waitlist entry's news arrives signed, each purchase's in order", async () => {

@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import Joi from 'joi';
 import type { Context, Middleware, Next } from 'koa';
 import type { User } from '../../shared/db/models/index.js';
-import { AppError, Unauthorized } from '../../shared/errors.js';
+import { AppError, Unauthorized, ValidationFailed } from '../../shared/errors.js';
 import type { ApiDeps, AppState } from '../context.js';
 import { labelRoute } from '../metrics/http.js';
 import {
@@ -17,10 +17,10 @@ import {
 import { carriesSessionCookie, requireSameOrigin } from '../middleware/same-origin.js';
 import { validate } from '../middleware/validate.js';
 import { email } from '../routes/auth.js';
-import type { RateLimits } from '../services/rate-limits.js';
+import { type RateLimits, rateLimitHeaders } from '../services/rate-limits.js';
 import { signIn } from '../services/sign-in.js';
 import type { Tokens } from '../services/tokens.js';
-import { BOARD_UI_PATH, DASHBOARD_PATH, QueueBoard } from './board.js';
+import { BOARD_UI_PATH, checkBoardRequest, DASHBOARD_PATH, QueueBoard } from './board.js';
 import { LOGIN_PAGE_CSP, loginPage } from './login-page.js';
 import { StaticAssets } from './static-assets.js';
 
@@ -55,6 +55,11 @@ export function dashboard(deps: ApiDeps, tokens: Tokens, limits: RateLimits): Da
       return;
     }
     await board.refresh();
+    // Malformed escapes, prototype or unknown queue names, unknown job states: the service's own
+    // 4xx, before bull-board sees them (it threw on some, and took others as a queue's key).
+    checkBoardRequest(ctx.path.slice(DASHBOARD_PATH.length), ctx.querystring, ctx.query, (name) =>
+      board.hasQueue(name),
+    );
     await board.app(ctx, next);
     // bull-board's router matched a template relative to the mount (assets match none).
     const inner = (ctx as Context & { _matchedRoute?: unknown })._matchedRoute;
@@ -78,16 +83,19 @@ export function dashboard(deps: ApiDeps, tokens: Tokens, limits: RateLimits): Da
     const body = (ctx.request.body ?? {}) as Record<string, unknown>;
     let user: User;
     try {
-      // The same budgets as POST /auth/login: per client IP, and per account.
-      await limits.authAttempt(ctx.ip);
+      // The same budgets as POST /auth/login: per client IP, and per account; every answer tells
+      // the caller where it stands (RateLimit, RateLimit-Policy), as that route's do.
+      const quota = await limits.authAttempt(ctx.ip);
+      if (quota) ctx.set(rateLimitHeaders(quota));
       const form = validate(loginForm, body, 'body');
       user = await signIn(limits, form.email, form.password);
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500 || !prefersHtml(ctx)) throw err;
-      const message =
-        err instanceof Unauthorized ? 'Wrong email or password.' : 'Enter your email address and password.';
+      // The error's own headers (Retry-After and the RateLimit fields of a 429, ...), as the JSON
+      // answer would carry them (api/middleware/error-handler.ts).
+      for (const [name, value] of Object.entries(err.headers)) ctx.set(name, value);
       sendLoginPage(ctx, err.status, {
-        error: message,
+        error: formMessage(err),
         email: typeof body.email === 'string' ? body.email : '',
       });
       return;
@@ -133,6 +141,19 @@ export function dashboard(deps: ApiDeps, tokens: Tokens, limits: RateLimits): Da
   };
 
   return { routes: router, rest };
+}
+
+/** What the form tells a person about a refused sign-in. */
+function formMessage(err: AppError): string {
+  if (err instanceof Unauthorized) return 'Wrong email or password.';
+  if (err instanceof ValidationFailed) return 'Enter your email address and password.';
+  if (err.status === 429) {
+    const seconds = Number(err.headers['Retry-After']);
+    return Number.isFinite(seconds) && seconds > 0
+      ? `Too many attempts; try again in ${seconds} second${seconds === 1 ? '' : 's'}.`
+      : 'Too many attempts; try again later.';
+  }
+  return err.message; // e.g. a disabled account: the domain error's own sentence
 }
 
 function sendLoginPage(ctx: Context, status: number, page: Parameters<typeof loginPage>[0] = {}): void {

@@ -28,6 +28,13 @@ const SESSION =
   'and any other client gets 401; a signed-in non-admin gets 403.';
 const adminPage = { '302': redirect('No valid session, to a browser: sign in first', '/admin/login') };
 const adminOnly = { '401': errors.unauthorized, '403': errors.forbidden };
+/** What the dashboard refuses before bull-board sees it (api/dashboard/board.ts, checkBoardRequest). */
+const boardQueryError = error(
+  'A malformed query: a malformed percent-escape, a repeated parameter, an unknown `status` (one of ' +
+    '`latest`, `active`, `waiting`, `wait`, `waiting-children`, `prioritized`, `completed`, `failed`, ' +
+    '`delayed`, `paused`), or a `page` or `jobsPerPage` that is not a positive integer',
+  ['validation_failed'],
+);
 /** The CSRF rule (api/middleware/same-origin.ts), for every route that takes the session cookie. */
 const SAME_ORIGIN =
   'A request that can change state (any method but GET, HEAD, OPTIONS) and carries the session ' +
@@ -95,7 +102,10 @@ export const opsPaths: oas.PathsObject = {
         'that lives as long as the token. Any account can sign in; the dashboard admits admins only. ' +
         'Login CSRF: the form must be posted from this origin, with or without a cookie: an ' +
         '`Origin` exactly equal to this service’s own, or `Sec-Fetch-Site: same-origin`; anything ' +
-        'else, or neither, is 403.',
+        'else, or neither, is 403. A browser (`Accept` preferring `text/html`) gets the form again with ' +
+        'a message for a refused sign-in, with the error’s headers: over a sign-in budget or with the ' +
+        'account locked, 429 with `Retry-After`, `RateLimit` and `RateLimit-Policy` and “Too many ' +
+        'attempts; try again in N seconds”.',
       security: anonymous,
       requestBody: {
         required: true,
@@ -118,7 +128,12 @@ export const opsPaths: oas.PathsObject = {
         '400': formError(error('A missing or malformed field', ['validation_failed'])),
         '401': formError(error('Wrong email or password', ['unauthorized'])),
         '429': formError(errors.rateLimited),
-        '403': error('Not posted from this origin (`Origin`, `Sec-Fetch-Site`)', ['forbidden']),
+        '403': formError(
+          error('Not posted from this origin (`Origin`, `Sec-Fetch-Site`), or a disabled account', [
+            'forbidden',
+            'account_disabled',
+          ]),
+        ),
         '413': error('Form over 4 kB', ['payload_too_large']),
         '415': error('A body that is neither form-encoded nor JSON', ['unsupported_media_type']),
         ...serviceErrors,
@@ -140,7 +155,13 @@ export const opsPaths: oas.PathsObject = {
         '`/admin/queues/` behind the same guard; they are bull-board’s, not part of this contract, ' +
         `except the queue list below. ${SAME_ORIGIN}`,
       security: bearer,
-      responses: { '200': page('The dashboard'), ...adminPage, ...adminOnly, ...serviceErrors },
+      responses: {
+        '200': page('The dashboard'),
+        '400': boardQueryError,
+        ...adminPage,
+        ...adminOnly,
+        ...serviceErrors,
+      },
     },
   },
   '/admin/queues/api/queues': {
@@ -169,6 +190,7 @@ export const opsPaths: oas.PathsObject = {
             },
           },
         }),
+        '400': boardQueryError,
         ...adminPage,
         ...adminOnly,
         ...serviceErrors,

@@ -87,7 +87,8 @@ export const webhookSchemas: Record<string, oas.SchemaObject> = {
           'http(s) (https only in production), no credentials; every address the host resolves to must be ' +
           'global unicast: no private, loopback, link-local or metadata address, and no IPv6 form embedding ' +
           'an IPv4 address (IPv4-mapped or -compatible, SIIT, NAT64, 6to4, Teredo), however spelt. ' +
-          'Checked again at each delivery. Refused: 400 validation_failed',
+          'Checked again at each delivery. Refused: 400 validation_failed, with one message (“the URL’s ' +
+          'host must resolve to public addresses”) whether the host resolves to a private address or not at all',
       },
       eventTypes,
       description: { type: 'string', maxLength: 500 },
@@ -131,7 +132,10 @@ export const webhookSchemas: Record<string, oas.SchemaObject> = {
         type: ['string', 'null'],
         description:
           'Why the last attempt failed, as a coarse category (never an address or system error), e.g. ' +
-          '`destination not allowed`, `connection failed`, `timeout`, `DNS lookup failed`, `TLS error`, `HTTP 500`',
+          '`destination not allowed` (the host does not resolve, or not to public addresses only), ' +
+          '`connection failed`, `timeout`, `TLS error`, `HTTP 500`; `not entitled`: the endpoint’s owner ' +
+          'may no longer receive the message (disabled, demoted, or not of its audience), so it is ' +
+          'never sent, retried or replayed',
       },
       nextAttemptAt: nullableTimestamp,
       deliveredAt: nullableTimestamp,
@@ -260,12 +264,23 @@ export const webhookPaths: oas.PathsObject = {
       tags,
       operationId: 'replayFailedWebhookDeliveries',
       summary: 'Retry every failed delivery of the endpoint',
+      description:
+        'Only the messages the endpoint’s owner may still receive (an active partner: its own ' +
+        'purchases and public news; an active admin: everything) are queued again; the others are ' +
+        'skipped, counted in `skipped`, and stay failed (`not entitled`).',
       security: bearer,
       responses: {
         '202': json('Queued again', {
           type: 'object',
-          required: ['replayed'],
-          properties: { replayed: { type: 'integer', minimum: 0 } },
+          required: ['replayed', 'skipped'],
+          properties: {
+            replayed: { type: 'integer', minimum: 0 },
+            skipped: {
+              type: 'integer',
+              minimum: 0,
+              description: 'Failed deliveries not replayed: their owner is no longer entitled to the message',
+            },
+          },
         }),
         '400': errors.invalid,
         ...guarded,
@@ -284,13 +299,19 @@ export const webhookPaths: oas.PathsObject = {
       tags,
       operationId: 'retryWebhookDelivery',
       summary: 'Queue a delivery again with a fresh set of attempts',
+      description:
+        'Refused (409 `not_entitled`) when the endpoint’s owner may no longer receive the message ' +
+        '(disabled, demoted, or not of its audience); the delivery then stays failed, `not entitled`.',
       security: bearer,
       responses: {
         '202': json('Queued again', ref('WebhookDelivery')),
         '400': errors.invalid,
         ...guarded,
         '404': error('No such delivery, or to another partner’s endpoint', ['not_found']),
-        '409': error(inProgress, ['delivery_in_progress']),
+        '409': error(`${inProgress}, or its owner is no longer entitled to the message`, [
+          'delivery_in_progress',
+          'not_entitled',
+        ]),
         ...serviceErrors,
       },
     },

@@ -135,8 +135,9 @@ export function webhookRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
   router.post('/webhook-endpoints/:id/replay-failed', ...guard, async (ctx) => {
     const { id } = validate(uuidParam, ctx.params, 'params');
     const endpoint = await visibleEndpoint(principalOf(ctx.state), id);
+    const answer = await replayFailed(deps.webhookQueue, config, endpoint);
     ctx.status = 202;
-    ctx.body = { replayed: await replayFailed(deps.webhookQueue, config, endpoint) };
+    ctx.body = answer;
   });
 
   router.post('/webhook-deliveries/:id/retry', ...guard, async (ctx) => {

@@ -1,14 +1,20 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { WebhookConfig } from '../../shared/config.js';
+import { entitledSql } from '../../shared/webhooks/entitlement.js';
 import type { StoredSecret } from '../../shared/webhooks/types.js';
 
-/** Everything one delivery attempt needs, read in one query. */
+/**
+ * Everything one delivery attempt needs, read in one query, with the owner's entitlement to the
+ * message as it stands now (checked on every attempt, retries and replays included).
+ */
 export interface AttemptContext {
   deliveryId: string;
   status: 'pending' | 'delivered' | 'failed';
   attempts: number;
   endpointId: string;
   endpointUsable: boolean;
+  /** The endpoint's owner may receive this message now (entitledSql): else it is never sent. */
+  entitled: boolean;
   url: string;
   secrets: StoredSecret[];
   circuitOpenUntil: Date | null;
@@ -24,6 +30,7 @@ export async function loadAttempt(sequelize: Sequelize, deliveryId: string): Pro
   const [row] = await sequelize.query<AttemptContext>(
     `SELECT d.id AS "deliveryId", d.status, d.attempts, e.id AS "endpointId",
             (e.status = 'enabled' AND e.deleted_at IS NULL) AS "endpointUsable",
+            ${entitledSql('e', 'o')} AS entitled,
             e.url, e.secrets, e.circuit_open_until AS "circuitOpenUntil",
             o.message_id AS "messageId", o.payload,
             earlier.n > 0 AS "earlierPending", earlier.due AS "earlierDue"

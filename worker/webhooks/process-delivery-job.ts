@@ -3,6 +3,7 @@ import type { Sequelize } from 'sequelize';
 import type { WebhookConfig } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
 import { countWebhookDeliveries } from '../../shared/metrics.js';
+import { NOT_ENTITLED } from '../../shared/webhooks/entitlement.js';
 import { activeSecrets } from '../../shared/webhooks/signing.js';
 import type { WebhookJobData } from '../../shared/webhooks/types.js';
 import {
@@ -43,6 +44,20 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
   ): Promise<string> {
     const attempt = await loadAttempt(sequelize, job.data.deliveryId);
     if (attempt?.status !== 'pending') return 'skipped';
+    // The owner was disabled, demoted, or never entitled to this message: it is not sent, now or
+    // later. Failed for good (the job completes, nothing re-queues a failed delivery, and a
+    // manual retry or replay checks the same rule).
+    if (!attempt.entitled) {
+      await recordAttempt(sequelize, attempt.deliveryId, {
+        status: 'failed',
+        attempts: attempt.attempts,
+        lastStatus: null,
+        lastError: NOT_ENTITLED,
+        nextAttemptAt: null,
+      });
+      logger.info({ deliveryId: attempt.deliveryId, endpointId: attempt.endpointId }, 'webhook not entitled');
+      return 'not-entitled';
+    }
     if (!attempt.endpointUsable) {
       await recordAttempt(sequelize, attempt.deliveryId, {
         status: 'failed',

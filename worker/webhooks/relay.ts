@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { WebhookConfig } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
+import { entitledSql } from '../../shared/webhooks/entitlement.js';
 import { enqueueDeliveries, enqueueDelivery } from '../../shared/webhooks/queue.js';
 import type { WebhookJobData } from '../../shared/webhooks/types.js';
 
@@ -67,9 +68,9 @@ export class OutboxRelay {
       );
       if (claimed.length === 0) return { rows: 0, deliveries: [] as { id: string }[] };
       const ids = claimed.map((r) => r.id);
-      // Who receives what: an endpoint gets the types it subscribed to, within the message's
-      // audience (its writer chose it: the owner's own purchases, or public news of a visible
-      // event); admins' endpoints receive everything.
+      // Who receives what: an enabled endpoint gets the types it subscribed to, if its owner is
+      // entitled to the message now (entitledSql: an active partner within the message's
+      // audience, or an active admin).
       const created = await sequelize.query<{ id: string }>(
         `INSERT INTO webhook_deliveries (endpoint_id, outbox_id, ordering_key, next_attempt_at)
          SELECT e.id, o.id,
@@ -79,11 +80,8 @@ export class OutboxRelay {
            FROM webhook_outbox o
            JOIN webhook_endpoints e
              ON e.deleted_at IS NULL AND e.status = 'enabled' AND o.type = ANY (e.event_types)
-           JOIN users u ON u.id = e.owner_id AND u.disabled_at IS NULL
           WHERE o.id = ANY ($ids::bigint[])
-            AND (u.role = 'admin'
-                 OR (o.audience = 'owner' AND e.owner_id = o.principal_id)
-                 OR o.audience = 'public')
+            AND ${entitledSql('e', 'o')}
           ORDER BY o.id
          ON CONFLICT (endpoint_id, outbox_id) DO NOTHING
          RETURNING id`,

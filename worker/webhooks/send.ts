@@ -36,21 +36,21 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
+const DNS_FAILURES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'ENODATA', 'ESERVFAIL']);
+
 /**
  * What a partner may learn from a failed attempt: a coarse category, never an address, port or
  * system error text. A refused destination reads the same whatever listens there, because it
- * is refused before any connection is made.
+ * is refused before any connection is made; and the same as a name that does not resolve, so
+ * a partner pointing its name at an internal one (a CNAME) cannot learn whether that exists.
  */
 export function failureCategory(err: unknown): string {
   const code = String((err as { code?: unknown } | null)?.code ?? '');
   const name = err instanceof Error ? err.name : '';
-  if (err instanceof BlockedDestination || code === new BlockedDestination().code) {
+  if (err instanceof BlockedDestination || code === new BlockedDestination().code || DNS_FAILURES.has(code)) {
     return 'destination not allowed';
   }
   if (name === 'TimeoutError' || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT') return 'timeout';
-  if (['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'ENODATA', 'ESERVFAIL'].includes(code)) {
-    return 'DNS lookup failed';
-  }
   if (/^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|EPROTO$|HOSTNAME_MISMATCH)/.test(code)) {
     return 'TLS error';
   }
