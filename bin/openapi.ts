@@ -9,5 +9,4 @@ const file = process.argv[2];
 if (file) {
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, text);
-}
-else process.stdout.write(text);
+} else process.stdout.write(text);

@@ -1,7 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { QueryTypes } from 'sequelize';
 import request, { type Response } from 'supertest';
-import { openApiDocument } from '../api/openapi/document.js';
 import { ANALYTICS_TTL_SECONDS } from '../api/services/analytics-cache.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
