@@ -4,20 +4,15 @@ import request from 'supertest';
 import { ensureAdmin } from '../api/services/accounts.js';
 import { Tokens } from '../api/services/tokens.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
-import { testConfig, testEnv } from './support/config.js';
-import { type StartedApi, startTestApi, stopTestApi } from './support/harness.js';
+import { useTestApi } from './support/environment.js';
 
 describe('accounts: admins list, disable and re-role them; a disabled or deleted account is refused at once', () => {
-  const env = testEnv();
-  let api: StartedApi;
+  const api = useTestApi();
   let admin: Actor;
 
   beforeAll(async () => {
-    api = await startTestApi(testConfig(env));
     admin = await createActor(api.baseUrl, 'admin');
   });
-
-  afterAll(() => stopTestApi(api, env));
 
   const http = () => request(api.baseUrl);
   const patch = (id: string, body: object, as: Actor = admin) =>

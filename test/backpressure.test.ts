@@ -1,24 +1,20 @@
 import request from 'supertest';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
-import { testConfig, testEnv } from './support/config.js';
-import { DEFAULT_WAIT_MS, type StartedApi, startTestApi, stopTestApi, waitFor } from './support/harness.js';
+import { useTestApi } from './support/environment.js';
+import { DEFAULT_WAIT_MS, waitFor } from './support/harness.js';
 import { expectApiError } from './support/http.js';
 import { countRows } from './support/rows.js';
 
 describe('backpressure: past MAX_QUEUE_DEPTH queued requests, bookings get 503 with Retry-After', () => {
   // No worker runs here, so every accepted request stays queued.
-  const env = testEnv({ MAX_QUEUE_DEPTH: '3' });
-  let api: StartedApi;
+  const api = useTestApi({ MAX_QUEUE_DEPTH: '3' });
   let admin: Actor;
   let buyer: Actor;
 
   beforeAll(async () => {
-    api = await startTestApi(testConfig(env));
     admin = await createActor(api.baseUrl, 'admin');
     buyer = await registerUser(api.baseUrl, 'buyer');
   });
-
-  afterAll(() => stopTestApi(api, env));
 
   test('the fourth request is refused quickly and recorded nowhere; a replay of an accepted one is still answered', async () => {
     const event = await createEvent(api.baseUrl, admin, { capacity: 100 });

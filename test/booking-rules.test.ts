@@ -4,8 +4,7 @@ import request from 'supertest';
 import { bookingRefusal, canTakeBookings, canTakeBookingsSql } from '../shared/booking-rules.js';
 import type { EventStatus } from '../shared/domain.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
-import { testConfig, testEnv } from './support/config.js';
-import { type StartedApi, startTestApi, stopTestApi } from './support/harness.js';
+import { useTestApi } from './support/environment.js';
 import { expectApiError } from './support/http.js';
 import { countRows } from './support/rows.js';
 import { createSeatedEvent } from './support/seating.js';
@@ -15,18 +14,14 @@ import { createSeatedEvent } from './support/seating.js';
  * step and by intake's statement, and answered the same way by every check before it.
  */
 describe('one rule: can this event take a booking?', () => {
-  const env = testEnv();
-  let api: StartedApi;
+  const api = useTestApi();
   let admin: Actor;
   let user: Actor;
 
   beforeAll(async () => {
-    api = await startTestApi(testConfig(env));
     admin = await createActor(api.baseUrl, 'admin');
     user = await registerUser(api.baseUrl);
   });
-
-  afterAll(() => stopTestApi(api, env));
 
   const http = () => request(api.baseUrl);
   const STATUSES: EventStatus[] = ['draft', 'on_sale', 'cancelled', 'completed'];

@@ -1,8 +1,7 @@
 import { QueryTypes } from 'sequelize';
 import request from 'supertest';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
-import { testConfig, testEnv } from './support/config.js';
-import { type StartedApi, startTestApi, stopTestApi } from './support/harness.js';
+import { useTestApi } from './support/environment.js';
 import { expectApiError } from './support/http.js';
 
 /**
@@ -10,22 +9,18 @@ import { expectApiError } from './support/http.js';
  * (edited, given seats, cancelled): in the API, in error messages and in webhook messages.
  */
 describe('drafts stay with admins', () => {
-  const env = testEnv();
-  let api: StartedApi;
+  const api = useTestApi();
   let admin: Actor;
   let partner: Actor;
   let user: Actor;
 
   beforeAll(async () => {
-    api = await startTestApi(testConfig(env));
     [admin, partner] = await Promise.all([
       createActor(api.baseUrl, 'admin'),
       createActor(api.baseUrl, 'partner'),
     ]);
     user = await registerUser(api.baseUrl);
   });
-
-  afterAll(() => stopTestApi(api, env));
 
   const http = () => request(api.baseUrl);
   const audiences = async (eventId: string) =>

@@ -2,20 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { QueryTypes } from 'sequelize';
 import request from 'supertest';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
-import { testConfig, testEnv } from './support/config.js';
-import { type StartedApi, startTestApi, stopTestApi } from './support/harness.js';
+import { useTestApi } from './support/environment.js';
 
 describe('Idempotency-Key', () => {
-  const env = testEnv();
-  let api: StartedApi;
+  const api = useTestApi();
   let admin: Actor;
 
   beforeAll(async () => {
-    api = await startTestApi(testConfig(env));
     admin = await createActor(api.baseUrl, 'admin');
   });
-
-  afterAll(() => stopTestApi(api, env));
 
   const countRequests = async (eventId: string) =>
     (

@@ -3,8 +3,7 @@ import request, { type Response } from 'supertest';
 import { createApp } from '../api/app.js';
 import { openApiDocument } from '../api/openapi/document.js';
 import { createActor, registerUser } from './support/actors.js';
-import { testConfig, testEnv } from './support/config.js';
-import { type StartedApi, startTestApi, stopTestApi } from './support/harness.js';
+import { useTestApi } from './support/environment.js';
 import { HTTP_METHODS, openApiContract, toOpenApiPath } from './support/openapi-contract.js';
 
 const METHODS = HTTP_METHODS;
@@ -22,14 +21,7 @@ function expectDocumented(res: Response, method: (typeof METHODS)[number], path:
 }
 
 describe('OpenAPI document', () => {
-  const env = testEnv();
-  let api: StartedApi;
-
-  beforeAll(async () => {
-    api = await startTestApi(testConfig(env));
-  });
-
-  afterAll(() => stopTestApi(api, env));
+  const api = useTestApi();
 
   test('is a valid OpenAPI 3.1 document', async () => {
     // As served (JSON), and a copy: the parser dereferences in place.

@@ -1,7 +1,6 @@
 import request from 'supertest';
 import { browserTest, launchChromium } from './support/browser.js';
-import { testConfig, testEnv } from './support/config.js';
-import { type StartedApi, startTestApi, stopTestApi } from './support/harness.js';
+import { useTestApi } from './support/environment.js';
 import { expectApiError } from './support/http.js';
 
 const ALLOWED = 'https://app.example.test';
@@ -41,14 +40,7 @@ function expectHelmetHeaders(headers: Record<string, string>) {
 }
 
 describe('security headers, CORS and the body limit', () => {
-  const env = testEnv({ CORS_ORIGINS: `${ALLOWED}, ${ALSO_ALLOWED}`, BODY_LIMIT_KB: '2' });
-  let api: StartedApi;
-
-  beforeAll(async () => {
-    api = await startTestApi(testConfig(env));
-  });
-
-  afterAll(() => stopTestApi(api, env));
+  const api = useTestApi({ CORS_ORIGINS: `${ALLOWED}, ${ALSO_ALLOWED}`, BODY_LIMIT_KB: '2' });
 
   const http = () => request(api.baseUrl);
 
@@ -174,14 +166,7 @@ describe('security headers, CORS and the body limit', () => {
 });
 
 describe('CORS without CORS_ORIGINS', () => {
-  const env = testEnv();
-  let api: StartedApi;
-
-  beforeAll(async () => {
-    api = await startTestApi(testConfig(env));
-  });
-
-  afterAll(() => stopTestApi(api, env));
+  const api = useTestApi();
 
   test('no origin gets CORS headers, preflights included', async () => {
     const res = await request(api.baseUrl).get('/events').set('Origin', ALLOWED);

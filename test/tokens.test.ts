@@ -3,9 +3,8 @@ import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { Tokens } from '../api/services/tokens.js';
 import { type Actor, registerUser } from './support/actors.js';
-import { testConfig, testEnv } from './support/config.js';
 import { TEST_REDIS_URL } from './support/database.js';
-import { type StartedApi, startTestApi, stopTestApi } from './support/harness.js';
+import { useTestApi } from './support/environment.js';
 import { expectApiError } from './support/http.js';
 
 const PASSWORD = 'correct-horse-battery';
@@ -18,15 +17,7 @@ interface Pair {
 const claimsOf = (token: string) => jwt.decode(token) as { fam: string; iat: number; jti: string };
 
 describe('token hygiene: sessions (families), rotation, reuse, logout, password change', () => {
-  const env = testEnv();
-  const config = testConfig(env);
-  let api: StartedApi;
-
-  beforeAll(async () => {
-    api = await startTestApi(config);
-  });
-
-  afterAll(() => stopTestApi(api, env));
+  const api = useTestApi();
 
   const http = () => request(api.baseUrl);
   const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
@@ -75,7 +66,7 @@ describe('token hygiene: sessions (families), rotation, reuse, logout, password 
     expect(claimsOf(other.accessToken).fam).not.toBe(fam);
     // Access tokens stay short-lived.
     const { iat, exp } = jwt.decode(other.accessToken) as { iat: number; exp: number };
-    expect(exp - Math.floor(iat)).toBe(config.accessTokenTtlSeconds);
+    expect(exp - Math.floor(iat)).toBe(api.config.accessTokenTtlSeconds);
   });
 
   test('reusing a spent refresh token revokes the whole family, access tokens included', async () => {
@@ -97,10 +88,10 @@ describe('token hygiene: sessions (families), rotation, reuse, logout, password 
     await expectDead(first, second, third);
     // ...and the family stays revoked as long as any of its refresh tokens could live.
     const ttl = await api.deps.redis.ttl(
-      `${env.REDIS_PREFIX}:revoked-family:${claimsOf(third.accessToken).fam}`,
+      `${api.env.REDIS_PREFIX}:revoked-family:${claimsOf(third.accessToken).fam}`,
     );
-    expect(ttl).toBeGreaterThan(config.refreshTokenTtlSeconds - 60);
-    expect(ttl).toBeLessThanOrEqual(config.refreshTokenTtlSeconds);
+    expect(ttl).toBeGreaterThan(api.config.refreshTokenTtlSeconds - 60);
+    expect(ttl).toBeLessThanOrEqual(api.config.refreshTokenTtlSeconds);
     // The user's other session is another family: untouched.
     await expectAlive(elsewhere.accessToken, user.id);
     expect((await refresh(elsewhere.refreshToken)).accessToken).toEqual(expect.any(String));
@@ -145,7 +136,7 @@ describe('token hygiene: sessions (families), rotation, reuse, logout, password 
         accessToken: expect.any(String),
         refreshToken: expect.any(String),
         tokenType: 'Bearer',
-        expiresIn: config.accessTokenTtlSeconds,
+        expiresIn: api.config.accessTokenTtlSeconds,
       });
 
       // Every session issued before the change is over, whichever family.
@@ -201,7 +192,7 @@ describe('token hygiene: sessions (families), rotation, reuse, logout, password 
   test('Tokens.verify makes one Redis round trip for an access token', async () => {
     const redis = new Redis(TEST_REDIS_URL);
     try {
-      const tokens = new Tokens(config, redis, env.REDIS_PREFIX!);
+      const tokens = new Tokens(api.config, redis, api.env.REDIS_PREFIX!);
       const pair = tokens.issue({ id: '7d3c2b1a-4e5f-4a6b-8c7d-9e0f1a2b3c4d', role: 'user' });
       await redis.ping();
       // Every ioredis command goes through sendCommand: count them.

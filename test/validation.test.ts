@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { QueryTypes } from 'sequelize';
 import request from 'supertest';
 import { type Actor, createActor, createEvent, registerUser, uniqueEmail } from './support/actors.js';
-import { testConfig, testEnv } from './support/config.js';
-import { type StartedApi, startTestApi, stopTestApi } from './support/harness.js';
+import { useTestApi } from './support/environment.js';
 import { expectApiError, expectNoInternals } from './support/http.js';
 import { countRows } from './support/rows.js';
 
@@ -19,17 +18,13 @@ const without = (body: Body, key: string) =>
 const cursorOf = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 describe('bad input gets a 4xx with the error shape and writes nothing', () => {
-  const env = testEnv();
-  let api: StartedApi;
+  const api = useTestApi();
   let admin: Actor;
   let user: Actor;
 
   beforeAll(async () => {
-    api = await startTestApi(testConfig(env));
     [admin, user] = await Promise.all([createActor(api.baseUrl, 'admin'), registerUser(api.baseUrl, 'val')]);
   });
-
-  afterAll(() => stopTestApi(api, env));
 
   const http = () => request(api.baseUrl);
 
