@@ -2,38 +2,20 @@ import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { QueryTypes } from 'sequelize';
 import request from 'supertest';
-import type { RunningWorker } from '../worker/index.js';
 import { type Actor, createActor, createEvent, registerUser, uniqueEmail } from './support/actors.js';
-import { testConfig, testEnv } from './support/config.js';
-import {
-  flushRedisPrefix,
-  type StartedApi,
-  startInProcessWorker,
-  startTestApi,
-  waitFor,
-} from './support/harness.js';
+import { useTestApi } from './support/environment.js';
+import { waitFor } from './support/harness.js';
 import { expectApiError } from './support/http.js';
 import { countRows } from './support/rows.js';
 
 const PASSWORD = 'correct-horse-battery';
 
 describe('authentication and access control', () => {
-  const env = testEnv();
-  const config = testConfig(env);
-  let api: StartedApi;
-  let worker: RunningWorker;
+  const api = useTestApi({}, { workers: 'in-process' });
   let admin: Actor;
 
   beforeAll(async () => {
-    api = await startTestApi(config);
-    worker = await startInProcessWorker(config);
     admin = await createActor(api.baseUrl, 'admin');
-  });
-
-  afterAll(async () => {
-    await worker?.close();
-    await api?.close();
-    await flushRedisPrefix(env.REDIS_PREFIX!);
   });
 
   const http = () => request(api.baseUrl);
@@ -58,7 +40,7 @@ describe('authentication and access control', () => {
         accessToken: expect.any(String),
         refreshToken: expect.any(String),
         tokenType: 'Bearer',
-        expiresIn: config.accessTokenTtlSeconds,
+        expiresIn: api.config.accessTokenTtlSeconds,
       });
       expect(res.text).not.toMatch(/password|scrypt\$/i);
 
@@ -114,7 +96,7 @@ describe('authentication and access control', () => {
         accessToken: expect.any(String),
         refreshToken: expect.any(String),
         tokenType: 'Bearer',
-        expiresIn: config.accessTokenTtlSeconds,
+        expiresIn: api.config.accessTokenTtlSeconds,
       });
 
       const me = await http().get('/auth/me').set('Authorization', `Bearer ${res.body.accessToken}`);
@@ -148,7 +130,7 @@ describe('authentication and access control', () => {
       exp: now() + 300,
       ...overrides,
     });
-    const sign = (payload: object, secret = config.jwtSecret) =>
+    const sign = (payload: object, secret = api.config.jwtSecret) =>
       jwt.sign(payload, secret, { algorithm: 'HS256' });
     const bearer = (token: string) => `Bearer ${token}`;
 
@@ -183,11 +165,18 @@ describe('authentication and access control', () => {
         .set('Authorization', bearer(sign(claims({ role: 'user' }))));
       expect(me.status).toBe(200);
       expect(me.body.id).toBe(user.id);
+      // Admin routes also confirm the role in the database: the control names a real admin.
       const asAdmin = await http()
+        .post('/admin/users')
+        .set('Authorization', bearer(sign(claims({ sub: admin.id }))))
+        .send({ email: uniqueEmail('control'), password: PASSWORD, name: 'Control', role: 'user' });
+      expect(asAdmin.status).toBe(201);
+      // A valid signature with a role the account does not have gains nothing.
+      const claimed = await http()
         .post('/admin/users')
         .set('Authorization', bearer(sign(claims())))
         .send({ email: uniqueEmail('control'), password: PASSWORD, name: 'Control', role: 'user' });
-      expect(asAdmin.status).toBe(201);
+      expectApiError(claimed, 403, 'forbidden');
     });
 
     test.each<[string, () => string | undefined]>([
@@ -210,7 +199,7 @@ describe('authentication and access control', () => {
       ],
       [
         'HS512 with the right secret (algorithm not pinned)',
-        () => bearer(jwt.sign(claims(), config.jwtSecret, { algorithm: 'HS512' })),
+        () => bearer(jwt.sign(claims(), api.config.jwtSecret, { algorithm: 'HS512' })),
       ],
       [
         'signed with another secret',
