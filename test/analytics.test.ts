@@ -3,14 +3,8 @@ import { QueryTypes } from 'sequelize';
 import request, { type Response } from 'supertest';
 import { ANALYTICS_TTL_SECONDS } from '../api/services/analytics-cache.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
-import { testConfig, testEnv } from './support/config.js';
-import {
-  DEFAULT_WAIT_MS,
-  flushRedisPrefix,
-  type StartedApi,
-  startTestApi,
-  waitFor,
-} from './support/harness.js';
+import { useTestApi } from './support/environment.js';
+import { DEFAULT_WAIT_MS, waitFor } from './support/harness.js';
 import { expectApiError } from './support/http.js';
 import { openApiContract } from './support/openapi-contract.js';
 
@@ -25,8 +19,8 @@ function expectDocumented(res: Response, path: string): void {
 }
 
 describe('admin analytics', () => {
-  const env = testEnv();
-  let api: StartedApi;
+  // Leave no queued rows for other files' reconcilers to pick up later.
+  const api = useTestApi({}, { beforeStop: () => decideLeftovers() });
   let admin: Actor;
   let user: Actor;
   /** Events whose queued requests this file leaves behind; decided in afterAll. */
@@ -146,7 +140,6 @@ describe('admin analytics', () => {
   }
 
   beforeAll(async () => {
-    api = await startTestApi(testConfig(env));
     [admin, user] = await Promise.all([createActor(api.baseUrl, 'admin'), registerUser(api.baseUrl)]);
 
     a = await ownEvent('Analytics A', 10, base + HOUR);
@@ -174,18 +167,13 @@ describe('admin analytics', () => {
     await insertQueued(b.id, { bookingId: bookingIds.b4 });
   });
 
-  afterAll(async () => {
-    if (api) {
-      // Leave no queued rows for other files' reconcilers to pick up later.
-      await sql(
-        `UPDATE booking_requests SET status = 'rejected', reason = 'event_cancelled', decided_at = now()
-          WHERE event_id = ANY($ids::uuid[]) AND status = 'queued'`,
-        { ids: owned },
-      );
-      await api.close();
-    }
-    await flushRedisPrefix(env.REDIS_PREFIX!);
-  });
+  async function decideLeftovers() {
+    await sql(
+      `UPDATE booking_requests SET status = 'rejected', reason = 'event_cancelled', decided_at = now()
+        WHERE event_id = ANY($ids::uuid[]) AND status = 'queued'`,
+      { ids: owned },
+    );
+  }
 
   describe('GET /admin/analytics/summary', () => {
     test('counts one event’s bookings, tickets, cancellations, pending requests and held seats', async () => {

@@ -8,7 +8,8 @@ import { eventQueueName } from '../shared/queues.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { browserTest, launchChromium } from './support/browser.js';
 import { testConfig, testEnv } from './support/config.js';
-import { type StartedApi, startTestApi, stopTestApi } from './support/harness.js';
+import { useTestApi } from './support/environment.js';
+import { startTestApi, stopTestApi } from './support/harness.js';
 import { expectApiError } from './support/http.js';
 
 // Two breach classes, tested as classes:
@@ -30,9 +31,7 @@ function sessionCookie(res: Response): string | undefined {
 }
 
 describe('cross-site requests and prototype names', () => {
-  const env = testEnv();
-  const config = testConfig(env);
-  let api: StartedApi;
+  const api = useTestApi();
   let admin: Actor;
   let user: Actor;
   /** This API's origin as a browser writes it, and as another host name for the same server. */
@@ -104,7 +103,7 @@ describe('cross-site requests and prototype names', () => {
   };
 
   const queueOf = (eventId: string) =>
-    new Queue(eventQueueName(eventId), { connection: api.deps.redis, prefix: config.redisPrefix });
+    new Queue(eventQueueName(eventId), { connection: api.deps.redis, prefix: api.config.redisPrefix });
 
   /** A fresh event whose queue holds one waiting job (no worker runs in this file). */
   const eventWithPendingWork = async () => {
@@ -153,14 +152,11 @@ describe('cross-site requests and prototype names', () => {
   };
 
   beforeAll(async () => {
-    api = await startTestApi(config);
     self = api.baseUrl;
     port = new URL(self).port;
     admin = await createActor(api.baseUrl, 'admin');
     user = await registerUser(api.baseUrl);
   });
-
-  afterAll(() => stopTestApi(api, env));
 
   describe('CSRF: cookie-authenticated state changes must come from this origin', () => {
     /** State-changing routes that take the session cookie: bull-board's JSON API and logout. */

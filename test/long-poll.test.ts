@@ -1,31 +1,19 @@
 import request from 'supertest';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
-import { testConfig, testEnv } from './support/config.js';
-import {
-  DEFAULT_WAIT_MS,
-  type StartedApi,
-  startInProcessWorker,
-  startTestApi,
-  stopTestApi,
-  waitFor,
-} from './support/harness.js';
+import { useTestApi } from './support/environment.js';
+import { DEFAULT_WAIT_MS, startInProcessWorker, waitFor } from './support/harness.js';
 
 describe('GET /booking-requests/:id with Prefer: wait=N', () => {
   // The cap is far above how long a decision takes even on a loaded machine, so "woken by the
   // decision" and "gave up at the cap" cannot be confused.
-  const env = testEnv({ LONG_POLL_MAX_SECONDS: '30' });
-  const config = testConfig(env);
-  let api: StartedApi;
+  const api = useTestApi({ LONG_POLL_MAX_SECONDS: '30' });
   let admin: Actor;
   let user: Actor;
 
   beforeAll(async () => {
-    api = await startTestApi(config);
     admin = await createActor(api.baseUrl, 'admin');
     user = await registerUser(api.baseUrl);
   });
-
-  afterAll(() => stopTestApi(api, env));
 
   test('answers as soon as the request is decided, and gives up with the queued state at the deadline', async () => {
     const event = await createEvent(api.baseUrl, admin);
@@ -54,7 +42,7 @@ describe('GET /booking-requests/:id with Prefer: wait=N', () => {
       .set('Prefer', 'wait=60')
       .then((res) => res);
     await waitFor(async () => api.deps.decisions.size === 1, DEFAULT_WAIT_MS, 'the long poll to be waiting');
-    const worker = await startInProcessWorker(config);
+    const worker = await startInProcessWorker(api.config);
     try {
       const t1 = Date.now();
       const decided = await waiting;

@@ -1,15 +1,12 @@
 import net from 'node:net';
 import request from 'supertest';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
-import { testConfig, testEnv } from './support/config.js';
+import { useTestApi } from './support/environment.js';
 import {
   DEFAULT_WAIT_MS,
   outcomeOf,
-  type StartedApi,
   startInProcessWorker,
-  startTestApi,
   startWorkerProcess,
-  stopTestApi,
   waitFor,
 } from './support/harness.js';
 import { expectApiError } from './support/http.js';
@@ -49,9 +46,7 @@ async function freePort(): Promise<number> {
 const METRICS_TOKEN = 'metrics-token-for-the-tests';
 
 describe('Prometheus metrics', () => {
-  const env = testEnv({ METRICS_TOKEN });
-  const config = testConfig(env);
-  let api: StartedApi;
+  const api = useTestApi({ METRICS_TOKEN });
   let admin: Actor;
   let user: Actor;
 
@@ -65,12 +60,9 @@ describe('Prometheus metrics', () => {
   };
 
   beforeAll(async () => {
-    api = await startTestApi(config);
     admin = await createActor(api.baseUrl, 'admin');
     user = await registerUser(api.baseUrl);
   });
-
-  afterAll(() => stopTestApi(api, env));
 
   test('GET /metrics needs METRICS_TOKEN as a bearer token when it is set', async () => {
     expectApiError(await request(api.baseUrl).get('/metrics'), 401, 'unauthorized');
@@ -97,7 +89,7 @@ describe('Prometheus metrics', () => {
     expect(sample(waiting, 'evently_queue_waiting_jobs', { event: event.id })).toBe(1);
     expect(sample(waiting, 'evently_active_events')).toBeGreaterThanOrEqual(1);
 
-    const worker = await startInProcessWorker(config);
+    const worker = await startInProcessWorker(api.config);
     try {
       const decided = await outcomeOf(api.baseUrl, user, submitted.body.id);
       expect(decided.status).toBe('confirmed');
@@ -142,7 +134,7 @@ describe('Prometheus metrics', () => {
 
   test('a worker process serves its own series on WORKER_METRICS_PORT, and no API there', async () => {
     const port = await freePort();
-    const worker = await startWorkerProcess({ ...env, WORKER_METRICS_PORT: String(port) });
+    const worker = await startWorkerProcess({ ...api.env, WORKER_METRICS_PORT: String(port) });
     try {
       const event = await createEvent(api.baseUrl, admin);
       const submitted = await request(api.baseUrl)
@@ -182,14 +174,7 @@ describe('Prometheus metrics', () => {
 });
 
 describe('Prometheus metrics in production without METRICS_TOKEN', () => {
-  const env = testEnv({ NODE_ENV: 'production', JWT_SECRET: 'Vq3xT9pLm2Rk7Zs4Wc8Yn1Hb6Jd5Fg0a' });
-  let api: StartedApi;
-
-  beforeAll(async () => {
-    api = await startTestApi(testConfig(env));
-  });
-
-  afterAll(() => stopTestApi(api, env));
+  const api = useTestApi({ NODE_ENV: 'production', JWT_SECRET: 'Vq3xT9pLm2Rk7Zs4Wc8Yn1Hb6Jd5Fg0a' });
 
   test('GET /metrics is closed: its series name event ids, drafts included', async () => {
     expectApiError(await request(api.baseUrl).get('/metrics'), 403, 'forbidden');

@@ -5,36 +5,25 @@ import type { AllocationJobData } from '../shared/queues.js';
 import { allocationRules, createAllocationProcessor, runAllocationStep } from '../worker/allocation/index.js';
 import { Reconciler } from '../worker/reconciler.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
-import { testConfig, testEnv } from './support/config.js';
-import {
-  outcomeOf,
-  type StartedApi,
-  startInProcessWorker,
-  startTestApi,
-  stopTestApi,
-} from './support/harness.js';
+import { useTestApi } from './support/environment.js';
+import { outcomeOf, startInProcessWorker } from './support/harness.js';
 import { expectEventInvariants } from './support/invariants.js';
 
 /** No worker runs in this file unless a test starts one: the tests drive processing by hand. */
 describe('processing is idempotent and nothing accepted is lost', () => {
-  const env = testEnv();
-  const config = testConfig(env);
-  let api: StartedApi;
+  const api = useTestApi();
   let admin: Actor;
   let user: Actor;
 
   beforeAll(async () => {
-    api = await startTestApi(config);
     admin = await createActor(api.baseUrl, 'admin');
     user = await registerUser(api.baseUrl);
   });
 
-  afterAll(() => stopTestApi(api, env));
-
   const fakeJob = (data: AllocationJobData) => ({ id: data.requestId, data }) as Job<AllocationJobData>;
   /** One allocation step by hand; the queued requests it decided. */
   const decide = async (eventId: string, limit: number) =>
-    (await runAllocationStep(api.deps.sequelize, eventId, limit, allocationRules(config))).decided;
+    (await runAllocationStep(api.deps.sequelize, eventId, limit, allocationRules(api.config))).decided;
 
   async function submitBooking(eventId: string, quantity = 1): Promise<string> {
     const res = await request(api.baseUrl)
@@ -52,9 +41,9 @@ describe('processing is idempotent and nothing accepted is lost', () => {
       sequelize: api.deps.sequelize,
       redis: api.deps.redis,
       logger: api.deps.logger,
-      redisPrefix: config.redisPrefix,
+      redisPrefix: api.config.redisPrefix,
       batchSize: 10,
-      rules: allocationRules(config),
+      rules: allocationRules(api.config),
     });
     const job = fakeJob({ eventId: event.id, requestId });
 
@@ -105,13 +94,13 @@ describe('processing is idempotent and nothing accepted is lost', () => {
     const queue = api.deps.queues.get(event.id);
     expect(await queue.getJob(orphan!.id)).toBeUndefined();
 
-    const worker = await startInProcessWorker(config);
+    const worker = await startInProcessWorker(api.config);
     try {
       const reconciler = new Reconciler({
         sequelize: api.deps.sequelize,
         redis: api.deps.redis,
         queues: api.deps.queues,
-        prefix: config.redisPrefix,
+        prefix: api.config.redisPrefix,
         logger: api.deps.logger,
         // Only this test's orphan is this old; other tests' fresh requests are left alone.
         graceMs: 30 * 60 * 1000,

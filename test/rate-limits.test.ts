@@ -4,8 +4,7 @@ import request, { type Response } from 'supertest';
 import { createUser } from '../api/services/accounts.js';
 import type { Role } from '../shared/domain.js';
 import { type Actor, createEvent, uniqueEmail } from './support/actors.js';
-import { testConfig, testEnv } from './support/config.js';
-import { type StartedApi, startTestApi, stopTestApi } from './support/harness.js';
+import { useTestApi } from './support/environment.js';
 import { expectApiError } from './support/http.js';
 
 const PASSWORD = 'correct-horse-battery';
@@ -38,8 +37,7 @@ function expectRateLimited(res: Response, maxSeconds: number): void {
 
 describe('rate limits', () => {
   // Behind a (trusted) proxy, so each test can be its own client address.
-  const env = testEnv({ ...LIMITS, TRUST_PROXY: 'true' });
-  let api: StartedApi;
+  const api = useTestApi({ ...LIMITS, TRUST_PROXY: 'true' });
   let admin: Actor;
 
   const http = () => request(api.baseUrl);
@@ -71,11 +69,8 @@ describe('rate limits', () => {
   }
 
   beforeAll(async () => {
-    api = await startTestApi(testConfig(env));
     admin = await signedIn('admin');
   });
-
-  afterAll(() => stopTestApi(api, env));
 
   describe('sign-in per account (brute force)', () => {
     test('after 3 failures the account is locked, even for the right password and from new addresses', async () => {
@@ -277,14 +272,7 @@ describe('rate limits', () => {
 });
 
 describe('rate limits without a trusted proxy', () => {
-  const env = testEnv({ ...LIMITS, RATE_LIMIT_LOGIN_PER_IP: '3' });
-  let api: StartedApi;
-
-  beforeAll(async () => {
-    api = await startTestApi(testConfig(env));
-  });
-
-  afterAll(() => stopTestApi(api, env));
+  const api = useTestApi({ ...LIMITS, RATE_LIMIT_LOGIN_PER_IP: '3' });
 
   test('X-Forwarded-For is ignored: a client cannot pick a fresh address per attempt', async () => {
     const attempt = () =>
@@ -298,14 +286,7 @@ describe('rate limits without a trusted proxy', () => {
 });
 
 describe('RATE_LIMITS_ENABLED=false', () => {
-  const env = testEnv({ ...LIMITS, RATE_LIMIT_LOGIN_PER_IP: '1', RATE_LIMITS_ENABLED: 'false' });
-  let api: StartedApi;
-
-  beforeAll(async () => {
-    api = await startTestApi(testConfig(env));
-  });
-
-  afterAll(() => stopTestApi(api, env));
+  const api = useTestApi({ ...LIMITS, RATE_LIMIT_LOGIN_PER_IP: '1', RATE_LIMITS_ENABLED: 'false' });
 
   test('turns every limit off', async () => {
     const email = uniqueEmail('unlimited');
