@@ -12,7 +12,8 @@ import Joi from 'joi';
 export const uuid = Joi.string()
   .lowercase()
   .pattern(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
-  .messages({ 'string.pattern.base': '{{#label}} must be a UUID' });
+  .messages({ 'string.pattern.base': '{{#label}} must be a UUID' })
+  .meta({ format: 'uuid' });
 
 export const uuidParam = Joi.object({ id: uuid.required() });
 
@@ -48,7 +49,9 @@ export const isoDateString = Joi.string()
   .messages({
     'date.base': '{{#label}} is not a real date',
     'date.format': '{{#label}} must be an ISO 8601 date',
-  });
+  })
+  .description('ISO 8601 date or date-time (`2030-05-01T19:00:00Z`)')
+  .example('2030-05-01T19:00:00Z');
 
 /** One line of human text: not blank, no control characters (NUL and friends are refused, not mangled). */
 export const singleLine = (max: number) =>

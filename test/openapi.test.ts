@@ -1,7 +1,9 @@
 import { compileErrors, validate } from '@readme/openapi-parser';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import request, { type Response } from 'supertest';
 import { createApp } from '../api/app.js';
 import { openApiDocument } from '../api/openapi/document.js';
+import { requestJoi } from '../api/openapi/requests.js';
 import { createActor, registerUser } from './support/actors.js';
 import { useTestApi } from './support/environment.js';
 import { HTTP_METHODS, openApiContract, toOpenApiPath } from './support/openapi-contract.js';
@@ -19,6 +21,118 @@ function expectDocumented(res: Response, method: (typeof METHODS)[number], path:
   const json = /json/.test(res.headers['content-type'] ?? '');
   expect(contract.check(method, path, res.status, json ? res.body : undefined)).toBeNull();
 }
+
+/**
+ * Bodies each generated request schema must judge as its Joi schema does (the document's request
+ * schemas are generated from Joi by api/openapi/from-joi.ts; a verdict that differs is drift or a
+ * conversion the adapter gets wrong). The first body of each list is valid.
+ */
+const SEAT = '3f1c2b9e-8a4d-4c1e-9b7a-2d5e6f708192';
+const requestBodies: Record<keyof typeof requestJoi, unknown[]> = {
+  RegisterRequest: [
+    { email: 'ada@example.com', password: 'correct-horse', name: 'Ada' },
+    { email: 'ada@example.com', password: 'short', name: 'Ada' },
+    { email: 'ada@example.com', password: 'correct-horse', name: '   ' },
+    { email: 'ada@example.com', password: 'correct-horse', name: 'A\u0000da' },
+    { email: 'ada@example.com', password: 'correct-horse' },
+    { email: 'ada@example.com', password: 'correct-horse', name: 'Ada', role: 'admin' },
+  ],
+  LoginRequest: [{ email: 'ada@example.com', password: 'x' }, { email: 'ada@example.com' }],
+  RefreshRequest: [{ refreshToken: 'a.b.c' }, {}, { refreshToken: 5 }],
+  LogoutRequest: [{}, { refreshToken: 'a.b.c' }, { refreshToken: 'x'.repeat(2001) }],
+  PasswordChangeRequest: [
+    { currentPassword: 'x', newPassword: 'correct-horse' },
+    { currentPassword: 'x', newPassword: 'short' },
+  ],
+  CreateUserRequest: [
+    { email: 'ada@example.com', password: 'correct-horse', name: 'Ada', role: 'partner' },
+    { email: 'ada@example.com', password: 'correct-horse', name: 'Ada', role: 'root' },
+  ],
+  UpdateUserRequest: [{ disabled: true }, {}, { role: 'user', extra: 1 }],
+  CreateEventRequest: [
+    { name: 'Jazz', venue: 'Hall', startsAt: '2030-05-01T19:00:00Z', capacity: 100 },
+    {
+      name: 'Jazz',
+      venue: 'Hall',
+      startsAt: '2030-05-01T19:00:00Z',
+      seatMap: { blocks: [{ section: 'A', rows: { from: 'A', to: 'C' }, seats: { from: 1, to: 10 } }] },
+      maxTicketsPerUser: null,
+      holdTtlSeconds: 300,
+    },
+    { name: 'Jazz', venue: 'Hall', startsAt: '2030-05-01T19:00:00Z' },
+    {
+      name: 'Jazz',
+      venue: 'Hall',
+      startsAt: '2030-05-01T19:00:00Z',
+      capacity: 5,
+      seatMap: { blocks: [{ section: 'A', rows: ['Box'], seats: { from: 1, to: 2 } }] },
+    },
+    { name: 'Jazz', venue: 'Hall', startsAt: '2030-05-01T19:00:00Z', capacity: 0 },
+    { name: 'Jazz', venue: 'Hall', startsAt: '2030-05-01T19:00:00Z', capacity: 5, holdTtlSeconds: 4 },
+    { name: 'Jazz', venue: 'Hall', startsAt: '2030-05-01T19:00:00Z', capacity: 5, status: 'cancelled' },
+  ],
+  UpdateEventRequest: [
+    { version: 1, name: 'Jazz' },
+    { version: 1 },
+    { name: 'Jazz' },
+    { version: 1, capacity: '5' },
+  ],
+  SeatMap: [
+    { blocks: [{ section: 'A', rows: { from: 1, to: 20 }, seats: { from: 1, to: 30 } }] },
+    { blocks: [] },
+    { blocks: [{ section: 'A', rows: { from: 'a', to: 'c' }, seats: { from: 1, to: 30 } }] },
+    { blocks: [{ section: 'A', rows: { from: 1, to: 2 } }] },
+  ],
+  BookRequest: [
+    { quantity: 2 },
+    { seats: [SEAT] },
+    { quantity: 4, section: 'A', minQuantity: 2, waitlist: true },
+    { seats: [SEAT], waitlist: false },
+    { seats: [SEAT], waitlist: true },
+    { quantity: 2, seats: [SEAT] },
+    {},
+    { seats: [SEAT], section: 'A' },
+    { quantity: 11 },
+    { seats: [SEAT, SEAT] },
+    { seats: [SEAT.toUpperCase()] },
+  ],
+  HoldRequest: [{ quantity: 2 }, { seats: [SEAT] }, { quantity: 2, waitlist: true }, { minQuantity: 1 }],
+  CreateWebhookEndpointRequest: [
+    { url: 'https://example.com/hook', eventTypes: ['booking.confirmed'] },
+    { url: 'https://example.com/hook', eventTypes: [] },
+    { url: 'https://example.com/hook', eventTypes: ['booking.confirmed', 'booking.confirmed'] },
+    { url: 'https://example.com/hook', eventTypes: ['nope'] },
+  ],
+  UpdateWebhookEndpointRequest: [{ status: 'disabled' }, {}, { status: 'paused' }],
+};
+
+describe('request schemas generated from Joi', () => {
+  const ajv = new Ajv2020({ strict: true, strictRequired: false, validateFormats: false, allErrors: true });
+  ajv.addSchema({
+    $id: 'evently',
+    $defs: JSON.parse(
+      JSON.stringify(openApiDocument.components?.schemas).replaceAll(
+        '"#/components/schemas/',
+        '"evently#/$defs/',
+      ),
+    ),
+  });
+
+  test.each(Object.keys(requestJoi) as (keyof typeof requestJoi)[])(
+    '%s agrees with the Joi schema its route validates with',
+    (name) => {
+      const check = ajv.getSchema(`evently#/$defs/${name}`)!;
+      const verdicts = requestBodies[name].map((body) => ({
+        body,
+        joi: !requestJoi[name].validate(body, { convert: false }).error,
+        document: check(body) as boolean,
+      }));
+      expect(verdicts[0]).toMatchObject({ joi: true, document: true });
+      expect(verdicts.filter((v) => !v.joi).length).toBeGreaterThan(0);
+      expect(verdicts.filter((v) => v.joi !== v.document)).toEqual([]);
+    },
+  );
+});
 
 describe('OpenAPI document', () => {
   const api = useTestApi();

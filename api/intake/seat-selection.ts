@@ -11,24 +11,51 @@ import { singleLine, uuid } from '../schemas.js';
  * `minQuantity` to accept fewer), or exactly `seats`; bookings may also ask to `waitlist`.
  */
 export function seatSelectionBody(maxSeats: number, { waitlist }: { waitlist: boolean }) {
+  const most = 'at most `MAX_SEATS_PER_BOOKING` (default 10)';
   return Joi.object({
-    quantity: Joi.number().integer().min(1).max(maxSeats),
+    quantity: Joi.number()
+      .integer()
+      .min(1)
+      .max(maxSeats)
+      .description(`Seats wanted, best available; ${most}`),
     seats: Joi.array()
       .items(uuid.required())
       .min(1)
       .max(maxSeats)
       .unique()
-      .messages({ 'array.unique': '{{#label}} lists a seat twice' }),
-    section: singleLine(50),
-    minQuantity: Joi.number().integer().min(1).max(Joi.ref('quantity')),
+      .messages({ 'array.unique': '{{#label}} lists a seat twice' })
+      .description(
+        'Exactly these seats (ids from `GET /events/{id}/seats`); taken ones reject the request ' +
+          `(\`seat_taken\`, \`reasonDetails.seats\`); ${most}`,
+      ),
+    section: singleLine(50).description('With `quantity`: best available in this section only'),
+    minQuantity: Joi.number()
+      .integer()
+      .min(1)
+      .max(Joi.ref('quantity'))
+      .description(
+        'With `quantity`: accept as few as this (at most `quantity`) when fewer are free, instead of `sold_out`',
+      ),
     ...(waitlist
       ? {
           waitlist: Joi.boolean()
             .when('seats', { is: Joi.exist(), then: Joi.valid(false) })
-            .messages({ 'any.only': 'the waitlist takes a quantity, not specific seats' }),
+            .messages({ 'any.only': 'the waitlist takes a quantity, not specific seats' })
+            .description(
+              'With `quantity`: join the event’s waitlist instead of being rejected `sold_out` ' +
+                '(status `waitlisted`); promoted in line order when seats free up. At most ' +
+                '`WAITLIST_MAX_PER_USER` (default 2) waiting entries per user and event, else ' +
+                '`waitlist_limit_reached`. Not with `seats`.',
+            ),
         }
       : {}),
   })
+    .description(
+      'Either `quantity` (best available: adjacent seats in the best row, centred, else the best split; ' +
+        '`section` narrows it, `minQuantity` accepts fewer) or exactly the `seats` wanted (all or none). ' +
+        '`seats` and `section` need a reserved-seating event (else `422 general_admission`) and must be ' +
+        'in its map (else `422 unknown_seats` with `details.seats`, or `422 unknown_section`).',
+    )
     .xor('quantity', 'seats')
     .with('section', 'quantity')
     .with('minQuantity', 'quantity')

@@ -7,6 +7,7 @@ import { eventPaths } from './paths-events.js';
 import { opsPaths } from './paths-ops.js';
 import { seatingPaths, seatingSchemas } from './paths-seating.js';
 import { webhookPaths, webhookSchemas } from './paths-webhooks.js';
+import { requestSchemas } from './requests.js';
 import { schemas } from './schemas.js';
 
 const paths: oas.PathsObject = {
@@ -84,7 +85,7 @@ export const openApiDocument: oas.OpenAPIObject = {
         description: 'Access token from `/auth/login`, `/auth/register` or `/auth/refresh`',
       },
     },
-    schemas: { ...schemas, ...seatingSchemas, ...webhookSchemas, ...adminSchemas },
+    schemas: { ...schemas, ...requestSchemas, ...seatingSchemas, ...webhookSchemas, ...adminSchemas },
     parameters,
     headers,
   },

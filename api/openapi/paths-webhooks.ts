@@ -1,5 +1,6 @@
 import type * as oas from 'openapi3-ts/oas31';
 import { WEBHOOK_TYPES } from '../../shared/webhooks/types.js';
+import { eventTypes as eventTypesJoi } from '../routes/webhook-endpoints.js';
 import {
   bearer,
   body,
@@ -11,26 +12,13 @@ import {
   param,
   serviceErrors,
 } from './components.js';
+import { fromJoi } from './from-joi.js';
 import { ref } from './schemas.js';
 
 const timestamp: oas.SchemaObject = { type: 'string', format: 'date-time' };
 const nullableTimestamp: oas.SchemaObject = { type: ['string', 'null'], format: 'date-time' };
-const eventTypes: oas.SchemaObject = {
-  type: 'array',
-  description:
-    'The message types to receive: `booking.confirmed`, `booking.rejected` (a request of any kind ' +
-    'rejected or expired, with its `reason`), `booking.cancelled`; `hold.created`, `hold.confirmed` ' +
-    '(with the booking), `hold.expired`, `hold.released`; `booking.waitlisted`, `waitlist.promoted` ' +
-    '(with the booking or hold), `waitlist.left` (left, or cancelled with the event); `event.updated`, ' +
-    '`event.cancelled`. One shape per type: `data` has `eventId`, `bookingRequest` (the request ' +
-    'reported on, null when none made the change) and the `booking`, `hold` or `waitlistEntry` ' +
-    'concerned; `booking.cancelled`, `hold.released` and `waitlist.left` add `reason` (null when the ' +
-    'owner’s request did it, `event_cancelled`, or `left`). Messages about one purchase are delivered ' +
-    'in order.',
-  items: { type: 'string', enum: [...WEBHOOK_TYPES] },
-  minItems: 1,
-  uniqueItems: true,
-};
+/** Generated from the route's Joi schema, which requests are validated with. */
+const eventTypes = fromJoi(eventTypesJoi);
 const secret: oas.SchemaObject = {
   type: 'string',
   pattern: '^whsec_',
@@ -75,40 +63,6 @@ export const webhookSchemas: Record<string, oas.SchemaObject> = {
     allOf: [ref('WebhookEndpoint'), { type: 'object', required: ['secret'], properties: { secret } }],
   },
   WebhookEndpointList: page('WebhookEndpoint'),
-  CreateWebhookEndpointRequest: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['url', 'eventTypes'],
-    properties: {
-      url: {
-        type: 'string',
-        maxLength: 2048,
-        description:
-          'http(s) (https only in production), no credentials; every address the host resolves to must be ' +
-          'global unicast: no private, loopback, link-local or metadata address, and no IPv6 form embedding ' +
-          'an IPv4 address (IPv4-mapped or -compatible, SIIT, NAT64, 6to4, Teredo), however spelt. ' +
-          'Checked again at each delivery. Refused: 400 validation_failed, with one message (“the URL’s ' +
-          'host must resolve to public addresses”) whether the host resolves to a private address or not at all',
-      },
-      eventTypes,
-      description: { type: 'string', maxLength: 500 },
-    },
-  },
-  UpdateWebhookEndpointRequest: {
-    type: 'object',
-    additionalProperties: false,
-    minProperties: 1,
-    properties: {
-      url: { type: 'string', maxLength: 2048, description: 'The same rules as at registration' },
-      eventTypes,
-      description: { type: 'string', maxLength: 500 },
-      status: {
-        type: 'string',
-        enum: ['enabled', 'disabled'],
-        description: 'Enabling resets the failure count and closes the circuit',
-      },
-    },
-  },
   RotatedSecret: {
     type: 'object',
     required: ['secret', 'previousSecretExpiresAt'],

@@ -24,13 +24,6 @@ const nullable = (schema: Schema | oas.ReferenceObject): Schema => ({
 const uuid: Schema = { type: 'string', format: 'uuid' };
 const nullableUuid: Schema = { ...uuid, type: ['string', 'null'] };
 const timestamp: Schema = { type: 'string', format: 'date-time', description: 'ISO 8601, UTC' };
-const nonBlank = (maxLength: number): Schema => ({ type: 'string', minLength: 1, maxLength, pattern: '\\S' });
-/** The JSON Schema equivalent of joi's `string().isoDate()`. */
-const isoDate: Schema = {
-  type: 'string',
-  description: 'ISO 8601 date or date-time (`2030-05-01T19:00:00Z`)',
-  examples: ['2030-05-01T19:00:00Z'],
-};
 const listOf = (item: string, description: string): Schema => ({
   type: 'object',
   description,
@@ -44,11 +37,7 @@ const listOf = (item: string, description: string): Schema => ({
   },
 });
 
-/** Joi body rules, mirrored: same required fields, limits and no unknown fields. */
-const email: Schema = { type: 'string', format: 'email', maxLength: 254 };
-const password: Schema = { type: 'string', minLength: 8, maxLength: 128 };
-
-/** The fields an event's seating and waitlist are set with (create and update alike). */
+/** An event's settings as answered (the request side is generated from api/routes/events.ts). */
 const waitlistPromotion: Schema = {
   type: 'string',
   enum: [...WAITLIST_PROMOTIONS],
@@ -80,83 +69,6 @@ const limitPartners: Schema = {
     'Whether partners and admins (who book for many people) are held to `maxTicketsPerUser` and the ' +
     'per-buyer hold cap too; by default only users are',
 };
-
-/** `{from, to}`, both included; `to` must not be before `from`. */
-const range = (bound: Schema, description: string): Schema => ({
-  type: 'object',
-  additionalProperties: false,
-  description,
-  required: ['from', 'to'],
-  properties: { from: bound, to: bound },
-});
-const seatNumber: Schema = { type: 'integer', minimum: 1, maximum: 9999 };
-
-/** Seats asked for by a booking or a hold, mirroring api/intake/seat-selection.ts (`seatSelectionBody`). */
-const seatCount = (description: string): Schema => ({
-  type: 'integer',
-  minimum: 1,
-  maximum: 10,
-  description: `${description}; the maximum is \`MAX_SEATS_PER_BOOKING\` (default 10)`,
-});
-function seatSelection(what: 'booking' | 'hold'): Schema {
-  const waitlist = what === 'booking';
-  return {
-    type: 'object',
-    additionalProperties: false,
-    description:
-      'Either `quantity` (best available: adjacent seats in the best row, centred, else the best split; ' +
-      '`section` narrows it, `minQuantity` accepts fewer) or exactly the `seats` wanted (all or none). ' +
-      '`seats` and `section` need a reserved-seating event (else `422 general_admission`) and must be ' +
-      'in its map (else `422 unknown_seats` with `details.seats`, or `422 unknown_section`).',
-    properties: {
-      quantity: seatCount('Seats wanted, best available'),
-      seats: {
-        type: 'array',
-        items: uuid,
-        minItems: 1,
-        maxItems: 10,
-        uniqueItems: true,
-        description:
-          'Exactly these seats (ids from `GET /events/{id}/seats`); taken ones reject the request ' +
-          '(`seat_taken`, `reasonDetails.seats`). At most `MAX_SEATS_PER_BOOKING` (default 10).',
-      },
-      section: { ...nonBlank(50), description: 'With `quantity`: best available in this section only' },
-      minQuantity: seatCount(
-        'With `quantity`: accept as few as this (at most `quantity`) when fewer are free, instead of `sold_out`',
-      ),
-      ...(waitlist
-        ? {
-            waitlist: {
-              type: 'boolean',
-              default: false,
-              description:
-                'With `quantity`: join the event’s waitlist instead of being rejected `sold_out` ' +
-                '(status `waitlisted`); promoted in line order when seats free up. At most ' +
-                '`WAITLIST_MAX_PER_USER` (default 2) waiting entries per user and event, else ' +
-                '`waitlist_limit_reached`.',
-            },
-          }
-        : {}),
-    },
-    oneOf: [
-      { title: 'Best available', required: ['quantity'], not: { required: ['seats'] } },
-      {
-        title: 'Specific seats',
-        description:
-          'Without `quantity`, `section`, `minQuantity`' + (waitlist ? ' or `waitlist: true`' : ''),
-        required: ['seats'],
-        not: {
-          anyOf: [
-            { required: ['quantity'] },
-            { required: ['section'] },
-            { required: ['minQuantity'] },
-            ...(waitlist ? [{ required: ['waitlist'], properties: { waitlist: { const: true } } }] : []),
-          ],
-        },
-      },
-    ],
-  };
-}
 
 export const schemas: Record<string, Schema> = {
   Error: {
@@ -208,24 +120,6 @@ export const schemas: Record<string, Schema> = {
     },
   },
   UserList: listOf('User', 'Accounts, newest first'),
-  UpdateUserRequest: {
-    type: 'object',
-    additionalProperties: false,
-    minProperties: 1,
-    properties: {
-      disabled: {
-        type: 'boolean',
-        description:
-          '`true` refuses the account’s tokens on their next use (401), its refresh tokens and its sign-in ' +
-          '(403 `account_disabled`); `false` lets it sign in again (old tokens stay refused)',
-      },
-      role: {
-        type: 'string',
-        enum: [...ROLES],
-        description: 'Applies on the account’s next request, with the tokens it already holds',
-      },
-    },
-  },
   TokenPair: {
     type: 'object',
     required: ['accessToken', 'refreshToken', 'tokenType', 'expiresIn'],
@@ -238,47 +132,6 @@ export const schemas: Record<string, Schema> = {
   },
   Registration: {
     allOf: [ref('TokenPair'), { type: 'object', required: ['user'], properties: { user: ref('User') } }],
-  },
-  RegisterRequest: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['email', 'password', 'name'],
-    properties: { email, password, name: nonBlank(100) },
-  },
-  LoginRequest: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['email', 'password'],
-    properties: { email, password: { type: 'string', maxLength: 128 } },
-  },
-  RefreshRequest: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['refreshToken'],
-    properties: { refreshToken: { type: 'string', maxLength: 2000 } },
-  },
-  LogoutRequest: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      refreshToken: {
-        type: 'string',
-        maxLength: 2000,
-        description: 'Also revoked when it belongs to the caller',
-      },
-    },
-  },
-  PasswordChangeRequest: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['currentPassword', 'newPassword'],
-    properties: { currentPassword: { type: 'string', maxLength: 128 }, newPassword: password },
-  },
-  CreateUserRequest: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['email', 'password', 'name', 'role'],
-    properties: { email, password, name: nonBlank(100), role: { type: 'string', enum: [...ROLES] } },
   },
   Event: {
     type: 'object',
@@ -336,105 +189,6 @@ export const schemas: Record<string, Schema> = {
     },
   },
   EventList: listOf('Event', 'Events in start order (then id)'),
-  CreateEventRequest: {
-    type: 'object',
-    additionalProperties: false,
-    description:
-      'General admission with `capacity`, or reserved seating with a `seatMap` (capacity is then its ' +
-      'seat count): one or the other, not both.',
-    required: ['name', 'venue', 'startsAt'],
-    properties: {
-      name: nonBlank(200),
-      description: { type: 'string', maxLength: 5000 },
-      venue: nonBlank(200),
-      startsAt: isoDate,
-      endsAt: { ...isoDate, type: ['string', 'null'], description: 'After `startsAt`' },
-      capacity: { type: 'integer', minimum: 1, maximum: 1_000_000, description: 'General admission' },
-      seatMap: ref('SeatMap'),
-      status: { type: 'string', enum: ['draft', 'on_sale'], default: 'on_sale' },
-      waitlistPromotion: { ...waitlistPromotion, default: 'book' },
-      holdTtlSeconds,
-      maxTicketsPerUser,
-      limitPartners: { ...limitPartners, default: false },
-    },
-    oneOf: [
-      { title: 'General admission', required: ['capacity'] },
-      { title: 'Reserved seating', required: ['seatMap'] },
-    ],
-  },
-  UpdateEventRequest: {
-    type: 'object',
-    additionalProperties: false,
-    description: '`version` plus at least one change.',
-    required: ['version'],
-    minProperties: 2,
-    properties: {
-      version: { type: 'integer', minimum: 1, description: 'The version you read; stale -> 409' },
-      name: nonBlank(200),
-      description: { type: 'string', maxLength: 5000 },
-      venue: nonBlank(200),
-      startsAt: isoDate,
-      endsAt: { ...isoDate, type: ['string', 'null'] },
-      capacity: {
-        type: 'integer',
-        minimum: 1,
-        maximum: 1_000_000,
-        description:
-          'General admission only (a reserved-seating event grows by `POST /events/{id}/seats`; another ' +
-          'capacity is `409 capacity_follows_seat_map`). Raising it offers the new places to the waitlist.',
-      },
-      status: { type: 'string', enum: ['draft', 'on_sale', 'completed'] },
-      waitlistPromotion,
-      holdTtlSeconds: {
-        ...holdTtlSeconds,
-        description: `${holdTtlSeconds.description}; holds made from now on`,
-      },
-      maxTicketsPerUser: { ...maxTicketsPerUser, description: 'Applies to requests decided from now on' },
-      limitPartners,
-    },
-  },
-  SeatBlock: {
-    type: 'object',
-    additionalProperties: false,
-    description:
-      'Every seat of `rows` × `seats` in `section`: "section A, rows 1-20, seats 1-30" is one block of ' +
-      '600 seats. Sections and rows rank in the order they first appear (best first); best available ' +
-      'follows that order.',
-    required: ['section', 'rows', 'seats'],
-    properties: {
-      section: nonBlank(50),
-      rows: {
-        description: 'A range of row numbers, a range of row letters, or a list of row labels',
-        oneOf: [
-          range(seatNumber, 'Rows numbered `from` to `to`'),
-          range(
-            { type: 'string', pattern: '^[A-Z]$' },
-            'Rows lettered `from` to `to` (A-Z); a range running backwards is `422 invalid_seat_map`',
-          ),
-          {
-            type: 'array',
-            description: 'Row labels, best first',
-            items: nonBlank(20),
-            minItems: 1,
-            maxItems: 500,
-            uniqueItems: true,
-          },
-        ],
-      },
-      seats: range(seatNumber, 'Seat numbers `from` to `to` in each row'),
-    },
-  },
-  SeatMap: {
-    type: 'object',
-    additionalProperties: false,
-    description:
-      'Seats as blocks. A seat named twice is `422 duplicate_seat`; more than `MAX_SEATS_PER_EVENT` ' +
-      '(default 100 000) seats in the event is `422 seat_map_too_large` (`details.requested`, `details.max`).',
-    required: ['blocks'],
-    properties: { blocks: { type: 'array', items: ref('SeatBlock'), minItems: 1, maxItems: 500 } },
-  },
-  BookRequest: seatSelection('booking'),
-  HoldRequest: seatSelection('hold'),
   BookedSeat: {
     type: 'object',
     description: 'A seat of a booking or hold: enough to print a ticket',

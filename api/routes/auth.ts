@@ -17,15 +17,17 @@ export const email = Joi.string().email({ tlds: false }).max(254);
 export const password = Joi.string().min(8).max(128);
 export const personName = singleLine(100);
 
-const registerBody = Joi.object({
+export const registerBody = Joi.object({
   email: email.required(),
   password: password.required(),
   name: personName.required(),
 });
-const loginBody = Joi.object({ email: email.required(), password: Joi.string().max(128).required() });
-const refreshBody = Joi.object({ refreshToken: Joi.string().max(2000).required() });
-const logoutBody = Joi.object({ refreshToken: Joi.string().max(2000) });
-const passwordBody = Joi.object({
+export const loginBody = Joi.object({ email: email.required(), password: Joi.string().max(128).required() });
+export const refreshBody = Joi.object({ refreshToken: Joi.string().max(2000).required() });
+export const logoutBody = Joi.object({
+  refreshToken: Joi.string().max(2000).description('Also revoked when it belongs to the caller'),
+});
+export const passwordBody = Joi.object({
   currentPassword: Joi.string().max(128).required(),
   newPassword: password.required(),
 });

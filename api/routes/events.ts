@@ -12,8 +12,8 @@ import { keysetPage, pageQuery } from '../pagination.js';
 import { isoDateString, likeEscape, multiLine, singleLine, uuidParam } from '../schemas.js';
 import { cancelEvent, createSeatedEvent, offerNewSeats, updateEvent } from '../services/event-admin.js';
 import { isAdmin, visibleEvent } from '../services/public-event.js';
-import { seatBlocks } from '../services/seat-map.js';
 import type { Tokens } from '../services/tokens.js';
+import { seatMapBody } from './seats.js';
 
 const listQuery = Joi.object({
   ...pageQuery,
@@ -28,46 +28,75 @@ const listQuery = Joi.object({
  * The bodies that create and change an event. Holds are bounded by MAX_HOLD_TTL_SECONDS, so no
  * buyer can lock seats for longer than the operator allows.
  */
-function eventBodies(config: Config) {
+export function eventBodies(config: Pick<Config, 'maxHoldTtlSeconds' | 'defaultMaxTicketsPerUser'>) {
+  const holdTtl =
+    'How long a hold keeps its seats, at most the server’s `MAX_HOLD_TTL_SECONDS` (1800 s by default; more ' +
+    'is a 400); null: the server’s `HOLD_TTL_SECONDS` (600 s by default)';
   const holdTtlSeconds = Joi.number().integer().min(5).max(config.maxHoldTtlSeconds).allow(null);
+  const ticketCap =
+    'Most tickets one buyer may have for this event: confirmed, held and waiting on the waitlist together. ' +
+    'Decided in arrival order by the allocator, so concurrent requests cannot race past it; over it a ' +
+    'request is `rejected` with `ticket_limit_reached` and `reasonDetails` `{limit, counted}`. null: no cap';
   const maxTicketsPerUser = Joi.number().integer().min(1).max(1_000_000).allow(null);
-  const limitPartners = Joi.boolean();
+  const limitPartners = Joi.boolean().description(
+    'Whether partners and admins (who book for many people) are held to `maxTicketsPerUser` and the ' +
+      'per-buyer hold cap too; by default only users are',
+  );
+  const waitlistPromotion = Joi.string()
+    .valid(...WAITLIST_PROMOTIONS)
+    .description(
+      'What the head of the waitlist gets when seats free up: `book`, a confirmed booking at once; ' +
+        '`hold`, a hold it must confirm before the hold expires',
+    );
   const create = Joi.object({
     name: singleLine(200).required(),
     description: multiLine(5000),
     venue: singleLine(200).required(),
     startsAt: isoDateString.required(),
-    endsAt: isoDateString.allow(null),
+    endsAt: isoDateString.allow(null).description('After `startsAt`'),
     capacity: Joi.number()
       .integer()
       .min(1)
       .max(1_000_000)
       .when('seatMap', { is: Joi.exist(), then: Joi.forbidden(), otherwise: Joi.required() })
-      .messages({ 'any.unknown': 'capacity follows the seat map: give one or the other' }),
-    seatMap: Joi.object({ blocks: seatBlocks.required() }),
+      .messages({ 'any.unknown': 'capacity follows the seat map: give one or the other' })
+      .description('General admission'),
+    seatMap: seatMapBody,
     status: Joi.string().valid('draft', 'on_sale').default('on_sale'),
-    waitlistPromotion: Joi.string()
-      .valid(...WAITLIST_PROMOTIONS)
-      .default('book'),
-    holdTtlSeconds,
-    maxTicketsPerUser: maxTicketsPerUser.default(config.defaultMaxTicketsPerUser),
+    waitlistPromotion: waitlistPromotion.default('book'),
+    holdTtlSeconds: holdTtlSeconds.description(holdTtl),
+    maxTicketsPerUser: maxTicketsPerUser
+      .default(config.defaultMaxTicketsPerUser)
+      .description(`${ticketCap}. Omitted: the server’s \`DEFAULT_MAX_TICKETS_PER_USER\` (unset: no cap)`),
     limitPartners: limitPartners.default(false),
-  });
+  }).description(
+    'General admission with `capacity`, or reserved seating with a `seatMap` (capacity is then its ' +
+      'seat count): one or the other, not both.',
+  );
 
   const update = Joi.object({
-    version: Joi.number().integer().min(1).required(),
+    version: Joi.number().integer().min(1).required().description('The version you read; stale -> 409'),
     name: singleLine(200),
     description: multiLine(5000),
     venue: singleLine(200),
     startsAt: isoDateString,
-    endsAt: isoDateString.allow(null),
-    capacity: Joi.number().integer().min(1).max(1_000_000),
+    endsAt: isoDateString.allow(null).description('After `startsAt`'),
+    capacity: Joi.number()
+      .integer()
+      .min(1)
+      .max(1_000_000)
+      .description(
+        'General admission only (a reserved-seating event grows by `POST /events/{id}/seats`; another ' +
+          'capacity is `409 capacity_follows_seat_map`). Raising it offers the new places to the waitlist.',
+      ),
     status: Joi.string().valid('draft', 'on_sale', 'completed'),
-    waitlistPromotion: Joi.string().valid(...WAITLIST_PROMOTIONS),
-    holdTtlSeconds,
-    maxTicketsPerUser,
+    waitlistPromotion,
+    holdTtlSeconds: holdTtlSeconds.description(`${holdTtl}; holds made from now on`),
+    maxTicketsPerUser: maxTicketsPerUser.description(`${ticketCap}. Applies to requests decided from now on`),
     limitPartners,
-  }).min(2);
+  })
+    .min(2)
+    .description('`version` plus at least one change.');
   return { create, update };
 }
 

@@ -19,12 +19,22 @@ const listQuery = Joi.object({
   state: Joi.string().valid(...SEAT_STATES),
 });
 
+/** A seat map, as blocks: the body of `POST /events/{id}/seats` and an event's `seatMap`. */
+export const seatMapBody = Joi.object({ blocks: seatBlocks.required() }).description(
+  'Seats as blocks. A block is every seat of `rows` × `seats` in `section`: "section A, rows 1-20, ' +
+    'seats 1-30" is one block of 600 seats; `rows` is a range of numbers, a range of letters (A-Z; one ' +
+    'running backwards is `422 invalid_seat_map`) or a list of labels, and `seats.to` is at least ' +
+    '`seats.from`. Sections and rows rank in the order they first appear (best first); best available ' +
+    'follows that order. A seat named twice is `422 duplicate_seat`; more than `MAX_SEATS_PER_EVENT` ' +
+    '(default 100 000) seats in the event is `422 seat_map_too_large` (`details.requested`, `details.max`).',
+);
+
 export function seatRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/events/:id' });
 
   router.post('/seats', authenticate(tokens), requireRole('admin'), async (ctx) => {
     const { id } = validate(uuidParam, ctx.params, 'params');
-    const body = validate(Joi.object({ blocks: seatBlocks.required() }), ctx.request.body, 'body');
+    const body = validate(seatMapBody, ctx.request.body, 'body');
     const { event, added } = await addSeats(deps, id, body.blocks);
     ctx.status = 201;
     ctx.body = { added, event };

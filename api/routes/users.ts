@@ -15,7 +15,7 @@ import { email, password, personName } from './auth.js';
 
 const role = Joi.string().valid(...ROLES);
 
-const createBody = Joi.object({
+export const createBody = Joi.object({
   email: email.required(),
   password: password.required(),
   name: personName.required(),
@@ -30,7 +30,13 @@ const listQuery = Joi.object({
   disabled: Joi.boolean(),
 });
 
-const updateBody = Joi.object({ disabled: Joi.boolean(), role }).min(1);
+export const updateBody = Joi.object({
+  disabled: Joi.boolean().description(
+    '`true` refuses the account’s tokens on their next use (401), its refresh tokens and its sign-in ' +
+      '(403 `account_disabled`); `false` lets it sign in again (old tokens stay refused)',
+  ),
+  role: role.description('Applies on the account’s next request, with the tokens it already holds'),
+}).min(1);
 
 /**
  * Accounts, for admins: create partner (and further admin) accounts (self-registration only

@@ -20,20 +20,42 @@ import {
   visibleEndpoint,
 } from '../services/webhook-endpoints.js';
 
-const eventTypes = Joi.array()
+export const eventTypes = Joi.array()
   .items(Joi.string().valid(...WEBHOOK_TYPES))
   .min(1)
-  .unique();
-const createBody = Joi.object({
-  url: Joi.string().max(2048).required(),
+  .unique()
+  .description(
+    'The message types to receive: `booking.confirmed`, `booking.rejected` (a request of any kind ' +
+      'rejected or expired, with its `reason`), `booking.cancelled`; `hold.created`, `hold.confirmed` ' +
+      '(with the booking), `hold.expired`, `hold.released`; `booking.waitlisted`, `waitlist.promoted` ' +
+      '(with the booking or hold), `waitlist.left` (left, or cancelled with the event); `event.updated`, ' +
+      '`event.cancelled`. One shape per type: `data` has `eventId`, `bookingRequest` (the request ' +
+      'reported on, null when none made the change) and the `booking`, `hold` or `waitlistEntry` ' +
+      'concerned; `booking.cancelled`, `hold.released` and `waitlist.left` add `reason` (null when the ' +
+      'owner’s request did it, `event_cancelled`, or `left`). Messages about one purchase are delivered ' +
+      'in order.',
+  );
+export const createBody = Joi.object({
+  url: Joi.string()
+    .max(2048)
+    .required()
+    .description(
+      'http(s) (https only in production), no credentials; every address the host resolves to must be ' +
+        'global unicast: no private, loopback, link-local or metadata address, and no IPv6 form embedding ' +
+        'an IPv4 address (IPv4-mapped or -compatible, SIIT, NAT64, 6to4, Teredo), however spelt. ' +
+        'Checked again at each delivery. Refused: 400 validation_failed, with one message (“the URL’s ' +
+        'host must resolve to public addresses”) whether the host resolves to a private address or not at all',
+    ),
   eventTypes: eventTypes.required(),
   description: multiLine(500),
 });
-const updateBody = Joi.object({
-  url: Joi.string().max(2048),
+export const updateBody = Joi.object({
+  url: Joi.string().max(2048).description('The same rules as at registration'),
   eventTypes,
   description: multiLine(500),
-  status: Joi.string().valid('enabled', 'disabled'),
+  status: Joi.string()
+    .valid('enabled', 'disabled')
+    .description('Enabling resets the failure count and closes the circuit'),
 }).min(1);
 const deliveriesQuery = Joi.object({
   ...pageQuery,
