@@ -1,6 +1,6 @@
-import request from 'supertest';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { useTestApi } from './support/environment.js';
+import { submitBooking } from './support/factory.js';
 import { DEFAULT_WAIT_MS, waitFor } from './support/harness.js';
 import { expectApiError } from './support/http.js';
 import { countRows } from './support/rows.js';
@@ -18,12 +18,8 @@ describe('backpressure: past MAX_QUEUE_DEPTH queued requests, bookings get 503 w
 
   test('the fourth request is refused quickly and recorded nowhere; a replay of an accepted one is still answered', async () => {
     const event = await createEvent(api.baseUrl, admin, { capacity: 100 });
-    const book = (key: string) =>
-      request(api.baseUrl)
-        .post(`/events/${event.id}/bookings`)
-        .set(buyer.auth)
-        .set('Idempotency-Key', key)
-        .send({ quantity: 1 });
+    const book = (idempotencyKey: string) =>
+      submitBooking(api, buyer, event.id, { quantity: 1 }, { idempotencyKey });
     for (const key of ['k1', 'k2', 'k3']) expect((await book(key)).status).toBe(202);
     // Each API process counts queued requests at most every 250 ms, so the reading intake uses may
     // still predate k3. Wait until that same reading (the API's own cache, read without booking)

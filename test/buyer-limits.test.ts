@@ -1,41 +1,21 @@
 import { QueryTypes } from 'sequelize';
 import request from 'supertest';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
-import { testConfig, testEnv } from './support/config.js';
-import {
-  DEFAULT_WAIT_MS,
-  outcomeOf,
-  type StartedApi,
-  startTestApi,
-  startWorkerProcess,
-  stopTestApi,
-  type WorkerProcess,
-  waitFor,
-} from './support/harness.js';
+import { useTestApi } from './support/environment.js';
+import { book, hold, submitBooking } from './support/factory.js';
+import { DEFAULT_WAIT_MS, outcomeOf, waitFor } from './support/harness.js';
 import { expectEventInvariants } from './support/invariants.js';
 
 describe('fair limits per buyer: tickets per event, active holds, hold time', () => {
-  const env = testEnv({ MAX_HOLDS_PER_USER: '2', MAX_HOLD_TTL_SECONDS: '1800' });
-  let api: StartedApi;
-  let workers: WorkerProcess[] = [];
+  // Two worker processes: a buyer's requests may be decided by either, and the cap still holds.
+  const api = useTestApi({ MAX_HOLDS_PER_USER: '2', MAX_HOLD_TTL_SECONDS: '1800' }, { workers: 2 });
   let admin: Actor;
 
   beforeAll(async () => {
-    api = await startTestApi(testConfig(env));
-    // Two worker processes: a buyer's requests may be decided by either, and the cap still holds.
-    workers = await Promise.all([startWorkerProcess(env), startWorkerProcess(env)]);
     admin = await createActor(api.baseUrl, 'admin');
   });
 
-  afterAll(async () => {
-    const codes = await Promise.all(workers.map((w) => w.stop()));
-    await stopTestApi(api, env);
-    expect(codes).toEqual([0, 0]);
-  });
-
   const http = () => request(api.baseUrl);
-  const submit = (actor: Actor, eventId: string, body: object, kind: 'bookings' | 'holds' = 'bookings') =>
-    http().post(`/events/${eventId}/${kind}`).set(actor.auth).send(body);
   const decide = async (actor: Actor, res: request.Response) => {
     expect(res.status).toBe(202);
     return outcomeOf(api.baseUrl, actor, res.body.id);
@@ -66,7 +46,7 @@ describe('fair limits per buyer: tickets per event, active holds, hold time', ()
         { actor: o, body: { quantity: 2 } },
       ]),
     ];
-    const responses = await Promise.all(burst.map((b) => submit(b.actor, event.id, b.body)));
+    const responses = await Promise.all(burst.map((b) => submitBooking(api, b.actor, event.id, b.body)));
     const outcomes = await Promise.all(responses.map((r, i) => decide(burst[i]!.actor, r)));
 
     const greedyOutcomes = outcomes.slice(0, 12);
@@ -87,17 +67,13 @@ describe('fair limits per buyer: tickets per event, active holds, hold time', ()
     const event = await createEvent(api.baseUrl, admin, { capacity: 3, maxTicketsPerUser: 3 });
     const buyer = await registerUser(api.baseUrl, 'buyer');
     const rival = await registerUser(api.baseUrl, 'rival');
-    expect((await decide(buyer, await submit(buyer, event.id, { quantity: 1 }, 'holds'))).status).toBe(
-      'held',
-    );
-    const booked = await decide(buyer, await submit(buyer, event.id, { quantity: 1 }));
+    expect((await hold(api, buyer, event.id, { quantity: 1 })).status).toBe('held');
+    const booked = await book(api, buyer, event.id, { quantity: 1 });
     expect(booked.status).toBe('confirmed');
-    expect((await decide(rival, await submit(rival, event.id, { quantity: 1 }))).status).toBe('confirmed');
+    expect((await book(api, rival, event.id, { quantity: 1 })).status).toBe('confirmed');
     // Sold out: the buyer waits for 1 more, which makes 3.
-    expect((await decide(buyer, await submit(buyer, event.id, { quantity: 1, waitlist: true }))).status).toBe(
-      'waitlisted',
-    );
-    const over = await decide(buyer, await submit(buyer, event.id, { quantity: 1, waitlist: true }));
+    expect((await book(api, buyer, event.id, { quantity: 1, waitlist: true })).status).toBe('waitlisted');
+    const over = await book(api, buyer, event.id, { quantity: 1, waitlist: true });
     expect(over).toMatchObject({ status: 'rejected', reason: 'ticket_limit_reached' });
     expect(over.reasonDetails).toEqual({ limit: 3, counted: 3 });
 
@@ -107,7 +83,7 @@ describe('fair limits per buyer: tickets per event, active holds, hold time', ()
     // 2 counted: the hold, and the waitlist entry the freed seat was just given to. The event is
     // sold out again, so the next request is refused for that, not for the cap.
     expect(await ticketsOf(event.id, buyer.id)).toBe(2);
-    const more = await decide(buyer, await submit(buyer, event.id, { quantity: 1 }));
+    const more = await book(api, buyer, event.id, { quantity: 1 });
     expect(more).toMatchObject({ status: 'rejected', reason: 'sold_out' });
     await expectEventInvariants(api.deps.sequelize, event.id);
   });
@@ -116,19 +92,16 @@ describe('fair limits per buyer: tickets per event, active holds, hold time', ()
     const event = await createEvent(api.baseUrl, admin, { capacity: 50 });
     const buyer = await registerUser(api.baseUrl, 'holder');
     const held = [];
-    for (let i = 0; i < 2; i++)
-      held.push(await decide(buyer, await submit(buyer, event.id, { quantity: 1 }, 'holds')));
+    for (let i = 0; i < 2; i++) held.push(await hold(api, buyer, event.id, { quantity: 1 }));
     expect(held.map((h) => h.status)).toEqual(['held', 'held']);
-    const third = await decide(buyer, await submit(buyer, event.id, { quantity: 1 }, 'holds'));
+    const third = await hold(api, buyer, event.id, { quantity: 1 });
     expect(third).toMatchObject({ status: 'rejected', reason: 'hold_limit_reached' });
     expect(third.reasonDetails).toEqual({ limit: 2, counted: 2 });
 
     const release = await http().post(`/holds/${held[0].hold.id}/release`).set(buyer.auth).send();
     expect(release.status).toBe(202);
     await outcomeOf(api.baseUrl, buyer, release.body.id);
-    expect((await decide(buyer, await submit(buyer, event.id, { quantity: 1 }, 'holds'))).status).toBe(
-      'held',
-    );
+    expect((await hold(api, buyer, event.id, { quantity: 1 })).status).toBe('held');
     await expectEventInvariants(api.deps.sequelize, event.id);
   });
 
@@ -137,19 +110,17 @@ describe('fair limits per buyer: tickets per event, active holds, hold time', ()
     const buyer = await registerUser(api.baseUrl, 'collector');
     const rival = await registerUser(api.baseUrl, 'rival');
     for (let i = 0; i < 2; i++) {
-      expect((await decide(buyer, await submit(buyer, event.id, { quantity: 1 }, 'holds'))).status).toBe(
-        'held',
-      );
+      expect((await hold(api, buyer, event.id, { quantity: 1 })).status).toBe('held');
     }
-    expect((await decide(rival, await submit(rival, event.id, { quantity: 2 }))).status).toBe('confirmed');
+    expect((await book(api, rival, event.id, { quantity: 2 })).status).toBe('confirmed');
     const waiting = [];
     for (let i = 0; i < 2; i++) {
-      const entry = await decide(buyer, await submit(buyer, event.id, { quantity: 1, waitlist: true }));
+      const entry = await book(api, buyer, event.id, { quantity: 1, waitlist: true });
       expect(entry.status).toBe('waitlisted');
       waiting.push(entry);
     }
     const later = await registerUser(api.baseUrl, 'later');
-    const laterEntry = await decide(later, await submit(later, event.id, { quantity: 2, waitlist: true }));
+    const laterEntry = await book(api, later, event.id, { quantity: 2, waitlist: true });
     expect(laterEntry.status).toBe('waitlisted');
     const grown = await http().patch(`/events/${event.id}`).set(admin.auth).send({ version: 1, capacity: 6 });
     expect(grown.status).toBe(200);
@@ -238,14 +209,7 @@ describe('fair limits per buyer: tickets per event, active holds, hold time', ()
 });
 
 describe('DEFAULT_MAX_TICKETS_PER_USER', () => {
-  const env = testEnv({ DEFAULT_MAX_TICKETS_PER_USER: '6' });
-  let api: StartedApi;
-
-  beforeAll(async () => {
-    api = await startTestApi(testConfig(env));
-  });
-
-  afterAll(() => stopTestApi(api, env));
+  const api = useTestApi({ DEFAULT_MAX_TICKETS_PER_USER: '6' });
 
   test('is the cap of an event created without one; an event may still say null (no cap)', async () => {
     const admin = await createActor(api.baseUrl, 'admin');

@@ -1,55 +1,33 @@
 import { QueryTypes } from 'sequelize';
 import request from 'supertest';
-import type { RunningWorker } from '../worker/index.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
-import { testConfig, testEnv } from './support/config.js';
-import {
-  flushRedisPrefix,
-  outcomeOf,
-  type StartedApi,
-  startInProcessWorker,
-  startTestApi,
-} from './support/harness.js';
+import { useTestApi } from './support/environment.js';
+import { book } from './support/factory.js';
+import { outcomeOf } from './support/harness.js';
 import { expectEventInvariants } from './support/invariants.js';
 
 describe('cancellation goes through the event queue and frees seats', () => {
-  const env = testEnv();
-  let api: StartedApi;
-  let worker: RunningWorker;
+  const api = useTestApi({}, { workers: 'in-process' });
   let admin: Actor;
 
   beforeAll(async () => {
-    api = await startTestApi(testConfig(env));
-    worker = await startInProcessWorker(testConfig(env));
     admin = await createActor(api.baseUrl, 'admin');
-  });
-
-  afterAll(async () => {
-    await worker.close();
-    await api.close();
-    await flushRedisPrefix(env.REDIS_PREFIX!);
   });
 
   /** Long-polls a booking request until it is decided (with a deadline). */
   const outcome = (actor: Actor, requestId: string) => outcomeOf(api.baseUrl, actor, requestId);
-
-  async function book(actor: Actor, eventId: string, quantity: number) {
-    const res = await request(api.baseUrl)
-      .post(`/events/${eventId}/bookings`)
-      .set(actor.auth)
-      .send({ quantity });
-    expect(res.status).toBe(202);
-    return outcome(actor, res.body.id);
-  }
 
   test('a cancelled booking frees its seats and the next booking takes them; cancelling twice is harmless', async () => {
     const event = await createEvent(api.baseUrl, admin, { capacity: 2 });
     const alice = await registerUser(api.baseUrl, 'alice');
     const bob = await registerUser(api.baseUrl, 'bob');
 
-    const first = await book(alice, event.id, 2);
+    const first = await book(api, alice, event.id, { quantity: 2 });
     expect(first).toMatchObject({ status: 'confirmed', booking: { status: 'confirmed', quantity: 2 } });
-    expect(await book(bob, event.id, 1)).toMatchObject({ status: 'rejected', reason: 'sold_out' });
+    expect(await book(api, bob, event.id, { quantity: 1 })).toMatchObject({
+      status: 'rejected',
+      reason: 'sold_out',
+    });
 
     const cancel = await request(api.baseUrl).post(`/bookings/${first.booking.id}/cancel`).set(alice.auth);
     expect(cancel.status).toBe(202);
@@ -73,7 +51,7 @@ describe('cancellation goes through the event queue and frees seats', () => {
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('already_cancelled');
 
-    expect(await book(bob, event.id, 2)).toMatchObject({ status: 'confirmed' });
+    expect(await book(api, bob, event.id, { quantity: 2 })).toMatchObject({ status: 'confirmed' });
     const counters = await expectEventInvariants(api.deps.sequelize, event.id);
     expect(counters).toMatchObject({ booked: 2, confirmedBookings: 1 });
   });
@@ -81,8 +59,8 @@ describe('cancellation goes through the event queue and frees seats', () => {
   test('two cancels of one booking racing through the queue free its seats once', async () => {
     const event = await createEvent(api.baseUrl, admin, { capacity: 5 });
     const carol = await registerUser(api.baseUrl, 'carol');
-    const first = await book(carol, event.id, 3);
-    await book(carol, event.id, 1);
+    const first = await book(api, carol, event.id, { quantity: 3 });
+    await book(api, carol, event.id, { quantity: 1 });
 
     const cancels = await Promise.all(
       ['k1', 'k2'].map((key) =>
@@ -111,8 +89,8 @@ describe('cancellation goes through the event queue and frees seats', () => {
     const dave = await registerUser(api.baseUrl, 'dave');
     const erin = await registerUser(api.baseUrl, 'erin');
     const mine = [];
-    for (let i = 0; i < 3; i++) mine.push((await book(dave, event.id, 1)).booking.id);
-    await book(erin, event.id, 1);
+    for (let i = 0; i < 3; i++) mine.push((await book(api, dave, event.id, { quantity: 1 })).booking.id);
+    await book(api, erin, event.id, { quantity: 1 });
 
     const page1 = await request(api.baseUrl).get('/bookings?limit=2').set(dave.auth);
     expect(page1.status).toBe(200);

@@ -1,48 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { QueryTypes } from 'sequelize';
 import request from 'supertest';
-import type { RunningWorker } from '../worker/index.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
-import { testConfig, testEnv } from './support/config.js';
-import {
-  flushRedisPrefix,
-  outcomeOf,
-  type StartedApi,
-  startInProcessWorker,
-  startTestApi,
-} from './support/harness.js';
+import { useTestApi } from './support/environment.js';
+import { book } from './support/factory.js';
+import { outcomeOf } from './support/harness.js';
 import { expectEventInvariants } from './support/invariants.js';
 
 const day = (n: number) => new Date(Date.UTC(2031, 0, 1 + n, 19, 0, 0)).toISOString();
 
 describe('events: browse, admin update and cancel', () => {
-  const env = testEnv();
-  let api: StartedApi;
-  let worker: RunningWorker;
+  const api = useTestApi({}, { workers: 'in-process' });
   let admin: Actor;
   let user: Actor;
 
   beforeAll(async () => {
-    api = await startTestApi(testConfig(env));
-    worker = await startInProcessWorker(testConfig(env));
     admin = await createActor(api.baseUrl, 'admin');
     user = await registerUser(api.baseUrl);
   });
-
-  afterAll(async () => {
-    await worker.close();
-    await api.close();
-    await flushRedisPrefix(env.REDIS_PREFIX!);
-  });
-
-  async function bookAndWait(eventId: string, quantity: number) {
-    const res = await request(api.baseUrl)
-      .post(`/events/${eventId}/bookings`)
-      .set(user.auth)
-      .send({ quantity });
-    expect(res.status).toBe(202);
-    return outcomeOf(api.baseUrl, user, res.body.id);
-  }
 
   test('browse filters by venue, name, date range, and pages through results in start order', async () => {
     const venue = `Venue ${randomUUID()}`;
@@ -102,7 +77,7 @@ describe('events: browse, admin update and cancel', () => {
 
   test('available stays correct through bookings and cancellations', async () => {
     const event = await createEvent(api.baseUrl, admin, { capacity: 6 });
-    const first = await bookAndWait(event.id, 4);
+    const first = await book(api, user, event.id, { quantity: 4 });
     expect((await request(api.baseUrl).get(`/events/${event.id}`)).body).toMatchObject({
       booked: 4,
       available: 2,
@@ -118,7 +93,7 @@ describe('events: browse, admin update and cancel', () => {
 
   test('update uses optimistic versions and never drops capacity below what is booked', async () => {
     const event = await createEvent(api.baseUrl, admin, { capacity: 5 });
-    expect(await bookAndWait(event.id, 3)).toMatchObject({ status: 'confirmed' });
+    expect(await book(api, user, event.id, { quantity: 3 })).toMatchObject({ status: 'confirmed' });
 
     const renamed = await request(api.baseUrl)
       .patch(`/events/${event.id}`)
@@ -147,13 +122,16 @@ describe('events: browse, admin update and cancel', () => {
       .send({ version: 2, capacity: 3 });
     expect(shrink.status).toBe(200);
     expect(shrink.body).toMatchObject({ capacity: 3, available: 0, name: 'Renamed', version: 3 });
-    expect(await bookAndWait(event.id, 1)).toMatchObject({ status: 'rejected', reason: 'sold_out' });
+    expect(await book(api, user, event.id, { quantity: 1 })).toMatchObject({
+      status: 'rejected',
+      reason: 'sold_out',
+    });
     await expectEventInvariants(api.deps.sequelize, event.id);
   });
 
   test('cancelling an event cancels its bookings, rejects what is queued, and notifies', async () => {
     const event = await createEvent(api.baseUrl, admin, { capacity: 10 });
-    const kept = await bookAndWait(event.id, 2);
+    const kept = await book(api, user, event.id, { quantity: 2 });
     expect(kept.status).toBe('confirmed');
 
     const cancelled = await request(api.baseUrl).post(`/events/${event.id}/cancel`).set(admin.auth);
@@ -189,7 +167,7 @@ describe('events: browse, admin update and cancel', () => {
     );
     await request(api.baseUrl).post(`/events/${event.id}/cancel`).set(admin.auth).expect(200);
     const { allocationRules, runAllocationStep } = await import('../worker/allocation/index.js');
-    await runAllocationStep(api.deps.sequelize, event.id, 10, allocationRules(testConfig(env)));
+    await runAllocationStep(api.deps.sequelize, event.id, 10, allocationRules(api.config));
     const res = await request(api.baseUrl).get(`/booking-requests/${queued!.id}`).set(user.auth);
     expect(res.body).toMatchObject({ status: 'rejected', reason: 'event_cancelled', booking: null });
   });

@@ -3,17 +3,9 @@ import request from 'supertest';
 import { holdExpiryJobId } from '../shared/queues.js';
 import { HOLD_EXPIRY_QUEUE } from '../worker/hold-expiry.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
-import { testConfig, testEnv } from './support/config.js';
-import {
-  DEFAULT_WAIT_MS,
-  outcomeOf,
-  type StartedApi,
-  startTestApi,
-  startWorkerProcess,
-  stopTestApi,
-  type WorkerProcess,
-  waitFor,
-} from './support/harness.js';
+import { useTestApi } from './support/environment.js';
+import { book, confirmHold, hold, releaseHold } from './support/factory.js';
+import { DEFAULT_WAIT_MS, outcomeOf, waitFor } from './support/harness.js';
 import { expectApiError } from './support/http.js';
 import { expectEventInvariants } from './support/invariants.js';
 import { countRows } from './support/rows.js';
@@ -21,31 +13,15 @@ import { createSeatedEvent, label, listSeats } from './support/seating.js';
 
 describe('holds: seats kept during checkout, confirmed, released or expired exactly once', () => {
   // The sweep for overdue holds runs every second here, as a production reconciler would.
-  const env = testEnv({ RECONCILE_INTERVAL_MS: '1000' });
-  let api: StartedApi;
-  let worker: WorkerProcess;
+  const api = useTestApi({ RECONCILE_INTERVAL_MS: '1000' }, { workers: 1 });
   let admin: Actor;
   let alice: Actor;
   let bob: Actor;
 
   beforeAll(async () => {
-    api = await startTestApi(testConfig(env));
-    worker = await startWorkerProcess(env);
     admin = await createActor(api.baseUrl, 'admin');
     [alice, bob] = await Promise.all([registerUser(api.baseUrl, 'alice'), registerUser(api.baseUrl, 'bob')]);
   });
-
-  afterAll(async () => {
-    const code = await worker.stop();
-    await stopTestApi(api, env);
-    expect(code).toBe(0);
-  });
-
-  async function submit(actor: Actor, path: string, body: object = {}) {
-    const res = await request(api.baseUrl).post(path).set(actor.auth).send(body);
-    expect(res.status).toBe(202);
-    return outcomeOf(api.baseUrl, actor, res.body.id);
-  }
 
   const outbox = (type: string, key: string) =>
     countRows(api.deps.sequelize, 'webhook_outbox WHERE type = $type AND ordering_key = $key', { type, key });
@@ -53,7 +29,7 @@ describe('holds: seats kept during checkout, confirmed, released or expired exac
   test('a hold keeps seats; confirming it books them, confirming twice gives one booking', async () => {
     const event = await createEvent(api.baseUrl, admin, { capacity: 3 });
     const before = Date.now();
-    const held = await submit(alice, `/events/${event.id}/holds`, { quantity: 2 });
+    const held = await hold(api, alice, event.id, { quantity: 2 });
     expect(held).toMatchObject({ kind: 'hold', status: 'held', hold: { status: 'active', quantity: 2 } });
     const expiresIn = new Date(held.hold.expiresAt).getTime() - before;
     expect(expiresIn).toBeGreaterThan(590_000); // HOLD_TTL_SECONDS, 10 minutes by default
@@ -62,7 +38,10 @@ describe('holds: seats kept during checkout, confirmed, released or expired exac
       held: 2,
       available: 1,
     });
-    expect(await book(bob, event.id, 2)).toMatchObject({ status: 'rejected', reason: 'sold_out' });
+    expect(await book(api, bob, event.id, { quantity: 2 })).toMatchObject({
+      status: 'rejected',
+      reason: 'sold_out',
+    });
 
     const confirms = await Promise.all(
       [1, 2].map(() => request(api.baseUrl).post(`/holds/${held.hold.id}/confirm`).set(alice.auth)),
@@ -75,7 +54,7 @@ describe('holds: seats kept during checkout, confirmed, released or expired exac
     expect(await outbox('hold.confirmed', held.id)).toBe(1);
     // The hold's expiry timer goes with it: the worker removes it right after it has told waiting
     // clients of the decision, so a client may look before that happens. Wait for it.
-    const timers = new Queue(HOLD_EXPIRY_QUEUE, { connection: api.deps.redis, prefix: env.REDIS_PREFIX });
+    const timers = new Queue(HOLD_EXPIRY_QUEUE, { connection: api.deps.redis, prefix: api.env.REDIS_PREFIX });
     try {
       await waitFor(
         async () => (await timers.getJob(holdExpiryJobId(held.hold.id))) === undefined,
@@ -86,9 +65,9 @@ describe('holds: seats kept during checkout, confirmed, released or expired exac
       await timers.close();
     }
 
-    const hold = await request(api.baseUrl).get(`/holds/${held.hold.id}`).set(alice.auth);
-    expect(hold.body).toMatchObject({ status: 'confirmed', bookingId: first.booking.id });
-    expect(await submit(alice, `/holds/${held.hold.id}/release`)).toMatchObject({
+    const confirmed = await request(api.baseUrl).get(`/holds/${held.hold.id}`).set(alice.auth);
+    expect(confirmed.body).toMatchObject({ status: 'confirmed', bookingId: first.booking.id });
+    expect(await releaseHold(api, alice, held.hold.id)).toMatchObject({
       status: 'rejected',
       reason: 'hold_confirmed',
     });
@@ -101,7 +80,7 @@ describe('holds: seats kept during checkout, confirmed, released or expired exac
       { section: 'A', rows: ['1'], seats: { from: 1, to: 4 } },
     ]);
     const seats = await listSeats(api.baseUrl, event.id);
-    const held = await submit(alice, `/events/${event.id}/holds`, { seats: [seats[1]!.id, seats[2]!.id] });
+    const held = await hold(api, alice, event.id, { seats: [seats[1]!.id, seats[2]!.id] });
     expect(held.hold.seats.map(label)).toEqual(['A 1-2', 'A 1-3']);
     expect((await listSeats(api.baseUrl, event.id)).map((s) => s.state)).toEqual([
       'free',
@@ -109,13 +88,13 @@ describe('holds: seats kept during checkout, confirmed, released or expired exac
       'held',
       'free',
     ]);
-    expect(await submit(bob, `/events/${event.id}/bookings`, { seats: [seats[2]!.id] })).toMatchObject({
+    expect(await book(api, bob, event.id, { seats: [seats[2]!.id] })).toMatchObject({
       status: 'rejected',
       reason: 'seat_taken',
       reasonDetails: { seats: [seats[2]!.id] },
     });
 
-    const released = await submit(alice, `/holds/${held.hold.id}/release`);
+    const released = await releaseHold(api, alice, held.hold.id);
     expect(released).toMatchObject({
       kind: 'release_hold',
       status: 'cancelled',
@@ -127,11 +106,11 @@ describe('holds: seats kept during checkout, confirmed, released or expired exac
       'free',
       'free',
     ]);
-    expect(await submit(alice, `/holds/${held.hold.id}/confirm`)).toMatchObject({
+    expect(await confirmHold(api, alice, held.hold.id)).toMatchObject({
       status: 'rejected',
       reason: 'hold_released',
     });
-    expect(await submit(bob, `/events/${event.id}/bookings`, { seats: [seats[2]!.id] })).toMatchObject({
+    expect(await book(api, bob, event.id, { seats: [seats[2]!.id] })).toMatchObject({
       status: 'confirmed',
     });
     expect((await listSeats(api.baseUrl, event.id)).map((s) => s.state)).toEqual([
@@ -149,11 +128,11 @@ describe('holds: seats kept during checkout, confirmed, released or expired exac
       .patch(`/events/${event.id}`)
       .set(admin.auth)
       .send({ version: 1, holdTtlSeconds: 5 });
-    const held = await submit(alice, `/events/${event.id}/holds`, { quantity: 2 });
+    const held = await hold(api, alice, event.id, { quantity: 2 });
     const expiresAt = new Date(held.hold.expiresAt).getTime();
     // On time by construction: the hold's timer is due at its expiresAt (it is scheduled right
     // after the hold commits, so wait for it to exist). The opts keep the delay it was added with.
-    const timers = new Queue(HOLD_EXPIRY_QUEUE, { connection: api.deps.redis, prefix: env.REDIS_PREFIX });
+    const timers = new Queue(HOLD_EXPIRY_QUEUE, { connection: api.deps.redis, prefix: api.env.REDIS_PREFIX });
     try {
       const timer = await waitFor(
         async () => timers.getJob(holdExpiryJobId(held.hold.id)),
@@ -164,7 +143,7 @@ describe('holds: seats kept during checkout, confirmed, released or expired exac
     } finally {
       await timers.close();
     }
-    const waiting = await submit(bob, `/events/${event.id}/bookings`, { quantity: 2, waitlist: true });
+    const waiting = await book(api, bob, event.id, { quantity: 2, waitlist: true });
     expect(waiting).toMatchObject({
       status: 'waitlisted',
       waitlistEntry: { status: 'waiting', position: 1 },
@@ -189,7 +168,7 @@ describe('holds: seats kept during checkout, confirmed, released or expired exac
       'expired',
     );
 
-    expect(await submit(alice, `/holds/${held.hold.id}/confirm`)).toMatchObject({
+    expect(await confirmHold(api, alice, held.hold.id)).toMatchObject({
       status: 'expired',
       reason: 'hold_expired',
     });
@@ -205,9 +184,8 @@ describe('holds: seats kept during checkout, confirmed, released or expired exac
       .patch(`/events/${event.id}`)
       .set(admin.auth)
       .send({ version: 1, holdTtlSeconds: 5 });
-    const held = await submit(alice, `/events/${event.id}/holds`, { quantity: 3 });
-    await worker.kill();
-    worker = await startWorkerProcess(env);
+    const held = await hold(api, alice, event.id, { quantity: 3 });
+    await api.crashWorker();
 
     await waitFor(
       async () =>
@@ -224,7 +202,7 @@ describe('holds: seats kept during checkout, confirmed, released or expired exac
     const event = await createSeatedEvent(api.baseUrl, admin, [
       { section: 'A', rows: ['1'], seats: { from: 1, to: 3 } },
     ]);
-    const held = await submit(alice, `/events/${event.id}/holds`, { quantity: 2 });
+    const held = await hold(api, alice, event.id, { quantity: 2 });
     expectApiError(await request(api.baseUrl).get(`/holds/${held.hold.id}`).set(bob.auth), 404, 'not_found');
     expectApiError(
       await request(api.baseUrl).post(`/holds/${held.hold.id}/confirm`).set(bob.auth),
@@ -256,8 +234,4 @@ describe('holds: seats kept during checkout, confirmed, released or expired exac
     ).toEqual([]);
     expect(await outbox('hold.released', held.id)).toBe(1);
   });
-
-  async function book(actor: Actor, eventId: string, quantity: number) {
-    return submit(actor, `/events/${eventId}/bookings`, { quantity });
-  }
 });

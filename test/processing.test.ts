@@ -6,6 +6,7 @@ import { allocationRules, createAllocationProcessor, runAllocationStep } from '.
 import { Reconciler } from '../worker/reconciler.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { useTestApi } from './support/environment.js';
+import { queueBooking } from './support/factory.js';
 import { outcomeOf, startInProcessWorker } from './support/harness.js';
 import { expectEventInvariants } from './support/invariants.js';
 
@@ -25,18 +26,9 @@ describe('processing is idempotent and nothing accepted is lost', () => {
   const decide = async (eventId: string, limit: number) =>
     (await runAllocationStep(api.deps.sequelize, eventId, limit, allocationRules(api.config))).decided;
 
-  async function submitBooking(eventId: string, quantity = 1): Promise<string> {
-    const res = await request(api.baseUrl)
-      .post(`/events/${eventId}/bookings`)
-      .set(user.auth)
-      .send({ quantity });
-    expect(res.status).toBe(202);
-    return res.body.id;
-  }
-
   test('a redelivered job (the same request processed twice, even at once) books once', async () => {
     const event = await createEvent(api.baseUrl, admin, { capacity: 5 });
-    const requestId = await submitBooking(event.id, 2);
+    const requestId = await queueBooking(api, user, event.id, { quantity: 2 });
     const process = createAllocationProcessor({
       sequelize: api.deps.sequelize,
       redis: api.deps.redis,
@@ -64,7 +56,7 @@ describe('processing is idempotent and nothing accepted is lost', () => {
   test('concurrent batches for one event never decide a request twice or oversell', async () => {
     const event = await createEvent(api.baseUrl, admin, { capacity: 7 });
     const ids = [];
-    for (let i = 0; i < 20; i++) ids.push(await submitBooking(event.id, 1));
+    for (let i = 0; i < 20; i++) ids.push(await queueBooking(api, user, event.id, { quantity: 1 }));
 
     const rounds = await Promise.all(Array.from({ length: 8 }, () => decide(event.id, 3)));
     // Drain what the racing batches left.

@@ -1,43 +1,20 @@
 import { QueryTypes } from 'sequelize';
 import request from 'supertest';
-import type { RunningWorker } from '../worker/index.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
-import { testConfig, testEnv } from './support/config.js';
-import {
-  DEFAULT_WAIT_MS,
-  outcomeOf,
-  type StartedApi,
-  startInProcessWorker,
-  startTestApi,
-  stopTestApi,
-  waitFor,
-} from './support/harness.js';
+import { useTestApi } from './support/environment.js';
+import { book, cancelBooking, confirmHold } from './support/factory.js';
+import { DEFAULT_WAIT_MS, waitFor } from './support/harness.js';
 import { expectApiError } from './support/http.js';
 import { expectEventInvariants } from './support/invariants.js';
 import { countRows } from './support/rows.js';
 
 describe('waitlist: a fair line that fills freed seats in order', () => {
-  const env = testEnv({ WAITLIST_MAX_PER_USER: '2' });
-  let api: StartedApi;
-  let worker: RunningWorker;
+  const api = useTestApi({ WAITLIST_MAX_PER_USER: '2' }, { workers: 'in-process' });
   let admin: Actor;
 
   beforeAll(async () => {
-    api = await startTestApi(testConfig(env));
-    worker = await startInProcessWorker(testConfig(env));
     admin = await createActor(api.baseUrl, 'admin');
   });
-
-  afterAll(async () => {
-    await worker.close();
-    await stopTestApi(api, env);
-  });
-
-  async function submit(actor: Actor, path: string, body: object = {}) {
-    const res = await request(api.baseUrl).post(path).set(actor.auth).send(body);
-    expect(res.status).toBe(202);
-    return outcomeOf(api.baseUrl, actor, res.body.id);
-  }
 
   /** The event's line: waiting entries' request ids in order. */
   async function line(eventId: string): Promise<string[]> {
@@ -56,16 +33,14 @@ describe('waitlist: a fair line that fills freed seats in order', () => {
     const holders = await Promise.all(
       Array.from({ length: 20 }, (_, i) => registerUser(api.baseUrl, `holder${i}`)),
     );
-    const bookings = await Promise.all(
-      holders.map((h) => submit(h, `/events/${event.id}/bookings`, { quantity: 1 })),
-    );
+    const bookings = await Promise.all(holders.map((h) => book(api, h, event.id, { quantity: 1 })));
     expect(bookings.map((b) => b.status)).toEqual(Array(20).fill('confirmed'));
 
     const fans = await Promise.all(
       Array.from({ length: 50 }, (_, i) => registerUser(api.baseUrl, `fan${i}`)),
     );
     const waitlisted = await Promise.all(
-      fans.map((f) => submit(f, `/events/${event.id}/bookings`, { quantity: 1, waitlist: true })),
+      fans.map((f) => book(api, f, event.id, { quantity: 1, waitlist: true })),
     );
     expect(waitlisted.map((w) => w.status)).toEqual(Array(50).fill('waitlisted'));
     const order = await line(event.id);
@@ -77,7 +52,7 @@ describe('waitlist: a fair line that fills freed seats in order', () => {
     }
 
     for (const [i, booking] of bookings.entries()) {
-      const cancelled = await submit(holders[i]!, `/bookings/${booking.booking.id}/cancel`);
+      const cancelled = await cancelBooking(api, holders[i]!, booking.booking.id);
       expect(cancelled.status).toBe('cancelled');
       // The cancellation and the promotion commit together: the next in line is confirmed now.
       const promoted = await requestStatus(fanOf.get(order[i]!)!, order[i]!);
@@ -115,10 +90,10 @@ describe('waitlist: a fair line that fills freed seats in order', () => {
     const [holder, u1, u2, u3] = await Promise.all(
       ['holder', 'u1', 'u2', 'u3'].map((name) => registerUser(api.baseUrl, name)),
     );
-    await submit(holder!, `/events/${event.id}/bookings`, { quantity: 1 });
-    const entries: Awaited<ReturnType<typeof submit>>[] = [];
+    await book(api, holder!, event.id, { quantity: 1 });
+    const entries: Awaited<ReturnType<typeof book>>[] = [];
     for (const u of [u1!, u2!, u3!]) {
-      entries.push(await submit(u, `/events/${event.id}/bookings`, { quantity: 1, waitlist: true }));
+      entries.push(await book(api, u, event.id, { quantity: 1, waitlist: true }));
     }
     expect(entries.map((e) => e.waitlistEntry.position)).toEqual([1, 2, 3]);
 
@@ -159,10 +134,10 @@ describe('waitlist: a fair line that fills freed seats in order', () => {
     ).toBe(1);
 
     // WAITLIST_MAX_PER_USER is 2 here: u2's second entry joins, the third is refused.
-    expect(await submit(u2!, `/events/${event.id}/bookings`, { quantity: 1, waitlist: true })).toMatchObject({
+    expect(await book(api, u2!, event.id, { quantity: 1, waitlist: true })).toMatchObject({
       status: 'waitlisted',
     });
-    expect(await submit(u2!, `/events/${event.id}/bookings`, { quantity: 1, waitlist: true })).toMatchObject({
+    expect(await book(api, u2!, event.id, { quantity: 1, waitlist: true })).toMatchObject({
       status: 'rejected',
       reason: 'waitlist_limit_reached',
       reasonDetails: { limit: 2 },
@@ -210,18 +185,18 @@ describe('waitlist: a fair line that fills freed seats in order', () => {
     const [h1, h2, a, b, c] = await Promise.all(
       ['h1', 'h2', 'a', 'b', 'c'].map((n) => registerUser(api.baseUrl, n)),
     );
-    const one = await submit(h1!, `/events/${event.id}/bookings`, { quantity: 1 });
-    await submit(h2!, `/events/${event.id}/bookings`, { quantity: 2 });
-    const wa = await submit(a!, `/events/${event.id}/bookings`, { quantity: 3, waitlist: true });
-    const wb = await submit(b!, `/events/${event.id}/bookings`, {
+    const one = await book(api, h1!, event.id, { quantity: 1 });
+    await book(api, h2!, event.id, { quantity: 2 });
+    const wa = await book(api, a!, event.id, { quantity: 3, waitlist: true });
+    const wb = await book(api, b!, event.id, {
       quantity: 2,
       minQuantity: 1,
       waitlist: true,
     });
-    const wc = await submit(c!, `/events/${event.id}/bookings`, { quantity: 1, waitlist: true });
+    const wc = await book(api, c!, event.id, { quantity: 1, waitlist: true });
 
     // One seat frees: A (3) does not fit and keeps its place; B accepts 1 of 2; C gets nothing yet.
-    await submit(h1!, `/bookings/${one.booking.id}/cancel`);
+    await cancelBooking(api, h1!, one.booking.id);
     expect(await requestStatus(b!, wb.id)).toMatchObject({
       status: 'held',
       hold: { quantity: 1, status: 'active' },
@@ -257,7 +232,7 @@ describe('waitlist: a fair line that fills freed seats in order', () => {
 
     // B takes the offer.
     const offerToB = (await requestStatus(b!, wb.id)).hold.id;
-    const confirmed = await submit(b!, `/holds/${offerToB}/confirm`);
+    const confirmed = await confirmHold(api, b!, offerToB);
     expect(confirmed).toMatchObject({ status: 'confirmed', booking: { quantity: 1 } });
     const counters = await expectEventInvariants(api.deps.sequelize, event.id);
     expect(counters).toMatchObject({ capacity: 4, booked: 3, held: 1, waiting: 1 });

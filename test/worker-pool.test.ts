@@ -2,44 +2,24 @@ import request from 'supertest';
 import { activeEventsKey } from '../shared/queues.js';
 import type { RunningWorker } from '../worker/index.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
-import { testConfig, testEnv } from './support/config.js';
-import {
-  DEFAULT_WAIT_MS,
-  flushRedisPrefix,
-  type StartedApi,
-  startInProcessWorker,
-  startTestApi,
-  waitFor,
-} from './support/harness.js';
+import { useTestApi } from './support/environment.js';
+import { queueBooking } from './support/factory.js';
+import { DEFAULT_WAIT_MS, startInProcessWorker, waitFor } from './support/harness.js';
 
 describe('worker queue pool: Workers only for events with pending work', () => {
-  const env = testEnv({ WORKER_IDLE_CLOSE_MS: '300', WORKER_MAX_QUEUES: '2' });
-  const config = testConfig(env);
-  let api: StartedApi;
+  // The worker starts in the first test, once there is an event it must not open a Worker for.
   let worker: RunningWorker;
+  const api = useTestApi(
+    { WORKER_IDLE_CLOSE_MS: '300', WORKER_MAX_QUEUES: '2' },
+    { beforeStop: async () => worker?.close() },
+  );
   let admin: Actor;
   let user: Actor;
 
   beforeAll(async () => {
-    api = await startTestApi(config);
     admin = await createActor(api.baseUrl, 'admin');
     user = await registerUser(api.baseUrl);
   });
-
-  afterAll(async () => {
-    await worker?.close();
-    await api.close();
-    await flushRedisPrefix(env.REDIS_PREFIX!);
-  });
-
-  async function submit(eventId: string) {
-    const res = await request(api.baseUrl)
-      .post(`/events/${eventId}/bookings`)
-      .set(user.auth)
-      .send({ quantity: 1 });
-    expect(res.status).toBe(202);
-    return res.body.id as string;
-  }
 
   const statusOf = async (id: string) =>
     (await request(api.baseUrl).get(`/booking-requests/${id}`).set(user.auth)).body.status as string;
@@ -47,11 +27,11 @@ describe('worker queue pool: Workers only for events with pending work', () => {
   test('opens a Worker for a new event without restart, closes it when idle, caps how many are open', async () => {
     // Events that exist but have no pending work get no Worker (and no Redis connection).
     const idle = await createEvent(api.baseUrl, admin);
-    worker = await startInProcessWorker(config);
+    worker = await startInProcessWorker(api.config);
     expect(worker.pool.openEventIds()).toEqual([]);
 
     const fresh = await createEvent(api.baseUrl, admin, { capacity: 5 });
-    const first = await submit(fresh.id);
+    const first = await queueBooking(api, user, fresh.id, { quantity: 1 });
     await waitFor(
       async () => (await statusOf(first)) === 'confirmed',
       DEFAULT_WAIT_MS,
@@ -63,7 +43,7 @@ describe('worker queue pool: Workers only for events with pending work', () => {
     await waitFor(
       async () =>
         worker.pool.openEventIds().length === 0 &&
-        (await api.deps.redis.zscore(activeEventsKey(config.redisPrefix), fresh.id)) === null,
+        (await api.deps.redis.zscore(activeEventsKey(api.config.redisPrefix), fresh.id)) === null,
       DEFAULT_WAIT_MS,
       'the idle Worker to close and its event to leave the active set',
     );
@@ -72,7 +52,7 @@ describe('worker queue pool: Workers only for events with pending work', () => {
     const events = await Promise.all(
       Array.from({ length: 4 }, () => createEvent(api.baseUrl, admin, { capacity: 5 })),
     );
-    const ids = await Promise.all(events.map((e) => submit(e.id)));
+    const ids = await Promise.all(events.map((e) => queueBooking(api, user, e.id, { quantity: 1 })));
     let maxOpen = 0;
     await waitFor(
       async () => {

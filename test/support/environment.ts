@@ -42,6 +42,11 @@ export interface TestApi {
   http(): ReturnType<typeof request>;
   /** The worker processes of `workers: n`. */
   readonly workers: readonly WorkerProcess[];
+  /**
+   * A crash and a fresh start: SIGKILLs worker process `index` (no clean-up) and starts another in
+   * its place, which the end of the file stops and checks like the others.
+   */
+  crashWorker(index?: number): Promise<WorkerProcess>;
   /** The worker of `workers: 'in-process'`. */
   readonly worker: RunningWorker;
 }
@@ -104,6 +109,14 @@ export function useTestApi(overrides: Record<string, string> = {}, options: Test
     http: () => request(running().baseUrl),
     get workers() {
       return processes;
+    },
+    async crashWorker(index = 0) {
+      const crashed = processes[index];
+      if (!crashed) throw new Error(`no worker process ${index}`);
+      await crashed.kill();
+      const fresh = await startWorkerProcess(env);
+      processes[index] = fresh;
+      return fresh;
     },
     get worker() {
       if (!inProcess) throw new Error("no in-process worker: pass { workers: 'in-process' }");

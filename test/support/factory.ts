@@ -90,3 +90,27 @@ export const hold = (
   body: object,
   options: Omit<SubmitOptions, 'kind'> = {},
 ) => decideBooking(api, actor, eventId, body, { ...options, kind: 'hold' });
+
+/** Cancels a booking (a `cancel` request) and waits for the outcome. */
+export const cancelBooking = (
+  api: Target,
+  actor: Pick<Actor, 'auth'>,
+  bookingId: string,
+  options: Omit<SubmitOptions, 'kind'> = {},
+) => decideBooking(api, actor, bookingId, {}, { ...options, kind: 'cancel' });
+
+/** Confirms a hold (a `confirm_hold` request) and waits for the outcome. */
+export const confirmHold = (
+  api: Target,
+  actor: Pick<Actor, 'auth'>,
+  holdId: string,
+  options: Omit<SubmitOptions, 'kind'> = {},
+) => decideBooking(api, actor, holdId, {}, { ...options, kind: 'confirm_hold' });
+
+/** Releases a hold (a `release_hold` request) and waits for the outcome. */
+export const releaseHold = (
+  api: Target,
+  actor: Pick<Actor, 'auth'>,
+  holdId: string,
+  options: Omit<SubmitOptions, 'kind'> = {},
+) => decideBooking(api, actor, holdId, {}, { ...options, kind: 'release_hold' });
