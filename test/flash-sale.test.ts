@@ -1,15 +1,8 @@
 import { QueryTypes } from 'sequelize';
 import request from 'supertest';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
-import { testConfig, testEnv } from './support/config.js';
-import {
-  flushRedisPrefix,
-  type StartedApi,
-  startTestApi,
-  startWorkerProcess,
-  type WorkerProcess,
-  waitFor,
-} from './support/harness.js';
+import { useTestApi } from './support/environment.js';
+import { waitFor } from './support/harness.js';
 import { expectEventInvariants } from './support/invariants.js';
 
 const CAPACITY = 100;
@@ -17,21 +10,9 @@ const USERS = 50;
 const REQUESTS = 1000;
 
 describe('flash sale: 1,000 concurrent requests for 100 seats, two worker processes', () => {
-  const env = testEnv({ ALLOCATION_BATCH_SIZE: '25' });
-  let api: StartedApi;
-  let workers: WorkerProcess[] = [];
+  const api = useTestApi({ ALLOCATION_BATCH_SIZE: '25' }, { workers: 2 });
 
-  beforeAll(async () => {
-    api = await startTestApi(testConfig(env));
-    workers = await Promise.all([startWorkerProcess(env), startWorkerProcess(env)]);
-  });
-
-  afterAll(async () => {
-    const codes = await Promise.all(workers.map((w) => w.stop()));
-    await api.close();
-    await flushRedisPrefix(env.REDIS_PREFIX!);
-    expect(codes).toEqual([0, 0]); // graceful shutdown on SIGTERM
-  });
+  beforeAll(async () => {});
 
   test('exactly the first 100 in arrival order are confirmed, the rest sold out, counters exact', async () => {
     const started = performance.now();

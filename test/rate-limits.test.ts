@@ -5,6 +5,7 @@ import { createUser } from '../api/services/accounts.js';
 import type { Role } from '../shared/domain.js';
 import { type Actor, createEvent, uniqueEmail } from './support/actors.js';
 import { useTestApi } from './support/environment.js';
+import { submitBooking } from './support/factory.js';
 import { expectApiError } from './support/http.js';
 
 const PASSWORD = 'correct-horse-battery';
@@ -217,11 +218,7 @@ describe('rate limits', () => {
     });
 
     const book = (actor: Actor) =>
-      http()
-        .post(`/events/${event.id}/bookings`)
-        .set(actor.auth)
-        .set('Idempotency-Key', randomUUID())
-        .send({ quantity: 1 });
+      submitBooking(api, actor, event.id, { quantity: 1 }, { idempotencyKey: randomUUID() });
 
     test('a user gets 3 a minute: the 4th is 429 and writes nothing; another user is unaffected', async () => {
       const [user, other] = await Promise.all([signedIn('user'), signedIn('user')]);

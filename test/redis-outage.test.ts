@@ -3,15 +3,8 @@ import net from 'node:net';
 import request from 'supertest';
 import { type Actor, createActor, createEvent } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
+import { freePort } from './support/environment.js';
 import { DEFAULT_WAIT_MS, type StartedApi, startTestApi, waitFor } from './support/harness.js';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A throw-away redis-server of this test's own, so the machine's Redis is never touched. */
 async function startRedis(port: number): Promise<ChildProcess> {

@@ -1,16 +1,9 @@
 import { QueryTypes } from 'sequelize';
 import request from 'supertest';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
-import { testConfig, testEnv } from './support/config.js';
-import {
-  outcomeOf,
-  type StartedApi,
-  startTestApi,
-  startWorkerProcess,
-  stopTestApi,
-  type WorkerProcess,
-  waitFor,
-} from './support/harness.js';
+import { useTestApi } from './support/environment.js';
+import { book } from './support/factory.js';
+import { waitFor } from './support/harness.js';
 import { expectApiError } from './support/http.js';
 import { expectEventInvariants } from './support/invariants.js';
 import { countRows } from './support/rows.js';
@@ -26,30 +19,14 @@ function random(seed: number) {
 }
 
 describe('reserved seating: seat maps, specific seats and best available', () => {
-  const env = testEnv({ ALLOCATION_BATCH_SIZE: '25' });
-  let api: StartedApi;
-  let workers: WorkerProcess[] = [];
+  const api = useTestApi({ ALLOCATION_BATCH_SIZE: '25' }, { workers: 2 });
   let admin: Actor;
   let buyer: Actor;
 
   beforeAll(async () => {
-    api = await startTestApi(testConfig(env));
-    workers = await Promise.all([startWorkerProcess(env), startWorkerProcess(env)]);
     admin = await createActor(api.baseUrl, 'admin');
     buyer = await registerUser(api.baseUrl, 'buyer');
   });
-
-  afterAll(async () => {
-    const codes = await Promise.all(workers.map((w) => w.stop()));
-    await stopTestApi(api, env);
-    expect(codes).toEqual([0, 0]);
-  });
-
-  async function book(actor: Actor, eventId: string, body: object) {
-    const res = await request(api.baseUrl).post(`/events/${eventId}/bookings`).set(actor.auth).send(body);
-    expect(res.status).toBe(202);
-    return outcomeOf(api.baseUrl, actor, res.body.id);
-  }
 
   test('a seat map from blocks: capacity follows it, pages list every seat in map order with its state', async () => {
     const event = await createSeatedEvent(api.baseUrl, admin, [
@@ -76,7 +53,7 @@ describe('reserved seating: seat maps, specific seats and best available', () =>
     expect(seats.slice(0, 2).map(label)).toEqual(['Floor A-1', 'Floor A-2']);
     expect(seats.at(-1)).toMatchObject({ section: 'Box', row: 'South', number: 2, state: 'free' });
 
-    const confirmed = await book(buyer, event.id, { seats: [seats[0]!.id, seats[1]!.id] });
+    const confirmed = await book(api, buyer, event.id, { seats: [seats[0]!.id, seats[1]!.id] });
     expect(confirmed).toMatchObject({ status: 'confirmed', booking: { quantity: 2 } });
     expect(confirmed.booking.seats.map(label)).toEqual(['Floor A-1', 'Floor A-2']);
 
@@ -258,7 +235,7 @@ describe('reserved seating: seat maps, specific seats and best available', () =>
       const event = await createSeatedEvent(api.baseUrl, admin, blocks);
       const chosen: string[][] = [];
       for (const body of script) {
-        const outcome = await book(buyer, event.id, body);
+        const outcome = await book(api, buyer, event.id, body);
         expect(outcome.status).toBe('confirmed');
         chosen.push(outcome.booking.seats.map(label));
       }
@@ -279,14 +256,14 @@ describe('reserved seating: seat maps, specific seats and best available', () =>
     const event = await createSeatedEvent(api.baseUrl, admin, [
       { section: 'A', rows: { from: 1, to: 2 }, seats: { from: 1, to: 3 } },
     ]);
-    const split = await book(buyer, event.id, { quantity: 5 });
+    const split = await book(api, buyer, event.id, { quantity: 5 });
     expect(split.status).toBe('confirmed');
     expect(split.booking.seats.map(label)).toEqual(['A 1-1', 'A 1-2', 'A 1-3', 'A 2-1', 'A 2-2']);
-    expect(await book(buyer, event.id, { quantity: 2 })).toMatchObject({
+    expect(await book(api, buyer, event.id, { quantity: 2 })).toMatchObject({
       status: 'rejected',
       reason: 'sold_out',
     });
-    const partial = await book(buyer, event.id, { quantity: 2, minQuantity: 1 });
+    const partial = await book(api, buyer, event.id, { quantity: 2, minQuantity: 1 });
     expect(partial).toMatchObject({ status: 'confirmed', booking: { quantity: 1 } });
     expect(partial.booking.seats.map(label)).toEqual(['A 2-3']);
     await expectEventInvariants(api.deps.sequelize, event.id);

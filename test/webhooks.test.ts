@@ -8,6 +8,7 @@ import { entitledSql } from '../shared/webhooks/entitlement.js';
 import type { RunningWorker } from '../worker/index.js';
 import { type Actor, createActor, createEvent } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
+import { book, cancelBooking, confirmHold, hold, queueBooking } from './support/factory.js';
 import {
   DEFAULT_WAIT_MS,
   flushRedisPrefix,
@@ -79,15 +80,9 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
     return res.body as { id: string; secret: string };
   }
 
-  async function book(partner: Actor, eventId: string, quantity = 1) {
-    const res = await request(api.baseUrl)
-      .post(`/events/${eventId}/bookings`)
-      .set(partner.auth)
-      .set('Idempotency-Key', randomUUID())
-      .send({ quantity });
-    expect(res.status).toBe(202);
-    return res.body.id as string;
-  }
+  /** A booking request of one ticket, queued (202); its id. */
+  const bookOne = (partner: Actor, eventId: string) =>
+    queueBooking(api, partner, eventId, { quantity: 1 }, { idempotencyKey: randomUUID() });
 
   const endpointState = async (owner: Actor, id: string) =>
     (await request(api.baseUrl).get(`/webhook-endpoints/${id}`).set(owner.auth)).body;
@@ -113,7 +108,7 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
         nth === 1 && ++seen % 5 === 0 ? { status: 500 } : { status: 200 },
       );
       const event = await createEvent(api.baseUrl, admin, { capacity: 50 });
-      const requestIds = await Promise.all(Array.from({ length: 200 }, () => book(partner, event.id)));
+      const requestIds = await Promise.all(Array.from({ length: 200 }, () => bookOne(partner, event.id)));
 
       const distinct = await waitFor(
         async () => {
@@ -161,7 +156,7 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
       ];
       receiver.on('/flaky', (_a, nth) => replies[nth - 1] ?? { status: 200 });
       const event = await createEvent(api.baseUrl, admin);
-      const requestId = await book(partner, event.id);
+      const requestId = await bookOne(partner, event.id);
 
       const [delivery] = await waitFor(
         async () => {
@@ -191,7 +186,7 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
       const endpoint = await registerEndpoint(partner, '/gone');
       receiver.on('/gone', () => ({ status: 410 }));
       const event = await createEvent(api.baseUrl, admin);
-      await book(partner, event.id);
+      await bookOne(partner, event.id);
 
       const state = await waitFor(
         async () => {
@@ -205,7 +200,7 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
       const [failed] = await deliveries(partner, endpoint.id);
       expect(failed).toMatchObject({ status: 'failed', attempts: 1, lastStatus: 410 });
 
-      const second = await book(partner, event.id);
+      const second = await bookOne(partner, event.id);
       await outcomeOf(api.baseUrl, partner, second);
       // The outcome's message has been through the relay (which is what would have made a delivery
       // for an enabled endpoint), and nothing was made for this one.
@@ -227,7 +222,7 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
       let healthy = false;
       receiver.on('/down', () => ({ status: healthy ? 200 : 500 }));
       const event = await createEvent(api.baseUrl, admin);
-      await book(partner, event.id);
+      await bookOne(partner, event.id);
 
       // While the receiver fails, each failed half-open probe opens the circuit again, so it is
       // seen open however late this poll comes (the retry schedule outlasts the wait: see `env`).
@@ -294,7 +289,7 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
           });
         }
         const event = await createEvent(api.baseUrl, admin);
-        await book(partner, event.id);
+        await bookOne(partner, event.id);
 
         const [open, closed] = await waitFor(
           async () => {
@@ -329,7 +324,7 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
       expect(expires - Date.now()).toBeGreaterThan(23.9 * 3600 * 1000);
 
       const event = await createEvent(api.baseUrl, admin);
-      await book(partner, event.id);
+      await bookOne(partner, event.id);
       const [arrival] = await waitFor(
         async () => receiver.at('/rotate').length > 0 && receiver.at('/rotate'),
         DEFAULT_WAIT_MS,
@@ -351,7 +346,7 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
         a.payload.type === 'booking.confirmed' && nth === 1 ? { status: 503 } : { status: 200 },
       );
       const event = await createEvent(api.baseUrl, admin);
-      const requestId = await book(partner, event.id);
+      const requestId = await bookOne(partner, event.id);
       const decided = await outcomeOf(api.baseUrl, partner, requestId);
       expect(decided.status).toBe('confirmed');
       const cancel = await request(api.baseUrl)
@@ -589,7 +584,7 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
         const endpoint = await registerEndpoint(partner, '/owner-disabled');
         receiver.on('/owner-disabled', () => ({ status: 503 }));
         const event = await createEvent(api.baseUrl, admin);
-        await book(partner, event.id);
+        await bookOne(partner, event.id);
         await waitFor(
           async () => receiver.at('/owner-disabled').length >= 2,
           DEFAULT_WAIT_MS,
@@ -642,7 +637,7 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
         ]);
         receiver.on('/demoted-user', () => ({ status: 503 }));
         const event = await createEvent(api.baseUrl, admin);
-        await book(partner, event.id);
+        await bookOne(partner, event.id);
         await waitFor(
           async () => receiver.at('/demoted-user').length >= 1,
           DEFAULT_WAIT_MS,
@@ -703,20 +698,12 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
         a.payload.type === 'hold.created' && nth === 1 ? { status: 503 } : { status: 200 },
       );
       const event = await createEvent(api.baseUrl, admin, { capacity: 1 });
-      const submit = async (path: string, body: object = {}) => {
-        const res = await request(api.baseUrl)
-          .post(path)
-          .set(partner.auth)
-          .set('Idempotency-Key', randomUUID())
-          .send(body);
-        expect(res.status).toBe(202);
-        return outcomeOf(api.baseUrl, partner, res.body.id);
-      };
-      const held = await submit(`/events/${event.id}/holds`, { quantity: 1 });
-      const confirmed = await submit(`/holds/${held.hold.id}/confirm`);
-      const waiting = await submit(`/events/${event.id}/bookings`, { quantity: 1, waitlist: true });
+      const once = () => ({ idempotencyKey: randomUUID() });
+      const held = await hold(api, partner, event.id, { quantity: 1 }, once());
+      const confirmed = await confirmHold(api, partner, held.hold.id, once());
+      const waiting = await book(api, partner, event.id, { quantity: 1, waitlist: true }, once());
       expect(waiting.status).toBe('waitlisted');
-      await submit(`/bookings/${confirmed.booking.id}/cancel`);
+      await cancelBooking(api, partner, confirmed.booking.id, once());
 
       await waitFor(
         async () => receiver.at('/seating').filter((a) => a.answered === 200).length === 5,
@@ -770,7 +757,7 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
     let requestIds: string[];
     try {
       const event = await createEvent(api.baseUrl, admin, { capacity: 20 });
-      requestIds = await Promise.all(Array.from({ length: MESSAGES }, () => book(partner, event.id)));
+      requestIds = await Promise.all(Array.from({ length: MESSAGES }, () => bookOne(partner, event.id)));
       // Outcomes committed and first attempts made (all refused), then the worker dies.
       await waitFor(
         async () => attempted() === MESSAGES,
