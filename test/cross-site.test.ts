@@ -9,6 +9,7 @@ import { type Actor, createActor, createEvent, registerUser } from './support/ac
 import { browserTest, launchChromium } from './support/browser.js';
 import { testConfig, testEnv } from './support/config.js';
 import { useTestApi } from './support/environment.js';
+import { queueBooking } from './support/factory.js';
 import { startTestApi, stopTestApi } from './support/harness.js';
 import { expectApiError } from './support/http.js';
 
@@ -108,11 +109,7 @@ describe('cross-site requests and prototype names', () => {
   /** A fresh event whose queue holds one waiting job (no worker runs in this file). */
   const eventWithPendingWork = async () => {
     const event = await createEvent(api.baseUrl, admin);
-    const submitted = await request(api.baseUrl)
-      .post(`/events/${event.id}/bookings`)
-      .set(user.auth)
-      .send({ quantity: 1 });
-    expect(submitted.status).toBe(202);
+    await queueBooking(api, user, event.id, { quantity: 1 });
     const queue = queueOf(event.id);
     const [job] = await queue.getJobs(['waiting']);
     if (!job?.id) throw new Error('no waiting job');

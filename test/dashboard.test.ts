@@ -2,15 +2,9 @@ import request, { type Response } from 'supertest';
 import { createUser } from '../api/services/accounts.js';
 import { type Actor, createActor, createEvent, registerUser, uniqueEmail } from './support/actors.js';
 import { artifactPath, browserTest, launchChromium } from './support/browser.js';
-import { testConfig, testEnv } from './support/config.js';
-import {
-  DEFAULT_WAIT_MS,
-  type StartedApi,
-  startInProcessWorker,
-  startTestApi,
-  stopTestApi,
-  waitFor,
-} from './support/harness.js';
+import { useTestApi } from './support/environment.js';
+import { queueBooking } from './support/factory.js';
+import { DEFAULT_WAIT_MS, startInProcessWorker, waitFor } from './support/harness.js';
 import { expectApiError } from './support/http.js';
 
 const PASSWORD = 'correct-horse-battery';
@@ -25,9 +19,7 @@ function sessionCookie(res: Response): { cookie: string; line: string } {
 }
 
 describe('admin queue dashboard (/admin/queues)', () => {
-  const env = testEnv();
-  const config = testConfig(env);
-  let api: StartedApi;
+  const api = useTestApi();
   let admin: Actor;
   let user: Actor;
 
@@ -48,21 +40,14 @@ describe('admin queue dashboard (/admin/queues)', () => {
   /** A fresh event whose queue holds a job: a booking request and no worker to decide it. */
   const eventWithPendingWork = async () => {
     const event = await createEvent(api.baseUrl, admin);
-    const submitted = await request(api.baseUrl)
-      .post(`/events/${event.id}/bookings`)
-      .set(user.auth)
-      .send({ quantity: 1 });
-    expect(submitted.status).toBe(202);
-    return { ...event, queue: `event-${event.id}`, requestId: submitted.body.id as string };
+    const requestId = await queueBooking(api, user, event.id, { quantity: 1 });
+    return { ...event, queue: `event-${event.id}`, requestId };
   };
 
   beforeAll(async () => {
-    api = await startTestApi(config);
     admin = await createActor(api.baseUrl, 'admin');
     user = await registerUser(api.baseUrl);
   });
-
-  afterAll(() => stopTestApi(api, env));
 
   test('without a session, a browser is sent to the login form and an API client gets 401', async () => {
     for (const path of ['/admin/queues', '/admin/queues/api/queues', '/admin/queues/static/js/any.js']) {
@@ -154,7 +139,7 @@ describe('admin queue dashboard (/admin/queues)', () => {
   test('an event leaves the board once its queue has gone idle', async () => {
     const event = await eventWithPendingWork();
     expect(await queueNames(admin.auth)).toContain(event.queue);
-    const worker = await startInProcessWorker(config);
+    const worker = await startInProcessWorker(api.config);
     try {
       // The worker decides the request, closes the idle queue (WORKER_IDLE_CLOSE_MS) and
       // takes the event out of the active set; the next dashboard request no longer lists it.
@@ -310,18 +295,11 @@ describe('admin queue dashboard (/admin/queues)', () => {
 
 describe('the sign-in form over a sign-in budget', () => {
   // Tight budgets of this block's own API: 5 attempts per address, 2 wrong passwords per account.
-  const env = testEnv({
+  const api = useTestApi({
     RATE_LIMIT_LOGIN_PER_IP: '5',
     RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT: '2',
     RATE_LIMIT_LOGIN_FAILURE_WINDOW_SECONDS: '900',
   });
-  let api: StartedApi;
-
-  beforeAll(async () => {
-    api = await startTestApi(testConfig(env));
-  });
-
-  afterAll(() => stopTestApi(api, env));
 
   /** An account made directly, so that making it spends no sign-in attempt. */
   const account = async () => {

@@ -1,7 +1,7 @@
-import net from 'node:net';
 import request from 'supertest';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
-import { useTestApi } from './support/environment.js';
+import { freePort, useTestApi } from './support/environment.js';
+import { book, queueBooking } from './support/factory.js';
 import {
   DEFAULT_WAIT_MS,
   outcomeOf,
@@ -33,14 +33,6 @@ function samples(text: string, name: string): Sample[] {
 /** The value of the sample of `name` whose labels include `labels`, if there is one. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
   return samples(text, name).find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const METRICS_TOKEN = 'metrics-token-for-the-tests';
@@ -78,11 +70,7 @@ describe('Prometheus metrics', () => {
 
   test('after a booking is decided: HTTP durations by route template, the decision, its latency, queue depth, webhooks', async () => {
     const event = await createEvent(api.baseUrl, admin);
-    const submitted = await request(api.baseUrl)
-      .post(`/events/${event.id}/bookings`)
-      .set(user.auth)
-      .send({ quantity: 2 });
-    expect(submitted.status).toBe(202);
+    const requestId = await queueBooking(api, user, event.id, { quantity: 2 });
 
     // No worker yet: the job waits in the event's queue, and the depth gauge says so.
     const waiting = await scrape();
@@ -91,7 +79,7 @@ describe('Prometheus metrics', () => {
 
     const worker = await startInProcessWorker(api.config);
     try {
-      const decided = await outcomeOf(api.baseUrl, user, submitted.body.id);
+      const decided = await outcomeOf(api.baseUrl, user, requestId);
       expect(decided.status).toBe('confirmed');
       // The worker counts the batch right after it tells waiting clients, so wait for the count.
       const text = await waitFor(
@@ -137,12 +125,7 @@ describe('Prometheus metrics', () => {
     const worker = await startWorkerProcess({ ...api.env, WORKER_METRICS_PORT: String(port) });
     try {
       const event = await createEvent(api.baseUrl, admin);
-      const submitted = await request(api.baseUrl)
-        .post(`/events/${event.id}/bookings`)
-        .set(user.auth)
-        .send({ quantity: 1 });
-      expect(submitted.status).toBe(202);
-      const decided = await outcomeOf(api.baseUrl, user, submitted.body.id);
+      const decided = await book(api, user, event.id, { quantity: 1 });
       expect(decided.status).toBe('confirmed');
 
       const workerMetrics = `http://127.0.0.1:${port}`;

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import request from 'supertest';
 import { testEnv } from './support/config.js';
 import { TEST_DATABASE_URL } from './support/database.js';
+import { freePort } from './support/environment.js';
 import { flushRedisPrefix, repoRoot, waitFor } from './support/harness.js';
 
 /** Runs `npm start`'s entry with `env` and collects how it ends. */
@@ -106,14 +106,6 @@ describe('start-up refused: a backing service down, an invalid or a published se
     expect(result.stderr).toContain('"PORT" must be a number');
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function dropDatabase(name: string): Promise<void> {
   const url = new URL(TEST_DATABASE_URL);

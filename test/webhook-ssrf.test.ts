@@ -13,7 +13,7 @@ import { generateSecret } from '../shared/webhooks/signing.js';
 import { failureCategory, sendWebhook } from '../worker/webhooks/send.js';
 import { type Actor, createActor } from './support/actors.js';
 import { testConfig, testEnv } from './support/config.js';
-import { type StartedApi, startTestApi, stopTestApi } from './support/harness.js';
+import { useTestApi } from './support/environment.js';
 
 /** A resolver that answers every name with these addresses (a DNS record the attacker controls). */
 const resolvingTo =
@@ -172,16 +172,7 @@ describe('WEBHOOK_ALLOW_PRIVATE takes host:port', () => {
 });
 
 describe('registration refuses every spelling of a non-public destination', () => {
-  const env = testEnv({ WEBHOOK_ALLOW_PRIVATE: '127.0.0.1:4000,[::1]:4001,localhost:4002' });
-  let api: StartedApi;
-
-  beforeAll(async () => {
-    api = await startTestApi(testConfig(env));
-  });
-
-  afterAll(async () => {
-    await stopTestApi(api, env);
-  });
+  const api = useTestApi({ WEBHOOK_ALLOW_PRIVATE: '127.0.0.1:4000,[::1]:4001,localhost:4002' });
 
   const endpointsOf = async (owner: Actor) =>
     (

@@ -73,44 +73,30 @@ export async function decideBooking(
   return outcomeOf(api.baseUrl, actor, await queueBooking(api, actor, id, body, options));
 }
 
-/** Books seats of an event and waits for the outcome. */
-export const book = (
+type Decide<Body> = (
   api: Target,
   actor: Pick<Actor, 'auth'>,
-  eventId: string,
-  body: object,
-  options: Omit<SubmitOptions, 'kind'> = {},
-) => decideBooking(api, actor, eventId, body, { ...options, kind: 'book' });
+  id: string,
+  ...rest: Body extends object
+    ? [body: Body, options?: Omit<SubmitOptions, 'kind'>]
+    : [options?: Omit<SubmitOptions, 'kind'>]
+) => ReturnType<typeof decideBooking>;
 
+function withBody(kind: BookingRequestKind): Decide<object> {
+  return (api, actor, id, body, options = {}) => decideBooking(api, actor, id, body, { ...options, kind });
+}
+
+function withoutBody(kind: BookingRequestKind): Decide<undefined> {
+  return (api, actor, id, options = {}) => decideBooking(api, actor, id, {}, { ...options, kind });
+}
+
+/** Books seats of an event (`{ quantity }` or `{ seats }`, ...) and waits for the outcome. */
+export const book = withBody('book');
 /** Holds seats of an event and waits for the outcome. */
-export const hold = (
-  api: Target,
-  actor: Pick<Actor, 'auth'>,
-  eventId: string,
-  body: object,
-  options: Omit<SubmitOptions, 'kind'> = {},
-) => decideBooking(api, actor, eventId, body, { ...options, kind: 'hold' });
-
-/** Cancels a booking (a `cancel` request) and waits for the outcome. */
-export const cancelBooking = (
-  api: Target,
-  actor: Pick<Actor, 'auth'>,
-  bookingId: string,
-  options: Omit<SubmitOptions, 'kind'> = {},
-) => decideBooking(api, actor, bookingId, {}, { ...options, kind: 'cancel' });
-
-/** Confirms a hold (a `confirm_hold` request) and waits for the outcome. */
-export const confirmHold = (
-  api: Target,
-  actor: Pick<Actor, 'auth'>,
-  holdId: string,
-  options: Omit<SubmitOptions, 'kind'> = {},
-) => decideBooking(api, actor, holdId, {}, { ...options, kind: 'confirm_hold' });
-
-/** Releases a hold (a `release_hold` request) and waits for the outcome. */
-export const releaseHold = (
-  api: Target,
-  actor: Pick<Actor, 'auth'>,
-  holdId: string,
-  options: Omit<SubmitOptions, 'kind'> = {},
-) => decideBooking(api, actor, holdId, {}, { ...options, kind: 'release_hold' });
+export const hold = withBody('hold');
+/** Cancels a booking and waits for the outcome. */
+export const cancelBooking = withoutBody('cancel');
+/** Confirms a hold and waits for the outcome. */
+export const confirmHold = withoutBody('confirm_hold');
+/** Releases a hold and waits for the outcome. */
+export const releaseHold = withoutBody('release_hold');
