@@ -64,12 +64,19 @@ describe('admin analytics', () => {
        RETURNING id`,
       { userId: user.id, eventId, quantity, createdAt },
     );
+    // The counter changes with the row, in one statement: the database refuses one without the
+    // other (events_counters_match_rows, migration 0012).
     const [booking] = await sql<{ id: string }>(
-      `INSERT INTO bookings (event_id, user_id, request_id, status, quantity, created_at, cancelled_at)
-       VALUES ($eventId, $userId, $requestId,
-               CASE WHEN $cancelledAt::timestamptz IS NULL THEN 'confirmed' ELSE 'cancelled' END,
-               $quantity, $createdAt, $cancelledAt)
-       RETURNING id`,
+      `WITH b AS (
+         INSERT INTO bookings (event_id, user_id, request_id, status, quantity, created_at, cancelled_at)
+         VALUES ($eventId, $userId, $requestId,
+                 CASE WHEN $cancelledAt::timestamptz IS NULL THEN 'confirmed' ELSE 'cancelled' END,
+                 $quantity, $createdAt, $cancelledAt)
+         RETURNING id, status, quantity),
+       counted AS (
+         UPDATE events SET booked = booked + (SELECT quantity FROM b WHERE status = 'confirmed')
+          WHERE id = $eventId AND EXISTS (SELECT 1 FROM b WHERE status = 'confirmed'))
+       SELECT id FROM b`,
       { eventId, userId: user.id, requestId: req!.id, quantity, createdAt, cancelledAt },
     );
     await sql('UPDATE booking_requests SET booking_id = $bookingId WHERE id = $id', {
@@ -98,15 +105,25 @@ describe('admin analytics', () => {
     );
   }
 
-  /** The counters the worker keeps, as the rows say; `held` set directly (holds have no API yet). */
+  /**
+   * `held` seats on the event: its active holds are released and one hold of `held` (with its
+   * decided hold request) is made, the counter with them, in one statement (`booked` already
+   * follows the bookings). The hold never falls due, so no worker's reconciler takes it up.
+   */
   async function settleCounters(eventId: string, held: number) {
     await sql(
-      `UPDATE events
-          SET booked = (SELECT coalesce(sum(quantity), 0) FROM bookings
-                         WHERE event_id = $eventId AND status = 'confirmed'),
-              held = $held
-        WHERE id = $eventId`,
-      { eventId, held },
+      `WITH released AS (
+         UPDATE holds SET status = 'released', ended_at = now() WHERE event_id = $eventId AND status = 'active'),
+       r AS (
+         INSERT INTO booking_requests (principal_id, event_id, kind, payload, fingerprint, status, decided_at)
+         SELECT $userId, $eventId, 'hold', jsonb_build_object('quantity', $held::int), 'analytics-test', 'held', now()
+          WHERE $held::int > 0
+         RETURNING id),
+       h AS (
+         INSERT INTO holds (event_id, user_id, request_id, quantity, expires_at)
+         SELECT $eventId, $userId, id, $held, now() + interval '100 years' FROM r)
+       UPDATE events SET held = $held WHERE id = $eventId`,
+      { eventId, userId: user.id, held },
     );
   }
 
