@@ -262,7 +262,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const expectedMessages = async () =>
       (
         await query<{ message_id: string }>(
-          `SELECT message_id FROM webhook_outbox WHERE principal_id = $1 AND type LIKE 'booking.%'`,
+          `SELECT message_id FROM webhook_outbox WHERE user_id = $1 AND type LIKE 'booking.%'`,
           [partner!.id],
         )
       ).map((r) => r.message_id);

@@ -138,11 +138,11 @@ async function bookEveryOtherSeat(sequelize: import('sequelize').Sequelize, even
     const q = (sql: string) => sequelize.query(sql, { bind: { eventId }, transaction });
     await q(`
       WITH u AS (SELECT id FROM users ORDER BY id LIMIT 1),
-      r AS (INSERT INTO booking_requests (principal_id, event_id, kind, payload, fingerprint, status, decided_at)
-            SELECT u.id, $eventId, 'book', '{"quantity": 1}', 'bench', 'confirmed', now() FROM u RETURNING id, principal_id),
+      r AS (INSERT INTO booking_requests (user_id, event_id, kind, payload, fingerprint, status, decided_at)
+            SELECT u.id, $eventId, 'book', '{"quantity": 1}', 'bench', 'confirmed', now() FROM u RETURNING id, user_id),
       half AS (SELECT id FROM seats WHERE event_id = $eventId AND ordinal % 2 = 0),
       b AS (INSERT INTO bookings (event_id, user_id, request_id, quantity)
-            SELECT $eventId, r.principal_id, r.id, (SELECT count(*) FROM half) FROM r RETURNING id)
+            SELECT $eventId, r.user_id, r.id, (SELECT count(*) FROM half) FROM r RETURNING id)
       INSERT INTO seat_assignments (seat_id, event_id, booking_id) SELECT half.id, $eventId, b.id FROM half, b`);
     await q(
       `UPDATE events SET booked = (SELECT count(*) FROM seat_assignments WHERE event_id = $eventId) WHERE id = $eventId`,

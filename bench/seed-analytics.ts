@@ -118,7 +118,7 @@ async function seed(sequelize: Sequelize): Promise<void> {
     for (const index of indexes) await t(`DROP INDEX "${index.name}"`);
     await timed('book requests', () =>
       t(`INSERT INTO booking_requests
-           (id, principal_id, event_id, kind, payload, fingerprint, status, booking_id, queued_at, decided_at)
+           (id, user_id, event_id, kind, payload, fingerprint, status, booking_id, queued_at, decided_at)
          SELECT request_id, user_id, event_id, 'book', jsonb_build_object('quantity', quantity), 'seed',
                 'confirmed', booking_id, created_at - random() * interval '2 seconds', created_at
            FROM seed_bookings ORDER BY created_at`),
@@ -149,7 +149,7 @@ async function seed(sequelize: Sequelize): Promise<void> {
     await t('SET CONSTRAINTS events_counters_match_rows IMMEDIATE');
     await timed('cancel requests', () =>
       t(`INSERT INTO booking_requests
-           (principal_id, event_id, kind, payload, fingerprint, status, booking_id, queued_at, decided_at)
+           (user_id, event_id, kind, payload, fingerprint, status, booking_id, queued_at, decided_at)
          SELECT user_id, event_id, 'cancel', jsonb_build_object('bookingId', booking_id), 'seed', 'cancelled',
                 booking_id, cancelled_at - random() * interval '2 seconds', cancelled_at
            FROM seed_bookings WHERE cancelled_at IS NOT NULL ORDER BY cancelled_at`),
@@ -158,7 +158,7 @@ async function seed(sequelize: Sequelize): Promise<void> {
       // Sold-out rejections (5 % of the bookings), and requests still queued (0.1 %).
       await t(
         `INSERT INTO booking_requests
-           (principal_id, event_id, kind, payload, fingerprint, status, reason, queued_at, decided_at)
+           (user_id, event_id, kind, payload, fingerprint, status, reason, queued_at, decided_at)
          SELECT u.id, e.id, 'book', jsonb_build_object('quantity', 2), 'seed', 'rejected', 'sold_out', at, at
            FROM (SELECT 1 + floor(random() * $events)::int AS event_n, 1 + floor(random() * $users)::int AS user_n,
                         now() - random() * interval '90 days' AS at
@@ -167,7 +167,7 @@ async function seed(sequelize: Sequelize): Promise<void> {
         { events: eventCount, users: userCount, n: Math.ceil(bookingCount / 20) },
       );
       await t(
-        `INSERT INTO booking_requests (principal_id, event_id, kind, payload, fingerprint, queued_at)
+        `INSERT INTO booking_requests (user_id, event_id, kind, payload, fingerprint, queued_at)
          SELECT u.id, e.id, 'book', jsonb_build_object('quantity', 1), 'seed',
                 now() - random() * interval '10 minutes'
            FROM (SELECT 1 + floor(random() * $events)::int AS event_n, 1 + floor(random() * $users)::int AS user_n

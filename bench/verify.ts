@@ -29,11 +29,11 @@ export async function checkOutcomes(
   accepted: string[],
 ): Promise<Outcomes> {
   const tokens = new Map(users.map((u) => [u.id, u.token]));
-  const { rows: owners } = await db.pool.query<{ id: string; principal_id: string }>(
-    'SELECT id, principal_id FROM booking_requests WHERE id = ANY($1::uuid[])',
+  const { rows: owners } = await db.pool.query<{ id: string; user_id: string }>(
+    'SELECT id, user_id FROM booking_requests WHERE id = ANY($1::uuid[])',
     [accepted],
   );
-  const owner = new Map(owners.map((r) => [r.id, r.principal_id]));
+  const owner = new Map(owners.map((r) => [r.id, r.user_id]));
   const seen = await getAll(
     baseUrl,
     100,

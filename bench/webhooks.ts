@@ -47,7 +47,7 @@ try {
   if (res.status !== 201) throw new Error(`register endpoint: ${res.status}`);
   // The outbox as the allocator would leave it after a flash sale: one message per outcome.
   await db.pool.query(
-    `INSERT INTO webhook_outbox (message_id, type, principal_id, payload)
+    `INSERT INTO webhook_outbox (message_id, type, user_id, payload)
      SELECT 'msg_' || gen_random_uuid(), 'booking.confirmed', $1,
             jsonb_build_object('type', 'booking.confirmed', 'timestamp', now(),
                                'data', jsonb_build_object('bookingRequest', jsonb_build_object('id', gen_random_uuid())))

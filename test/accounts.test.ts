@@ -17,11 +17,11 @@ describe('accounts: admins list, disable and re-role them; a disabled or deleted
   const http = () => request(api.baseUrl);
   const patch = (id: string, body: object, as: Actor = admin) =>
     http().patch(`/admin/users/${id}`).set(as.auth).send(body);
-  const requestsOf = async (principalId: string) =>
+  const requestsOf = async (userId: string) =>
     (
       await api.deps.sequelize.query<{ n: number }>(
-        'SELECT count(*)::int AS n FROM booking_requests WHERE principal_id = $principalId',
-        { bind: { principalId }, type: QueryTypes.SELECT },
+        'SELECT count(*)::int AS n FROM booking_requests WHERE user_id = $userId',
+        { bind: { userId }, type: QueryTypes.SELECT },
       )
     )[0]!.n;
 
@@ -281,7 +281,7 @@ describe('accounts: admins list, disable and re-role them; a disabled or deleted
     await api.deps.sequelize.query(`
       CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        IF NEW.principal_id = '${poisoned.id}' THEN RAISE EXCEPTION 'poisoned row'; END IF;
+        IF NEW.user_id = '${poisoned.id}' THEN RAISE EXCEPTION 'poisoned row'; END IF;
         RETURN NEW;
       END $$;
       CREATE TRIGGER ${fn} BEFORE INSERT ON booking_requests FOR EACH ROW EXECUTE FUNCTION ${fn}();`);

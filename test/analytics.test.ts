@@ -58,7 +58,7 @@ describe('admin analytics', () => {
     cancelledAt: string | null = null,
   ): Promise<string> {
     const [req] = await sql<{ id: string }>(
-      `INSERT INTO booking_requests (principal_id, event_id, kind, payload, fingerprint, status, queued_at, decided_at)
+      `INSERT INTO booking_requests (user_id, event_id, kind, payload, fingerprint, status, queued_at, decided_at)
        VALUES ($userId, $eventId, 'book', jsonb_build_object('quantity', $quantity::int), 'analytics-test',
                'confirmed', $createdAt, $createdAt)
        RETURNING id`,
@@ -86,7 +86,7 @@ describe('admin analytics', () => {
     if (cancelledAt) {
       await sql(
         `INSERT INTO booking_requests
-           (principal_id, event_id, kind, payload, fingerprint, status, booking_id, queued_at, decided_at)
+           (user_id, event_id, kind, payload, fingerprint, status, booking_id, queued_at, decided_at)
          VALUES ($userId, $eventId, 'cancel', jsonb_build_object('bookingId', $bookingId::uuid),
                  'analytics-test', 'cancelled', $bookingId::uuid, $cancelledAt, $cancelledAt)`,
         { userId: user.id, eventId, bookingId: booking!.id, cancelledAt },
@@ -99,7 +99,7 @@ describe('admin analytics', () => {
   async function insertQueued(eventId: string, payload: object) {
     const kind = 'quantity' in payload ? 'book' : 'cancel';
     await sql(
-      `INSERT INTO booking_requests (principal_id, event_id, kind, payload, fingerprint)
+      `INSERT INTO booking_requests (user_id, event_id, kind, payload, fingerprint)
        VALUES ($userId, $eventId, $kind, $payload, 'analytics-test')`,
       { userId: user.id, eventId, kind, payload: JSON.stringify(payload) },
     );
@@ -115,7 +115,7 @@ describe('admin analytics', () => {
       `WITH released AS (
          UPDATE holds SET status = 'released', ended_at = now() WHERE event_id = $eventId AND status = 'active'),
        r AS (
-         INSERT INTO booking_requests (principal_id, event_id, kind, payload, fingerprint, status, decided_at)
+         INSERT INTO booking_requests (user_id, event_id, kind, payload, fingerprint, status, decided_at)
          SELECT $userId, $eventId, 'hold', jsonb_build_object('quantity', $held::int), 'analytics-test', 'held', now()
           WHERE $held::int > 0
          RETURNING id),
@@ -497,7 +497,7 @@ describe('admin analytics', () => {
       expect(submitted.status).toBe(202);
       // A decision made just now counts towards the event's throughput.
       await sql(
-        `INSERT INTO booking_requests (principal_id, event_id, kind, payload, fingerprint, status, reason, decided_at)
+        `INSERT INTO booking_requests (user_id, event_id, kind, payload, fingerprint, status, reason, decided_at)
          VALUES ($userId, $eventId, 'book', '{"quantity": 9}', 'analytics-test', 'rejected', 'sold_out', now())`,
         { userId: user.id, eventId: event.id },
       );

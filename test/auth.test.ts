@@ -438,7 +438,7 @@ describe('authentication and access control', () => {
       const me = await http().get('/auth/me').set(auth);
       expect(me.body).toMatchObject({ id: created.body.id, role: 'partner' });
 
-      const mine = 'booking_requests WHERE event_id = $event AND principal_id = $partner';
+      const mine = 'booking_requests WHERE event_id = $event AND user_id = $partner';
       const bind = { event: event.id, partner: created.body.id };
       const keyless = await http().post(`/events/${event.id}/bookings`).set(auth).send({ quantity: 1 });
       expectApiError(keyless, 400, 'validation_failed');

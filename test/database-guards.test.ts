@@ -92,7 +92,7 @@ async function newSeatedEvent(count: number): Promise<{ eventId: string; seatIds
 /** A decided booking request, as the allocator leaves it before writing its booking. */
 async function newRequest(eventId: string, userId: string, quantity: number, kind = 'book'): Promise<string> {
   const [request] = await sql<{ id: string }>(
-    `INSERT INTO booking_requests (principal_id, event_id, kind, payload, fingerprint, status, decided_at)
+    `INSERT INTO booking_requests (user_id, event_id, kind, payload, fingerprint, status, decided_at)
      VALUES ($userId, $eventId, $kind, jsonb_build_object('quantity', $quantity::int), 'guards',
              CASE WHEN $kind = 'hold' THEN 'held' ELSE 'confirmed' END, now())
      RETURNING id`,

@@ -26,7 +26,7 @@ describe('drafts stay with admins', () => {
   const audiences = async (eventId: string) =>
     (
       await api.deps.sequelize.query<{ type: string; audience: string }>(
-        'SELECT type, audience FROM webhook_outbox WHERE event_id = $eventId AND principal_id IS NULL ORDER BY id',
+        'SELECT type, audience FROM webhook_outbox WHERE event_id = $eventId AND user_id IS NULL ORDER BY id',
         { bind: { eventId }, type: QueryTypes.SELECT },
       )
     ).map((r) => `${r.type}:${r.audience}`);

@@ -161,7 +161,7 @@ describe('events: browse, admin update and cancel', () => {
     const event = await createEvent(api.baseUrl, admin, { capacity: 10 });
     // Queue a request directly, as if it arrived just before the cancel; the allocator decides it after.
     const [queued] = await api.deps.sequelize.query<{ id: string }>(
-      `INSERT INTO booking_requests (principal_id, event_id, kind, payload, fingerprint)
+      `INSERT INTO booking_requests (user_id, event_id, kind, payload, fingerprint)
        VALUES ($userId, $eventId, 'book', '{"quantity": 1}', 'test') RETURNING id`,
       { bind: { userId: user.id, eventId: event.id }, type: QueryTypes.SELECT },
     );

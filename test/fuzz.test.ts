@@ -127,7 +127,7 @@ describe('fuzzing every endpoint', () => {
     // Made directly (the SSRF guard refuses loopback here, by design) and disabled: it exists for
     // its id, to send nothing.
     const endpoint = await WebhookEndpoint.create({
-      ownerId: partner!.id,
+      userId: partner!.id,
       url: `http://127.0.0.1:9/${MARK}`,
       eventTypes: ['booking.confirmed'],
       secrets: [{ secret: 'whsec_ZnV6emZ1enpmdXp6ZnV6emZ1enpmdXp6', expiresAt: null }],
@@ -145,7 +145,7 @@ describe('fuzzing every endpoint', () => {
     await api?.deps.sequelize.query(
       `WITH gone AS (
          UPDATE webhook_endpoints SET status = 'disabled', deleted_at = now()
-          WHERE deleted_at IS NULL AND (owner_id = ANY($owners::uuid[]) OR url LIKE $mark) RETURNING id)
+          WHERE deleted_at IS NULL AND (user_id = ANY($owners::uuid[]) OR url LIKE $mark) RETURNING id)
        UPDATE webhook_deliveries SET status = 'failed', last_error = 'fuzz endpoint retired'
         WHERE status = 'pending' AND endpoint_id IN (SELECT id FROM gone)`,
       { bind: { owners, mark: `%${MARK}%` } },
@@ -181,15 +181,15 @@ describe('fuzzing every endpoint', () => {
            WHERE e.id = ANY($events::uuid[]) OR e.name LIKE $mark OR e.venue LIKE $mark
               OR lower(e.name) = ANY($strings::text[]) OR lower(e.venue) = ANY($strings::text[])) AS events,
          (SELECT md5(coalesce(string_agg(r::text, '|' ORDER BY r.id), '')) FROM booking_requests r
-           WHERE r.principal_id = ANY($principals::uuid[]) OR r.event_id = ANY($events::uuid[])) AS requests,
+           WHERE r.user_id = ANY($principals::uuid[]) OR r.event_id = ANY($events::uuid[])) AS requests,
          (SELECT md5(coalesce(string_agg(b::text, '|' ORDER BY b.id), '')) FROM bookings b
            WHERE b.user_id = ANY($principals::uuid[]) OR b.event_id = ANY($events::uuid[])) AS bookings,
          -- Not the delivery bookkeeping columns: another file's relay may deliver to these.
          (SELECT md5(coalesce(string_agg(concat_ws(',', w.id, w.url, w.description, w.event_types::text,
                    w.secrets::text, w.status, w.deleted_at), '|' ORDER BY w.id), '')) FROM webhook_endpoints w
-           WHERE w.owner_id = ANY($principals::uuid[]) OR w.url LIKE $mark OR lower(w.url) = ANY($strings::text[])) AS endpoints,
+           WHERE w.user_id = ANY($principals::uuid[]) OR w.url LIKE $mark OR lower(w.url) = ANY($strings::text[])) AS endpoints,
          (SELECT count(*)::int FROM webhook_outbox o
-           WHERE o.event_id = ANY($events::uuid[]) OR o.principal_id = ANY($principals::uuid[])) AS outbox`,
+           WHERE o.event_id = ANY($events::uuid[]) OR o.user_id = ANY($principals::uuid[])) AS outbox`,
       {
         bind: { principals, events: [eventId, draftEventId], mark: `%${MARK}%`, strings },
         type: QueryTypes.SELECT,

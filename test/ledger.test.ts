@@ -56,16 +56,16 @@ const request = (
   id: string,
   kind: PendingRequest['kind'],
   payload: PendingRequest['payload'],
-  principalId?: string,
+  userId?: string,
 ): PendingRequest => ({
   id,
-  principalId: principalId ?? `user-${id}`,
+  userId: userId ?? `user-${id}`,
   ...decodePayload(kind, payload),
   seq: id,
   queuedAt: NOW,
 });
-const book = (id: string, quantity: number, more: Partial<BookPayload> = {}, principalId?: string) =>
-  request(id, 'book', { quantity, ...more }, principalId);
+const book = (id: string, quantity: number, more: Partial<BookPayload> = {}, userId?: string) =>
+  request(id, 'book', { quantity, ...more }, userId);
 const hold = (id: string, quantity: number, more: Partial<BookPayload> = {}) =>
   request(id, 'hold', { quantity, ...more });
 const bookSeats = (id: string, seats: string[]) => request(id, 'book', { quantity: seats.length, seats });
@@ -168,7 +168,7 @@ describe('runLedger: general admission', () => {
     expect(changes.outbox[0]).toMatchObject({
       type: 'booking.confirmed',
       eventId: 'ev',
-      principalId: 'user-a',
+      userId: 'user-a',
     });
   });
 
@@ -238,7 +238,7 @@ describe('runLedger: cancel', () => {
     expect(changes.requests[1]).toMatchObject({ bookingId: 'b1', decided: true });
     expect(changes.booked).toBe(5);
     // A booking's news goes to its owner; a rejection to whoever asked.
-    expect(changes.outbox.map((m) => [m.type, m.principalId])).toEqual([
+    expect(changes.outbox.map((m) => [m.type, m.userId])).toEqual([
       ['booking.rejected', 'user-x'],
       ['booking.cancelled', 'owner-b1'],
       ['booking.rejected', 'user-c2'],
@@ -495,7 +495,7 @@ describe('runLedger: holds', () => {
     expect([changes.booked, changes.held]).toEqual([2, 0]);
     expect(types(changes)).toEqual(['hold.released', 'booking.confirmed']);
     expect(changes.outbox[0]).toMatchObject({
-      principalId: 'holder-h1',
+      userId: 'holder-h1',
       data: { bookingRequest: { id: 'r', status: 'cancelled' }, hold: { id: 'h1', status: 'released' } },
     });
   });
@@ -532,7 +532,7 @@ describe('runLedger: holds', () => {
     expect(changes.requests).toEqual([]);
     expect([seats.isFree('A1'), seats.isFree('A2'), seats.isFree('A3')]).toEqual([true, true, false]);
     expect(changes.outbox).toEqual([
-      expect.objectContaining({ type: 'hold.expired', principalId: 'holder-h1', orderingKey: 'req-h1' }),
+      expect.objectContaining({ type: 'hold.expired', userId: 'holder-h1', orderingKey: 'req-h1' }),
     ]);
     expect(changes.outbox[0]!.data).toMatchObject({ bookingRequest: null, hold: { status: 'expired' } });
   });
@@ -615,7 +615,7 @@ describe('runLedger: waitlist', () => {
       'waitlist.promoted',
     ]);
     expect(changes.outbox[1]).toMatchObject({
-      principalId: 'waiter-e1',
+      userId: 'waiter-e1',
       orderingKey: 'wreq-e1',
       data: { waitlistEntry: { id: 'e1', status: 'promoted' }, booking: { id: 'id-1' }, hold: null },
     });

@@ -78,7 +78,7 @@ describe('processing is idempotent and nothing accepted is lost', () => {
     const event = await createEvent(api.baseUrl, admin, { capacity: 3 });
     // What an API crash between COMMIT and queue.add leaves behind: a queued row, no job.
     const [orphan] = await api.deps.sequelize.query<{ id: string }>(
-      `INSERT INTO booking_requests (principal_id, event_id, kind, payload, fingerprint, queued_at)
+      `INSERT INTO booking_requests (user_id, event_id, kind, payload, fingerprint, queued_at)
        VALUES ($userId, $eventId, 'book', '{"quantity": 2}', 'orphan', now() - interval '1 hour')
        RETURNING id`,
       { bind: { userId: user.id, eventId: event.id }, type: QueryTypes.SELECT },

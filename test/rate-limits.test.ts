@@ -61,10 +61,10 @@ describe('rate limits', () => {
     };
   }
 
-  async function requestsBy(principalId: string): Promise<number> {
+  async function requestsBy(userId: string): Promise<number> {
     const [row] = await api.deps.sequelize.query<{ n: number }>(
-      'SELECT count(*)::int AS n FROM booking_requests WHERE principal_id = $principalId',
-      { bind: { principalId }, type: QueryTypes.SELECT },
+      'SELECT count(*)::int AS n FROM booking_requests WHERE user_id = $userId',
+      { bind: { userId }, type: QueryTypes.SELECT },
     );
     return row!.n;
   }

@@ -280,7 +280,7 @@ describe('reserved seating: seat maps, specific seats and best available', () =>
     const [mine, theirs] = [await listSeats(api.baseUrl, event.id), await listSeats(api.baseUrl, other.id)];
     const ids = mine.map((s) => s.id);
     const requests = () =>
-      countRows(api.deps.sequelize, 'booking_requests WHERE principal_id = $id', { id: buyer.id });
+      countRows(api.deps.sequelize, 'booking_requests WHERE user_id = $id', { id: buyer.id });
     const before = await requests();
     const post = (eventId: string, body: object, path = 'bookings') =>
       request(api.baseUrl).post(`/events/${eventId}/${path}`).set(buyer.auth).send(body);

@@ -236,7 +236,7 @@ describe('bad input gets a 4xx with the error shape and writes nothing', () => {
   describe('POST /events/:id/bookings', () => {
     let event: { id: string };
     const requests = (eventId: string) => count('booking_requests WHERE event_id = $eventId', { eventId });
-    const mine = () => count('booking_requests WHERE principal_id = $id', { id: user.id });
+    const mine = () => count('booking_requests WHERE user_id = $id', { id: user.id });
 
     beforeAll(async () => {
       event = await createEvent(api.baseUrl, admin, { capacity: 50, venue: `Bookings Hall ${randomUUID()}` });
@@ -485,13 +485,13 @@ describe('bad input gets a 4xx with the error shape and writes nothing', () => {
         ['POST', `/events/${encodeURIComponent(id)}/bookings`],
       ]),
     )('%s %s (a uuid spelling PostgreSQL rejects) -> 400', async (method, path) => {
-      const before = await count('booking_requests WHERE principal_id = $id', { id: user.id });
+      const before = await count('booking_requests WHERE user_id = $id', { id: user.id });
       const res =
         method === 'GET'
           ? await http().get(path).set(user.auth)
           : await http().post(path).set(user.auth).send({ quantity: 1 });
       expectApiError(res, 400, 'validation_failed');
-      expect(await count('booking_requests WHERE principal_id = $id', { id: user.id })).toBe(before);
+      expect(await count('booking_requests WHERE user_id = $id', { id: user.id })).toBe(before);
     });
   });
 

@@ -177,7 +177,7 @@ describe('registration refuses every spelling of a non-public destination', () =
   const endpointsOf = async (owner: Actor) =>
     (
       await api.deps.sequelize.query<{ url: string }>(
-        'SELECT url FROM webhook_endpoints WHERE owner_id = $owner',
+        'SELECT url FROM webhook_endpoints WHERE user_id = $owner',
         { bind: { owner: owner.id }, type: QueryTypes.SELECT },
       )
     ).map((row) => row.url);

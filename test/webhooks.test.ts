@@ -452,8 +452,8 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
         const entitled = async (owner: string, audience: string, principal: string | null) => {
           const [row] = await api.deps.sequelize.query<{ ok: boolean }>(
             `SELECT ${entitledSql('e', 'o')} AS ok
-               FROM (SELECT $owner::uuid AS owner_id) e,
-                    (SELECT $audience::text AS audience, $principal::uuid AS principal_id) o`,
+               FROM (SELECT $owner::uuid AS user_id) e,
+                    (SELECT $audience::text AS audience, $principal::uuid AS user_id) o`,
             { bind: { owner, audience, principal }, type: QueryTypes.SELECT },
           );
           return row!.ok;

@@ -8,7 +8,7 @@ import { POSITION_CAP } from './position.js';
 export interface IntakeRow {
   id: string;
   seq: string;
-  principalId: string;
+  userId: string;
   eventId: string;
   kind: BookingRequestKind;
   payload: BookingRequestPayload;
@@ -22,7 +22,7 @@ export interface IntakeRow {
 /** One submission to insert; `id` is made in the API. */
 export interface IntakeInput {
   id: string;
-  principalId: string;
+  userId: string;
   kind: BookingRequestKind;
   payload: BookingRequestPayload;
   idempotencyKey: string | null;
@@ -54,24 +54,24 @@ const INTAKE_SQL = `
        AND (NOT $requireOnSale::boolean OR ${canTakeBookingsSql('e')})
   ),
   input AS (
-    SELECT * FROM unnest($ids::uuid[], $principalIds::uuid[], $kinds::text[], $payloads::jsonb[],
+    SELECT * FROM unnest($ids::uuid[], $userIds::uuid[], $kinds::text[], $payloads::jsonb[],
                          $keys::text[], $prints::text[])
-      WITH ORDINALITY AS t(id, principal_id, kind, payload, idempotency_key, fingerprint, ord)
+      WITH ORDINALITY AS t(id, user_id, kind, payload, idempotency_key, fingerprint, ord)
   ),
   -- Accounts that may still book: a disabled or deleted one's row is left out (its caller hears
   -- 401), so it can neither fail the statement for everyone else nor slip past a lost revocation.
   active AS (
-    SELECT u.id FROM users u WHERE u.id = ANY ($principalIds::uuid[]) AND u.disabled_at IS NULL
+    SELECT u.id FROM users u WHERE u.id = ANY ($userIds::uuid[]) AND u.disabled_at IS NULL
   ),
   refused AS (
-    SELECT coalesce(array_agg(DISTINCT i.principal_id), '{}') AS ids
-      FROM input i WHERE i.principal_id NOT IN (SELECT id FROM active)
+    SELECT coalesce(array_agg(DISTINCT i.user_id), '{}') AS ids
+      FROM input i WHERE i.user_id NOT IN (SELECT id FROM active)
   ),
   inserted AS (
-    INSERT INTO booking_requests (id, principal_id, event_id, kind, payload, idempotency_key, fingerprint)
-    SELECT i.id, i.principal_id, eligible.id, i.kind, i.payload, i.idempotency_key, i.fingerprint
-      FROM input i JOIN active a ON a.id = i.principal_id, eligible ORDER BY i.ord
-    ON CONFLICT (principal_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    INSERT INTO booking_requests (id, user_id, event_id, kind, payload, idempotency_key, fingerprint)
+    SELECT i.id, i.user_id, eligible.id, i.kind, i.payload, i.idempotency_key, i.fingerprint
+      FROM input i JOIN active a ON a.id = i.user_id, eligible ORDER BY i.ord
+    ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING *
   ),
   ahead AS (
@@ -80,7 +80,7 @@ const INTAKE_SQL = `
        WHERE q.event_id = $eventId::uuid AND q.status = 'queued' AND q.seq < (SELECT min(seq) FROM inserted)
        LIMIT ${POSITION_CAP - 1}) a
   )
-  SELECT inserted.id, inserted.seq, inserted.principal_id AS "principalId", inserted.event_id AS "eventId",
+  SELECT inserted.id, inserted.seq, inserted.user_id AS "userId", inserted.event_id AS "eventId",
          inserted.kind, inserted.payload, inserted.idempotency_key AS "idempotencyKey", inserted.fingerprint,
          inserted.status, inserted.queued_at AS "queuedAt",
          least(${POSITION_CAP}, ahead.n + row_number() OVER (ORDER BY inserted.seq))::int AS position,
@@ -103,7 +103,7 @@ export async function insertGroup(
       eventId,
       requireOnSale,
       ids: group.map((i) => i.id),
-      principalIds: group.map((i) => i.principalId),
+      userIds: group.map((i) => i.userId),
       kinds: group.map((i) => i.kind),
       payloads: group.map((i) => JSON.stringify(i.payload)),
       keys: group.map((i) => i.idempotencyKey),
@@ -119,7 +119,7 @@ export async function insertGroup(
   return new Map(
     group.map((i) => {
       const row = inserted.get(i.id);
-      const accountRefused = refused.has(i.principalId);
+      const accountRefused = refused.has(i.userId);
       return [i.id, row ? { inserted: row } : { inserted: null, eligible, accountRefused }];
     }),
   );

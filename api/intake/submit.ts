@@ -61,7 +61,7 @@ export class Intake {
     }
 
     const result = await this.groups.submit(eventId, requireOnSale, {
-      principalId: principal.id,
+      userId: principal.id,
       kind,
       payload,
       idempotencyKey,
@@ -95,8 +95,8 @@ function asModel(fields: Omit<IntakeRow, 'position'>): BookingRequest {
   );
 }
 
-function findByKey(principalId: string, idempotencyKey: string) {
-  return BookingRequest.findOne({ where: { principalId, idempotencyKey } });
+function findByKey(userId: string, idempotencyKey: string) {
+  return BookingRequest.findOne({ where: { userId, idempotencyKey } });
 }
 
 function sameRequestOrRefuse(existing: BookingRequest, print: string): BookingRequest {

@@ -26,7 +26,7 @@ export function requestContext(logger: Logger): Middleware<AppState> {
           path: ctx.path,
           status: ctx.status,
           ms: Math.round((performance.now() - started) * 10) / 10,
-          principalId: ctx.state.principal?.id,
+          userId: ctx.state.principal?.id,
         },
         'request',
       );

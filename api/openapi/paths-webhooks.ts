@@ -35,7 +35,7 @@ export const webhookSchemas: Record<string, oas.SchemaObject> = {
     type: 'object',
     required: [
       'id',
-      'ownerId',
+      'userId',
       'url',
       'description',
       'eventTypes',
@@ -45,7 +45,7 @@ export const webhookSchemas: Record<string, oas.SchemaObject> = {
     ],
     properties: {
       id: { type: 'string', format: 'uuid' },
-      ownerId: { type: 'string', format: 'uuid' },
+      userId: { type: 'string', format: 'uuid' },
       url: { type: 'string', format: 'uri' },
       description: { type: 'string' },
       eventTypes,

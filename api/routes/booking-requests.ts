@@ -32,7 +32,7 @@ export function bookingRequestRoutes(deps: ApiDeps, tokens: Tokens): Router<AppS
   router.get('/', authenticate(tokens), async (ctx) => {
     const principal = principalOf(ctx.state);
     const query = validate(listQuery, ctx.query, 'query');
-    const where: WhereOptions[] = [{ principalId: principal.id }];
+    const where: WhereOptions[] = [{ userId: principal.id }];
     if (query.eventId) where.push({ eventId: query.eventId });
     if (query.status) where.push({ status: query.status });
     if (query.kind) where.push({ kind: query.kind });
@@ -72,5 +72,5 @@ export function bookingRequestRoutes(deps: ApiDeps, tokens: Tokens): Router<AppS
 }
 
 async function visibleRequest(principal: Principal, id: string): Promise<BookingRequest> {
-  return ownedBy(principal, await BookingRequest.findByPk(id), (r) => r.principalId, 'Booking request');
+  return ownedBy(principal, await BookingRequest.findByPk(id), (r) => r.userId, 'Booking request');
 }

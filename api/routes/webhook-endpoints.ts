@@ -74,7 +74,7 @@ export function webhookRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
     const url = await checkEndpointUrl(body.url, config);
     const secret = generateSecret();
     const endpoint = await WebhookEndpoint.create({
-      ownerId: principalOf(ctx.state).id,
+      userId: principalOf(ctx.state).id,
       url,
       description: body.description ?? '',
       eventTypes: body.eventTypes,
@@ -90,7 +90,7 @@ export function webhookRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
     const principal = principalOf(ctx.state);
     const query = validate(endpointsQuery, ctx.query, 'query');
     const where: WhereOptions[] = [];
-    if (principal.role !== 'admin') where.push({ ownerId: principal.id });
+    if (principal.role !== 'admin') where.push({ userId: principal.id });
     ctx.body = await keysetPage(WebhookEndpoint, {
       key: 'createdAt',
       direction: 'DESC',

@@ -46,7 +46,7 @@ export async function checkEndpointUrl(raw: string, config: WebhookConfig): Prom
 
 /** An endpoint the caller may manage: its owner's, or any for an admin; others are "not found". */
 export async function visibleEndpoint(principal: Principal, id: string): Promise<WebhookEndpoint> {
-  return ownedBy(principal, await WebhookEndpoint.findByPk(id), (e) => e.ownerId, 'Webhook endpoint');
+  return ownedBy(principal, await WebhookEndpoint.findByPk(id), (e) => e.userId, 'Webhook endpoint');
 }
 
 /**

@@ -4,7 +4,7 @@ import type { WebhookType } from '../webhooks/types.js';
 
 /**
  * Who may receive a message besides admins' endpoints (which receive everything): `owner` is
- * the endpoints of `principalId`, `public` every subscriber. Chosen by the writer, in the
+ * the endpoints of `userId`, `public` every subscriber. Chosen by the writer, in the
  * transaction that knows the state; a message without a principal defaults to `admins`, so a
  * forgotten audience fails closed.
  */
@@ -15,7 +15,7 @@ export interface NewOutboxMessage {
   type: WebhookType;
   eventId: string | null;
   /** The person the message is about; their endpoints receive it. */
-  principalId: string | null;
+  userId: string | null;
   /** For a message about no one person: `public` or (the default) `admins`. */
   audience?: Exclude<Audience, 'owner'>;
   data: Record<string, unknown>;
@@ -23,7 +23,7 @@ export interface NewOutboxMessage {
   orderingKey?: string;
 }
 
-const audienceOf = (m: NewOutboxMessage): Audience => (m.principalId ? 'owner' : (m.audience ?? 'admins'));
+const audienceOf = (m: NewOutboxMessage): Audience => (m.userId ? 'owner' : (m.audience ?? 'admins'));
 
 /**
  * Appends webhook messages in the caller's transaction (the transactional outbox): they exist
@@ -38,14 +38,14 @@ export async function appendToOutbox(
   if (messages.length === 0) return;
   const now = new Date().toISOString();
   await sequelize.query(
-    `INSERT INTO webhook_outbox (message_id, type, event_id, principal_id, payload, ordering_key, audience)
+    `INSERT INTO webhook_outbox (message_id, type, event_id, user_id, payload, ordering_key, audience)
      SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::uuid[], $5::jsonb[], $6::text[], $7::text[])`,
     {
       bind: [
         messages.map(() => `msg_${randomUUID()}`),
         messages.map((m) => m.type),
         messages.map((m) => m.eventId),
-        messages.map((m) => m.principalId),
+        messages.map((m) => m.userId),
         messages.map((m) => JSON.stringify({ type: m.type, timestamp: now, data: m.data })),
         messages.map((m) => m.orderingKey ?? null),
         messages.map(audienceOf),

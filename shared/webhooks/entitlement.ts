@@ -22,12 +22,12 @@ export function entitledSql(endpoint: string, message: string): string {
   }
   return `EXISTS (
     SELECT 1 FROM users entitled_owner
-     WHERE entitled_owner.id = ${endpoint}.owner_id
+     WHERE entitled_owner.id = ${endpoint}.user_id
        AND entitled_owner.disabled_at IS NULL
        AND (entitled_owner.role = 'admin'
             OR (entitled_owner.role = 'partner'
                 AND (${message}.audience = 'public'
-                     OR (${message}.audience = 'owner' AND ${message}.principal_id = ${endpoint}.owner_id)))))`;
+                     OR (${message}.audience = 'owner' AND ${message}.user_id = ${endpoint}.user_id)))))`;
 }
 
 /** `last_error` of a delivery failed because its owner is no longer entitled to the message. */

@@ -5,7 +5,7 @@ import { type BookingRequestKind, type RejectionReason, type SeatLabel, seatLabe
 /**
  * The webhook messages, one builder per type (shared/webhooks/types.ts lists the types): whoever
  * writes a message, the allocation step's ledger or the API (event changes, leaving the
- * waitlist), a partner gets one shape per type. The `principalId` is whose news it is (the
+ * waitlist), a partner gets one shape per type. The `userId` is whose news it is (the
  * owner of the booking, hold or entry, also when an admin acted; the requester for a
  * rejection). Messages about one purchase share its first request's id as ordering key, so an
  * endpoint receives hold.created before hold.confirmed before booking.cancelled.
@@ -74,7 +74,7 @@ export function bookingConfirmed(
   return {
     type: 'booking.confirmed',
     eventId,
-    principalId: booking.userId,
+    userId: booking.userId,
     orderingKey: booking.requestId,
     data: {
       eventId,
@@ -87,7 +87,7 @@ export function bookingConfirmed(
 /** A request of any kind rejected, or expired (a confirm too late); it concerns whoever asked. */
 export function bookingRejected(
   eventId: string,
-  request: RequestFacts & { principalId: string; kind: BookingRequestKind },
+  request: RequestFacts & { userId: string; kind: BookingRequestKind },
   status: 'rejected' | 'expired',
   reason: RejectionReason,
   details: Record<string, unknown> | null,
@@ -96,7 +96,7 @@ export function bookingRejected(
   return {
     type: 'booking.rejected',
     eventId,
-    principalId: request.principalId,
+    userId: request.userId,
     orderingKey,
     data: {
       eventId,
@@ -115,7 +115,7 @@ export function bookingCancelled(
   return {
     type: 'booking.cancelled',
     eventId,
-    principalId: booking.userId,
+    userId: booking.userId,
     orderingKey: booking.requestId,
     data: {
       eventId,
@@ -130,7 +130,7 @@ export function holdCreated(eventId: string, hold: HoldFacts, request: RequestFa
   return {
     type: 'hold.created',
     eventId,
-    principalId: hold.userId,
+    userId: hold.userId,
     orderingKey: hold.requestId,
     data: { eventId, bookingRequest: { id: request.id, status: 'held' }, hold: holdData(hold, 'active') },
   };
@@ -145,7 +145,7 @@ export function holdConfirmed(
   return {
     type: 'hold.confirmed',
     eventId,
-    principalId: hold.userId,
+    userId: hold.userId,
     orderingKey: hold.requestId,
     data: {
       eventId,
@@ -160,7 +160,7 @@ export function holdExpired(eventId: string, hold: HoldFacts): NewOutboxMessage 
   return {
     type: 'hold.expired',
     eventId,
-    principalId: hold.userId,
+    userId: hold.userId,
     orderingKey: hold.requestId,
     data: { eventId, bookingRequest: null, hold: holdData(hold, 'expired') },
   };
@@ -175,7 +175,7 @@ export function holdReleased(
   return {
     type: 'hold.released',
     eventId,
-    principalId: hold.userId,
+    userId: hold.userId,
     orderingKey: hold.requestId,
     data: {
       eventId,
@@ -190,7 +190,7 @@ export function bookingWaitlisted(eventId: string, entry: WaitlistEntryFacts): N
   return {
     type: 'booking.waitlisted',
     eventId,
-    principalId: entry.userId,
+    userId: entry.userId,
     orderingKey: entry.requestId,
     data: {
       eventId,
@@ -210,7 +210,7 @@ export function waitlistPromoted(
   return {
     type: 'waitlist.promoted',
     eventId,
-    principalId: entry.userId,
+    userId: entry.userId,
     orderingKey: entry.requestId,
     data: {
       eventId,
@@ -234,7 +234,7 @@ export function waitlistLeft(
   return {
     type: 'waitlist.left',
     eventId,
-    principalId: entry.userId,
+    userId: entry.userId,
     orderingKey: entry.requestId,
     data: {
       eventId,
@@ -252,7 +252,7 @@ export function waitlistLeft(
 const eventMessage = (type: 'event.updated' | 'event.cancelled', event: Event): NewOutboxMessage => ({
   type,
   eventId: event.id,
-  principalId: null,
+  userId: null,
   audience: event.isPublic() ? 'public' : 'admins',
   data: { event: event.toJSON() },
 });

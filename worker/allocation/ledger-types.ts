@@ -29,7 +29,7 @@ export interface EventState {
 /** A queued booking request; its `kind` types its `payload` (decoded as it was read). */
 export type PendingRequest = KindAndPayload & {
   id: string;
-  principalId: string;
+  userId: string;
   /** Arrival order; a waitlist entry keeps its request's place. */
   seq: string;
   /** When it was accepted: a confirm accepted before its hold's `expiresAt` is in time. */

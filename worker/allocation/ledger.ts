@@ -194,7 +194,7 @@ class Ledger {
       return;
     }
     const needed = asked.seats ? asked.seats.length : (asked.minQuantity ?? asked.quantity);
-    const allowance = this.limits.allowance(request.principalId, request.kind, needed);
+    const allowance = this.limits.allowance(request.userId, request.kind, needed);
     if ('reason' in allowance) {
       this.reject(request, allowance.reason, allowance.details);
       return;
@@ -205,8 +205,8 @@ class Ledger {
       ? this.allotSeats(payload.seats)
       : this.allot(payload.quantity, payload.minQuantity ?? payload.quantity, payload.section);
     if (!('reason' in allotment)) {
-      const owner = { id: request.id, userId: request.principalId };
-      this.limits.adjust(request.principalId, allotment.quantity, request.kind === 'hold' ? 1 : 0);
+      const owner = { id: request.id, userId: request.userId };
+      this.limits.adjust(request.userId, allotment.quantity, request.kind === 'hold' ? 1 : 0);
       if (request.kind === 'hold') {
         const hold = this.createHold(owner, allotment);
         this.update({ requestId: request.id, status: 'held', holdId: hold.id, decided: true });
@@ -226,22 +226,22 @@ class Ledger {
   }
 
   private joinWaitlist(request: PendingRequest, payload: BookPayload): void {
-    const waiting = this.waiting.get(request.principalId) ?? 0;
+    const waiting = this.waiting.get(request.userId) ?? 0;
     if (waiting >= this.input.waitlistLimit) {
       this.reject(request, REJECTION_REASONS.waitlistLimit, { limit: this.input.waitlistLimit });
       return;
     }
     const entry: WaitlistEntryState = {
       id: this.input.newId(),
-      userId: request.principalId,
+      userId: request.userId,
       requestId: request.id,
       seq: request.seq,
       quantity: payload.quantity,
       minQuantity: payload.minQuantity ?? payload.quantity,
       section: payload.section ?? null,
     };
-    this.waiting.set(request.principalId, waiting + 1);
-    this.limits.adjust(request.principalId, entry.quantity, 0);
+    this.waiting.set(request.userId, waiting + 1);
+    this.limits.adjust(request.userId, entry.quantity, 0);
     // Entries beyond the loaded head of a long line are ahead of this one: promote it later.
     if (this.input.waitlistComplete) this.line.push(entry);
     this.out.joinedWaitlist.push(entry);

@@ -130,13 +130,13 @@ async function loadQueuedRequests(
   const rows = await select<{
     id: string;
     seq: string;
-    principal_id: string;
+    user_id: string;
     kind: string;
     payload: unknown;
     queued_at: Date;
     waited: number;
   }>(
-    `SELECT id, seq, principal_id, kind, payload, queued_at,
+    `SELECT id, seq, user_id, kind, payload, queued_at,
             EXTRACT(EPOCH FROM now() - queued_at)::float8 AS waited
        FROM booking_requests
       WHERE event_id = $eventId AND status = 'queued' AND seq <= $horizon
@@ -146,7 +146,7 @@ async function loadQueuedRequests(
   return rows.map((r) => ({
     id: r.id,
     seq: r.seq,
-    principalId: r.principal_id,
+    userId: r.user_id,
     ...decodePayload(r.kind, r.payload),
     queuedAt: new Date(r.queued_at),
     waited: Number(r.waited),
@@ -311,7 +311,7 @@ async function loadWaitingPerUser(
   requests: readonly PendingRequest[],
 ): Promise<Map<string, number>> {
   const joining = new Set(
-    requests.flatMap((r) => (r.kind === 'book' && r.payload.waitlist ? [r.principalId] : [])),
+    requests.flatMap((r) => (r.kind === 'book' && r.payload.waitlist ? [r.userId] : [])),
   );
   if (joining.size === 0) return new Map();
   const counts = await select<{ user_id: string; n: number }>(
@@ -343,7 +343,7 @@ async function loadBuyers(
   const holdsAsked = buying.some((r) => r.kind === 'hold');
   if (!promotingToHolds && (buying.length === 0 || (!capped && !holdsAsked))) return new Map();
   const users = new Set([
-    ...buying.map((r) => r.principalId),
+    ...buying.map((r) => r.userId),
     ...(promotingToHolds ? waitlist.map((w) => w.userId) : []),
   ]);
   const rows = await select<{ id: string; role: string; tickets: number; holds: number }>(

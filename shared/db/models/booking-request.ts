@@ -14,7 +14,7 @@ export class BookingRequest extends Model<
 > {
   declare id: CreationOptional<string>;
   declare seq: CreationOptional<string>; // bigint: pg returns it as a string
-  declare principalId: string;
+  declare userId: string;
   declare eventId: string;
   declare kind: BookingRequestKind;
   declare payload: BookingRequestPayload;
@@ -33,7 +33,7 @@ export class BookingRequest extends Model<
       {
         id: { type: DataTypes.UUID, primaryKey: true, defaultValue: DataTypes.UUIDV4 },
         seq: { type: DataTypes.BIGINT, autoIncrement: true },
-        principalId: { type: DataTypes.UUID, allowNull: false },
+        userId: { type: DataTypes.UUID, allowNull: false },
         eventId: { type: DataTypes.UUID, allowNull: false },
         kind: { type: DataTypes.TEXT, allowNull: false },
         payload: { type: DataTypes.JSONB, allowNull: false },

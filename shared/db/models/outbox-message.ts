@@ -16,7 +16,7 @@ export class OutboxMessage extends Model<
   declare messageId: string;
   declare type: string;
   declare eventId: string | null;
-  declare principalId: string | null;
+  declare userId: string | null;
   declare payload: { type: string; timestamp: string; data: Record<string, unknown> };
   declare createdAt: CreationOptional<Date>;
   declare relayedAt: CreationOptional<Date | null>;
@@ -28,7 +28,7 @@ export class OutboxMessage extends Model<
         messageId: { type: DataTypes.TEXT, allowNull: false },
         type: { type: DataTypes.TEXT, allowNull: false },
         eventId: { type: DataTypes.UUID, allowNull: true },
-        principalId: { type: DataTypes.UUID, allowNull: true },
+        userId: { type: DataTypes.UUID, allowNull: true },
         payload: { type: DataTypes.JSONB, allowNull: false },
         createdAt: DataTypes.DATE,
         relayedAt: { type: DataTypes.DATE, allowNull: true },

@@ -13,7 +13,7 @@ export class WebhookEndpoint extends Model<
   InferCreationAttributes<WebhookEndpoint>
 > {
   declare id: CreationOptional<string>;
-  declare ownerId: string;
+  declare userId: string;
   declare url: string;
   declare description: CreationOptional<string>;
   declare eventTypes: string[];
@@ -30,7 +30,7 @@ export class WebhookEndpoint extends Model<
   override toJSON() {
     return {
       id: this.id,
-      ownerId: this.ownerId,
+      userId: this.userId,
       url: this.url,
       description: this.description,
       eventTypes: this.eventTypes,
@@ -46,7 +46,7 @@ export class WebhookEndpoint extends Model<
     WebhookEndpoint.init(
       {
         id: { type: DataTypes.UUID, primaryKey: true, defaultValue: DataTypes.UUIDV4 },
-        ownerId: { type: DataTypes.UUID, allowNull: false },
+        userId: { type: DataTypes.UUID, allowNull: false },
         url: { type: DataTypes.TEXT, allowNull: false },
         description: { type: DataTypes.TEXT, allowNull: false, defaultValue: '' },
         eventTypes: { type: DataTypes.ARRAY(DataTypes.TEXT), allowNull: false },
