@@ -60,7 +60,7 @@ export function createApp(deps: ApiDeps): Koa<AppState> {
     seatRoutes(deps, tokens),
     bookingRoutes(deps, tokens, limits),
     holdRoutes(deps, tokens, limits),
-    waitlistRoutes(deps, tokens),
+    waitlistRoutes(deps, tokens, limits),
     bookingRequestRoutes(deps, tokens),
     webhookRoutes(deps, tokens),
     analyticsRoutes(deps, tokens),

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import Joi from 'joi';
+import { type SecretRules, secretProblem } from './secret-strength.js';
 import { parseAllowEntry } from './webhooks/address-guard.js';
 
 /** Every setting of the service, validated once at start-up. Nothing else reads `process.env`. */
@@ -90,49 +91,29 @@ export interface WebhookConfig {
   relayIntervalMs: number;
 }
 
-/** The tests' signing key (NODE_ENV=test only): published, so refused in production. */
-const TEST_JWT_SECRET = 'evently-development-secret-do-not-use-in-production';
-
 /**
- * Secrets and passwords that were ever published with this repository (defaults, examples,
- * placeholders): anyone can read them, so production refuses to start with one.
+ * A secret of at least `min` characters (`productionMin` in production), never one that could
+ * be guessed (shared/secret-strength.ts): outside tests not a published value, and in production
+ * not a weak one either. One line naming the variable when it fails.
  */
-const PUBLISHED_SECRETS = new Set([
-  TEST_JWT_SECRET,
-  'evently-compose-development-secret-change-me-0123456789',
-  'change-me-please',
-  'replace-with-the-output-of-openssl-rand-base64-48',
-  'replace-with-a-long-random-password',
-]);
-
-/**
- * A secret of at least `min` characters (`productionMin` in production), never one that was
- * published (outside tests), and in production not a run of a few characters. One line naming
- * the variable when it fails.
- */
-const secret = (name: string, min: number, productionMin: number) =>
+const secret = (name: string, min: number, productionMin: number, rules: Omit<SecretRules, 'name'>) =>
   Joi.string().custom((value: string, helpers) => {
-    const production = helpers.state.ancestors[0]?.NODE_ENV === 'production';
+    const env = helpers.state.ancestors[0]?.NODE_ENV;
+    const production = env === 'production';
     const least = production ? productionMin : min;
     if (value.length < least) {
       return helpers.message({
         custom: `${name} must be at least ${least} characters${production ? ' in production' : ''}`,
       });
     }
-    if (helpers.state.ancestors[0]?.NODE_ENV === 'test') return value;
-    if (PUBLISHED_SECRETS.has(value)) {
-      return helpers.message({ custom: `${name} is a published default; set a secret of your own` });
-    }
-    // Length is not strength: 'aaaa…' or '1212…' of any length is guessed first.
-    if (production && new Set(value).size < MIN_DISTINCT_CHARACTERS) {
-      return helpers.message({
-        custom: `${name} must mix at least ${MIN_DISTINCT_CHARACTERS} different characters in production`,
-      });
-    }
-    return value;
+    if (env === 'test') return value;
+    // Outside production only the published values are refused; a developer's own is theirs.
+    const problem = secretProblem(
+      value,
+      production ? { name, ...rules } : { name, minBits: 0, refuseCommonWords: false },
+    );
+    return problem ? helpers.message({ custom: problem }) : value;
   });
-
-const MIN_DISTINCT_CHARACTERS = 10;
 
 const schema = Joi.object({
   NODE_ENV: Joi.string().valid('development', 'production', 'test').default('development'),
@@ -151,18 +132,13 @@ const schema = Joi.object({
     otherwise: Joi.optional().default('127.0.0.1'),
   }),
   LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
-  // Unset in development: a random key per start (sessions end at a restart), never a published
-  // one a stranger could sign admin tokens with; tests use a fixed one to mint tokens of their own.
-  JWT_SECRET: secret('JWT_SECRET', 32, 32)
+  // Unset outside production: a random key per start (sessions end at a restart), never a
+  // published one a stranger could sign admin tokens with (the tests set their own).
+  JWT_SECRET: secret('JWT_SECRET', 32, 32, { minBits: 100, refuseCommonWords: false })
     .empty('')
     .when('NODE_ENV', {
-      switch: [
-        {
-          is: 'production',
-          then: Joi.required().messages({ 'any.required': 'JWT_SECRET is required in production' }),
-        },
-        { is: 'test', then: Joi.optional().default(TEST_JWT_SECRET) },
-      ],
+      is: 'production',
+      then: Joi.required().messages({ 'any.required': 'JWT_SECRET is required in production' }),
       otherwise: Joi.optional().default(() => randomBytes(32).toString('base64url')),
     }),
   ACCESS_TOKEN_TTL: Joi.number().integer().min(10).default(900),
@@ -172,10 +148,12 @@ const schema = Joi.object({
     .default(30 * 24 * 3600),
   // Empty counts as unset: compose passes `${ADMIN_EMAIL:-}` through.
   ADMIN_EMAIL: Joi.string().email({ tlds: false }).empty('').optional(),
-  ADMIN_PASSWORD: secret('ADMIN_PASSWORD', 8, 12).empty('').when('ADMIN_EMAIL', {
-    is: Joi.exist(),
-    then: Joi.required(),
-  }),
+  ADMIN_PASSWORD: secret('ADMIN_PASSWORD', 8, 12, { minBits: 50, refuseCommonWords: true })
+    .empty('')
+    .when('ADMIN_EMAIL', {
+      is: Joi.exist(),
+      then: Joi.required(),
+    }),
   // host:port entries, comma-separated: a bare host would open every port of it (Redis, PostgreSQL...).
   WEBHOOK_ALLOW_PRIVATE: Joi.string()
     .allow('')

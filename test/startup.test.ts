@@ -55,22 +55,22 @@ describe('start-up refused: a backing service down, an invalid or a published se
     [
       'the development JWT_SECRET',
       { JWT_SECRET: 'evently-development-secret-do-not-use-in-production' },
-      'JWT_SECRET is a published default',
+      'JWT_SECRET is or contains a published default',
     ],
     [
       'the JWT_SECRET compose used to default to',
       { JWT_SECRET: 'evently-compose-development-secret-change-me-0123456789' },
-      'JWT_SECRET is a published default',
+      'JWT_SECRET is or contains a published default',
     ],
     [
       "the .env.example's JWT_SECRET",
       { JWT_SECRET: 'replace-with-the-output-of-openssl-rand-base64-48' },
-      'JWT_SECRET is a published default',
+      'JWT_SECRET is or contains a published default',
     ],
     [
       'the old default admin password',
       { JWT_SECRET: strong, ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'change-me-please' },
-      'ADMIN_PASSWORD is a published default',
+      'ADMIN_PASSWORD is or contains a published default',
     ],
     [
       "the .env.example's admin password",
@@ -79,12 +79,12 @@ describe('start-up refused: a backing service down, an invalid or a published se
         ADMIN_EMAIL: 'admin@example.com',
         ADMIN_PASSWORD: 'replace-with-a-long-random-password',
       },
-      'ADMIN_PASSWORD is a published default',
+      'ADMIN_PASSWORD is or contains a published default',
     ],
     [
       'a JWT_SECRET of few distinct characters',
       { JWT_SECRET: 'ab'.repeat(20) },
-      'JWT_SECRET must mix at least 10 different characters in production',
+      'JWT_SECRET is too easy to guess',
     ],
     [
       'a short admin password',

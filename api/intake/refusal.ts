@@ -16,9 +16,24 @@ const MESSAGES = {
  * of the one rule, shared/booking-rules.ts: a draft is `409 event_not_on_sale` to an admin.
  */
 export async function eventRefusal(eventId: string, principal: Principal): Promise<Error> {
-  const event = await Event.findByPk(eventId, { attributes: ['id', 'status', 'publishedAt', 'startsAt'] });
-  if (!event || (!event.isPublic() && principal.role !== 'admin')) return new NotFound('Event');
+  const event = await readEvent(eventId);
+  if (!visibleTo(event, principal)) return new NotFound('Event');
   // On sale again by now (a race with an admin's edit): the statement saw it off sale.
   const reason = bookingRefusal(event, new Date()) ?? REJECTION_REASONS.eventNotOnSale;
   return new Conflict(reason, MESSAGES[reason]);
+}
+
+/**
+ * `404` for an event the caller may not see (missing, or not public to a non-admin), else null:
+ * asked first wherever an answer could otherwise tell a hidden event from a missing one.
+ */
+export async function hiddenEventRefusal(eventId: string, principal: Principal): Promise<Error | null> {
+  return visibleTo(await readEvent(eventId), principal) ? null : new NotFound('Event');
+}
+
+const readEvent = (eventId: string) =>
+  Event.findByPk(eventId, { attributes: ['id', 'status', 'publishedAt', 'startsAt'] });
+
+function visibleTo(event: Event | null, principal: Principal): event is Event {
+  return event !== null && (event.isPublic() || principal.role === 'admin');
 }

@@ -6,7 +6,7 @@ import type { ApiDeps, Principal } from '../context.js';
 import { GroupCommit } from './group-commit.js';
 import type { IntakeRow } from './insert-statement.js';
 import { QueuedRequestsCache } from './queued-requests.js';
-import { eventRefusal } from './refusal.js';
+import { eventRefusal, hiddenEventRefusal } from './refusal.js';
 import { ringOrLeaveToReconciler } from './ring.js';
 import { answerFor, type IntakeAnswer } from './view.js';
 
@@ -53,6 +53,9 @@ export class Intake {
     if (requireOnSale && (await this.queuedRequests.count(eventId)) >= this.deps.config.maxQueueDepth) {
       const earlier = idempotencyKey ? await findByKey(principal.id, idempotencyKey) : null;
       if (earlier) return this.replay(sameRequestOrRefuse(earlier, print));
+      // "Full" must not tell a hidden event from a missing one.
+      const hidden = await hiddenEventRefusal(eventId, principal);
+      if (hidden) throw hidden;
       throw new ServiceUnavailable(
         'queue_full',
         'This event is receiving more requests than it can queue',

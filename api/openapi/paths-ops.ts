@@ -79,7 +79,10 @@ export const opsPaths: oas.PathsObject = {
           content: { 'text/plain; version=0.0.4; charset=utf-8': { schema: { type: 'string' } } },
         },
         '401': error('METRICS_TOKEN is set and was not sent', ['unauthorized'], ['WWW-Authenticate']),
-        '403': error('Production without METRICS_TOKEN: the endpoint is closed', ['forbidden']),
+        '403': error(
+          'No METRICS_TOKEN: in production the endpoint is closed; elsewhere it answers only requests to localhost',
+          ['forbidden'],
+        ),
         '500': errors.internal,
       },
     },

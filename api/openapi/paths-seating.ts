@@ -330,6 +330,7 @@ export const seatingPaths: oas.PathsObject = {
         '200': json('The entry, now `left` (position null)', ref('WaitlistEntry')),
         '400': errors.invalid,
         '401': errors.unauthorized,
+        '429': rateLimited,
         '404': error('No such entry, or another user’s (admins see all)', ['not_found']),
         '409': error('The entry is no longer waiting: promoted, left or cancelled (details.status)', [
           'not_waiting',

@@ -11,15 +11,24 @@ import { observeWaitingJobs } from '../metrics/waiting-jobs.js';
  * it the endpoint is open, except in production: its series name event ids, drafts' included,
  * which only operators may see.
  */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
 export function metricsRoutes(deps: ApiDeps): Router<AppState> {
   collectProcessMetrics();
   observeWaitingJobs({ redis: deps.redis, prefix: deps.config.redisPrefix, logger: deps.logger });
   const router = new Router<AppState>();
   router.get('/metrics', async (ctx) => {
-    if (deps.config.env === 'production' && !deps.config.metricsToken) {
-      throw new Forbidden(
-        'In production /metrics needs METRICS_TOKEN: set it and scrape with it as a bearer token',
-      );
+    if (!deps.config.metricsToken) {
+      if (deps.config.env === 'production') {
+        throw new Forbidden(
+          'In production /metrics needs METRICS_TOKEN: set it and scrape with it as a bearer token',
+        );
+      }
+      // Open only to this machine, by name too: a page that rebinds its own domain to 127.0.0.1
+      // (DNS rebinding) sends its own Host and cannot read it.
+      if (!LOOPBACK_HOSTS.has(ctx.hostname)) {
+        throw new Forbidden('Without METRICS_TOKEN /metrics answers only requests to localhost');
+      }
     }
     if (!metricsAccessAllowed(deps.config.metricsToken, ctx.get('Authorization'))) {
       throw new Unauthorized('This endpoint needs the METRICS_TOKEN bearer token');

@@ -6,11 +6,13 @@ import { WAITLIST_STATUSES } from '../../shared/domain.js';
 import { NotFound } from '../../shared/errors.js';
 import type { ApiDeps, AppState, Principal } from '../context.js';
 import { authenticate, principalOf, requireRole } from '../middleware/authenticate.js';
+import { limitBookingSubmissions } from '../middleware/rate-limit.js';
 import { validate } from '../middleware/validate.js';
 import { ownedBy, ownedListQuery, ownedListWhere } from '../ownership.js';
 import { decodeCursor, encodeCursor, keysetPage, pageQuery } from '../pagination.js';
 import { presentWaitlistEntry } from '../presenters.js';
 import { uuidParam } from '../schemas.js';
+import type { RateLimits } from '../services/rate-limits.js';
 import type { Tokens } from '../services/tokens.js';
 import { leaveWaitlist, waitlistPosition } from '../services/waitlist.js';
 
@@ -20,7 +22,7 @@ const listQuery = ownedListQuery(WAITLIST_STATUSES);
  * Waitlist entries are made by the allocator (a booking with `waitlist: true` that did not fit);
  * here buyers follow their place in line and leave it, and admins read an event's line.
  */
-export function waitlistRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
+export function waitlistRoutes(deps: ApiDeps, tokens: Tokens, limits: RateLimits): Router<AppState> {
   const router = new Router<AppState>();
 
   router.get('/waitlist', authenticate(tokens), async (ctx) => {
@@ -48,7 +50,8 @@ export function waitlistRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> 
     ctx.body = presentWaitlistEntry(entry, await waitlistPosition(deps.sequelize, entry));
   });
 
-  router.post('/waitlist/:id/leave', authenticate(tokens), async (ctx) => {
+  // Leaving draws on the same budget as the other cancel actions.
+  router.post('/waitlist/:id/leave', authenticate(tokens), limitBookingSubmissions(limits), async (ctx) => {
     const { id } = validate(uuidParam, ctx.params, 'params');
     const entry = await leaveWaitlist(deps.sequelize, await visibleEntry(principalOf(ctx.state), id));
     ctx.body = presentWaitlistEntry(entry, null);

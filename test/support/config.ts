@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { type Config, loadConfig } from '../../shared/config.js';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from './database.js';
 
+/** The tests' signing key: only NODE_ENV=test accepts it (it is published, right here). */
+export const TEST_JWT_SECRET = 'evently-development-secret-do-not-use-in-production';
+
 /**
  * Environment for a test's processes. Each test file gets its own Redis prefix, so its queues,
  * active-event set and pub/sub channels are its own and files can run in parallel.
@@ -13,6 +16,8 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     REDIS_URL: TEST_REDIS_URL,
     REDIS_PREFIX: `evently-test-${randomUUID().slice(0, 8)}`,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // One key for every process of a test, so tests can mint tokens the API accepts.
+    JWT_SECRET: TEST_JWT_SECRET,
     PORT: '0',
     HOST: '127.0.0.1',
     // Tests must not wait on the production-sized timers.
