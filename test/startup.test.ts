@@ -141,7 +141,13 @@ async function startService(dbName: string, env: Record<string, string>): Promis
   child.stderr!.on('data', (chunk) => {
     output += chunk;
   });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      exitCode = code;
+      resolve(code);
+    }),
+  );
   const stop = async () => {
     child.kill('SIGTERM');
     return exited;
@@ -149,12 +155,16 @@ async function startService(dbName: string, env: Record<string, string>): Promis
   const base = `http://127.0.0.1:${port}`;
   try {
     await waitFor(
-      async () =>
-        (
-          await request(base)
-            .get('/health/ready')
-            .catch(() => null)
-        )?.status === 200,
+      async () => {
+        if (exitCode !== undefined) throw new Error(`the service exited with ${exitCode}:\n${output}`);
+        return (
+          (
+            await request(base)
+              .get('/health/ready')
+              .catch(() => null)
+          )?.status === 200
+        );
+      },
       30000,
       () => `the service to be ready; its output:\n${output}`,
     );
@@ -202,7 +212,12 @@ describe('npm start on a fresh PostgreSQL (the README set-up)', () => {
 
 describe('npm start without admin settings (development)', () => {
   const dbName = `evently_start_${randomUUID().slice(0, 8)}`;
-  const env = testEnv({ NODE_ENV: 'development', LOG_LEVEL: 'info', WORKER_METRICS_PORT: '0' });
+  // Development with nothing set: no JWT_SECRET either (the tests' key is refused there).
+  const { JWT_SECRET: _, ...env } = testEnv({
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'info',
+    WORKER_METRICS_PORT: '0',
+  });
 
   afterAll(async () => {
     await dropDatabase(dbName);
