@@ -6,8 +6,13 @@ import { pageQuery } from './pagination.js';
 import { uuid } from './schemas.js';
 
 /** The query of a list of someone's things (bookings, holds, waitlist entries), by `statuses`. */
-export const ownedListQuery = (statuses: readonly string[]) =>
-  Joi.object({ ...pageQuery, eventId: uuid, status: Joi.string().valid(...statuses), userId: uuid });
+export const ownedListQuery = (statuses: readonly string[], things: string) =>
+  Joi.object({
+    ...pageQuery,
+    eventId: uuid.description('Only this event'),
+    status: Joi.string().valid(...statuses),
+    userId: uuid.description(`Admins only: that user’s ${things}`),
+  });
 
 /**
  * Everyone lists their own; an admin may name another user (`userId`). Plus the `eventId` and

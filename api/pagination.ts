@@ -5,8 +5,10 @@ import { isoDateString, uuid } from './schemas.js';
 
 /** Lists take `limit` (1..100) and an opaque `cursor`, and answer `{ data, next }`. */
 export const pageQuery = {
-  limit: Joi.number().integer().min(1).max(100).default(20),
-  cursor: Joi.string().max(500),
+  limit: Joi.number().integer().min(1).max(100).default(20).description('Page size'),
+  cursor: Joi.string()
+    .max(500)
+    .description('The `next` of the previous page; a cursor not made by this API is a 400'),
 };
 
 export function encodeCursor(values: Record<string, string | number>): string {

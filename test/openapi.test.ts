@@ -3,7 +3,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import request, { type Response } from 'supertest';
 import { createApp } from '../api/app.js';
 import { openApiDocument } from '../api/openapi/document.js';
-import { requestJoi } from '../api/openapi/requests.js';
+import { queryJoi, requestJoi } from '../api/openapi/requests.js';
 import { createActor, registerUser } from './support/actors.js';
 import { useTestApi } from './support/environment.js';
 import { HTTP_METHODS, openApiContract, toOpenApiPath } from './support/openapi-contract.js';
@@ -132,6 +132,25 @@ describe('request schemas generated from Joi', () => {
       expect(verdicts.filter((v) => v.joi !== v.document)).toEqual([]);
     },
   );
+});
+
+describe('the query parameters of the OpenAPI document', () => {
+  test('are those of the Joi schema each route validates its query with, for every operation that has any', () => {
+    const documented: Record<string, string[]> = {};
+    for (const item of Object.values(openApiDocument.paths ?? {})) {
+      for (const method of HTTP_METHODS) {
+        const operation = item[method];
+        const names = (operation?.parameters ?? []).flatMap((p) =>
+          'in' in p && p.in === 'query' ? [p.name] : [],
+        );
+        if (operation && names.length > 0) documented[operation.operationId!] = names;
+      }
+    }
+    const fromJoi = Object.fromEntries(
+      Object.entries(queryJoi).map(([id, schema]) => [id, Object.keys(schema.describe().keys ?? {})]),
+    );
+    expect(documented).toEqual(fromJoi);
+  });
 });
 
 describe('OpenAPI document', () => {

@@ -11,24 +11,7 @@ export const parameters = {
     description: 'A UUID; anything else is `400 validation_failed`',
     schema: { type: 'string', format: 'uuid' },
   },
-  Limit: {
-    name: 'limit',
-    in: 'query',
-    description: 'Page size',
-    schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
-  },
-  Cursor: {
-    name: 'cursor',
-    in: 'query',
-    description: 'The `next` of the previous page; a cursor not made by this API is a 400',
-    schema: { type: 'string', maxLength: 500 },
-  },
-  EventIdFilter: {
-    name: 'eventId',
-    in: 'query',
-    description: 'Only this event',
-    schema: { type: 'string', format: 'uuid' },
-  },
+
   IdempotencyKey: {
     name: 'Idempotency-Key',
     in: 'header',

@@ -7,8 +7,10 @@ import { eventPaths } from './paths-events.js';
 import { opsPaths } from './paths-ops.js';
 import { seatingPaths, seatingSchemas } from './paths-seating.js';
 import { webhookPaths, webhookSchemas } from './paths-webhooks.js';
-import { requestSchemas } from './requests.js';
+import { requestSchemas, withGeneratedQuery } from './requests.js';
 import { schemas } from './schemas.js';
+
+const METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
 
 const paths: oas.PathsObject = {
   ...accountPaths,
@@ -70,10 +72,18 @@ export const openApiDocument: oas.OpenAPIObject = {
   ],
   security: [{ bearerAuth: [] }],
   // Every operation accepts X-Request-Id; declaring it per path item keeps the operations short.
+  // Query parameters come from the Joi schemas the routes validate with (requests.ts).
   paths: Object.fromEntries(
     Object.entries(paths).map(([path, item]) => [
       path,
-      { ...item, parameters: [...(item?.parameters ?? []), param('XRequestId')] },
+      {
+        ...Object.fromEntries(
+          Object.entries(item ?? {}).map(([key, value]) =>
+            METHODS.has(key) ? [key, withGeneratedQuery(value as oas.OperationObject)] : [key, value],
+          ),
+        ),
+        parameters: [...(item?.parameters ?? []), param('XRequestId')],
+      },
     ]),
   ),
   components: {

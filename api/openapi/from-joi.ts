@@ -161,3 +161,21 @@ export function fromJoi(schema: Joi.Schema): oas.SchemaObject {
   );
   return finish(converted) as oas.SchemaObject;
 }
+
+/**
+ * The query parameters of a route, from the Joi object it validates `ctx.query` with: one
+ * parameter per key, its description taken from the key's Joi `.description()`.
+ */
+export function queryParameters(schema: Joi.ObjectSchema): oas.ParameterObject[] {
+  const { properties = {}, required = [] } = fromJoi(schema);
+  return Object.entries(properties).map(([name, property]) => {
+    const { description, ...shape } = property as oas.SchemaObject;
+    return {
+      name,
+      in: 'query',
+      ...(required.includes(name) ? { required: true } : {}),
+      ...(description ? { description } : {}),
+      schema: shape,
+    };
+  });
+}

@@ -1,5 +1,4 @@
 import type * as oas from 'openapi3-ts/oas31';
-import { ROLES } from '../../shared/domain.js';
 import {
   anonymous,
   bearer,
@@ -194,18 +193,6 @@ export const accountPaths: oas.PathsObject = {
       operationId: 'listUsers',
       summary: 'List accounts, newest first (admin only)',
       security: bearer,
-      parameters: [
-        param('Limit'),
-        param('Cursor'),
-        {
-          name: 'email',
-          in: 'query',
-          description: 'Part of the address, any letter case (`%` and `_` are plain text)',
-          schema: { type: 'string', maxLength: 254 },
-        },
-        { name: 'role', in: 'query', schema: { type: 'string', enum: [...ROLES] } },
-        { name: 'disabled', in: 'query', schema: { type: 'boolean' } },
-      ],
       responses: {
         '200': json('A page of accounts', ref('UserList')),
         '400': errors.invalid,

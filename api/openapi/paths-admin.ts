@@ -1,6 +1,6 @@
 import type * as oas from 'openapi3-ts/oas31';
 import { EVENT_STATUSES } from '../../shared/domain.js';
-import { bearer, error, errors, json, param, serviceErrors } from './components.js';
+import { bearer, error, errors, json, serviceErrors } from './components.js';
 import { ref } from './schemas.js';
 
 const count: oas.SchemaObject = { type: 'integer', minimum: 0 };
@@ -218,13 +218,6 @@ const noCache: oas.ParameterObject = {
   schema: { type: 'string', examples: ['no-cache'] },
 };
 
-const eventFilter = (description: string): oas.ParameterObject => ({
-  name: 'eventId',
-  in: 'query',
-  description,
-  schema: { type: 'string', format: 'uuid' },
-});
-
 const adminOnly: oas.ResponsesObject = {
   '401': errors.unauthorized,
   '403': error('Only admins', ['forbidden']),
@@ -239,7 +232,7 @@ export const adminPaths: oas.PathsObject = {
       operationId: 'analyticsSummary',
       summary: 'Bookings, tickets, cancellations, pending requests and held seats, overall or for one event',
       security: bearer,
-      parameters: [eventFilter('Only this event'), noCache],
+      parameters: [noCache],
       responses: {
         '200': cachedJson('The figures', ref('AnalyticsSummary')),
         '400': errors.invalid,
@@ -256,31 +249,7 @@ export const adminPaths: oas.PathsObject = {
       summary: 'Events ranked by seats booked, capacity utilisation (held seats included) or cancellations',
       description: 'Events of every status (drafts, cancelled and completed ones included).',
       security: bearer,
-      parameters: [
-        {
-          name: 'sort',
-          in: 'query',
-          description:
-            '`booked`: seats booked; `utilisation`: (booked + held) / capacity; `cancellations`: ' +
-            'cancelled bookings. Ties go to the earlier event, then the smaller id.',
-          schema: { type: 'string', enum: ['booked', 'utilisation', 'cancellations'], default: 'booked' },
-        },
-        { name: 'order', in: 'query', schema: { type: 'string', enum: ['desc', 'asc'], default: 'desc' } },
-        param('Limit'),
-        {
-          name: 'from',
-          in: 'query',
-          description: 'Events starting at or after; ISO 8601 date or date-time',
-          schema: { type: 'string', examples: ['2030-05-01T00:00:00Z'] },
-        },
-        {
-          name: 'to',
-          in: 'query',
-          description: 'Events starting at or before (not before `from`); ISO 8601 date or date-time',
-          schema: { type: 'string', examples: ['2030-06-01'] },
-        },
-        noCache,
-      ],
+      parameters: [noCache],
       responses: {
         '200': cachedJson('The top `limit` events', ref('EventAnalyticsList')),
         '400': errors.invalid,
@@ -295,30 +264,7 @@ export const adminPaths: oas.PathsObject = {
       operationId: 'analyticsDaily',
       summary: 'Bookings and cancellations per calendar day in a time zone, every day listed',
       security: bearer,
-      parameters: [
-        {
-          name: 'from',
-          in: 'query',
-          required: true,
-          description: 'First day (YYYY-MM-DD), in `tz`',
-          schema: calendarDate,
-        },
-        {
-          name: 'to',
-          in: 'query',
-          required: true,
-          description: 'Last day (YYYY-MM-DD), in `tz`; not before `from`, at most 366 days in all',
-          schema: calendarDate,
-        },
-        eventFilter('Only this event’s bookings'),
-        {
-          name: 'tz',
-          in: 'query',
-          description: 'IANA time zone the days are counted in; an unknown one is a 400',
-          schema: { type: 'string', default: 'UTC', examples: ['Europe/Berlin'] },
-        },
-        noCache,
-      ],
+      parameters: [noCache],
       responses: {
         '200': cachedJson('One entry per day', ref('DailyAnalytics')),
         '400': errors.invalid,
@@ -334,14 +280,6 @@ export const adminPaths: oas.PathsObject = {
       operationId: 'queueStats',
       summary: 'Depth, age and throughput of the event queues with pending work and of the webhook queue',
       security: bearer,
-      parameters: [
-        {
-          name: 'limit',
-          in: 'query',
-          description: 'Most event queues listed (the busiest)',
-          schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-        },
-      ],
       responses: {
         '200': liveJson('Queue figures', ref('QueueStats')),
         '400': errors.invalid,

@@ -1,5 +1,4 @@
 import type * as oas from 'openapi3-ts/oas31';
-import { BOOKING_REQUEST_KINDS, BOOKING_REQUEST_STATUSES } from '../../shared/domain.js';
 import {
   bearer,
   body,
@@ -100,18 +99,6 @@ export const bookingPaths: oas.PathsObject = {
       operationId: 'listBookings',
       summary: 'The caller’s bookings, newest first (admins: everyone’s, or one user’s)',
       security: bearer,
-      parameters: [
-        param('Limit'),
-        param('Cursor'),
-        param('EventIdFilter'),
-        { name: 'status', in: 'query', schema: { type: 'string', enum: ['confirmed', 'cancelled'] } },
-        {
-          name: 'userId',
-          in: 'query',
-          description: 'Admins only: that user’s bookings',
-          schema: { type: 'string', format: 'uuid' },
-        },
-      ],
       responses: {
         '200': json('A page of bookings', ref('BookingList')),
         '400': errors.invalid,
@@ -165,13 +152,6 @@ export const bookingPaths: oas.PathsObject = {
       operationId: 'listBookingRequests',
       summary: 'The caller’s booking requests, newest first',
       security: bearer,
-      parameters: [
-        param('Limit'),
-        param('Cursor'),
-        param('EventIdFilter'),
-        { name: 'status', in: 'query', schema: { type: 'string', enum: [...BOOKING_REQUEST_STATUSES] } },
-        { name: 'kind', in: 'query', schema: { type: 'string', enum: [...BOOKING_REQUEST_KINDS] } },
-      ],
       responses: {
         '200': json('A page of booking requests', ref('BookingRequestList')),
         '400': errors.invalid,

@@ -1,5 +1,4 @@
 import type * as oas from 'openapi3-ts/oas31';
-import { EVENT_STATUSES } from '../../shared/domain.js';
 import {
   bearer,
   body,
@@ -23,13 +22,6 @@ export const seatMapRefused = (extra = ''): oas.ResponseObject =>
 
 const startsAt = '2030-05-01T19:00:00Z';
 
-const isoQuery = (name: string, description: string): oas.ParameterObject => ({
-  name,
-  in: 'query',
-  description: `${description}; ISO 8601 date or date-time, anything else is a 400`,
-  schema: { type: 'string', example: '2030-05-01T00:00:00Z' },
-});
-
 /** Browsing and administering events (api/routes/events.ts, api/services/event-admin.ts). */
 export const eventPaths: oas.PathsObject = {
   '/events': {
@@ -38,29 +30,6 @@ export const eventPaths: oas.PathsObject = {
       operationId: 'listEvents',
       summary: 'Browse events (public; status=draft needs an admin token)',
       security: optionalBearer,
-      parameters: [
-        param('Limit'),
-        param('Cursor'),
-        isoQuery('from', 'Starts at or after'),
-        isoQuery('to', 'Starts at or before (not before `from`)'),
-        {
-          name: 'q',
-          in: 'query',
-          description: 'Name contains (case-insensitive, literal)',
-          schema: { type: 'string', maxLength: 100 },
-        },
-        {
-          name: 'venue',
-          in: 'query',
-          description: 'Venue contains (case-insensitive, literal)',
-          schema: { type: 'string', maxLength: 200 },
-        },
-        {
-          name: 'status',
-          in: 'query',
-          schema: { type: 'string', enum: [...EVENT_STATUSES], default: 'on_sale' },
-        },
-      ],
       responses: {
         '200': json('A page of events', ref('EventList')),
         '400': errors.invalid,

@@ -1,5 +1,4 @@
 import type * as oas from 'openapi3-ts/oas31';
-import { HOLD_STATUSES, WAITLIST_STATUSES } from '../../shared/domain.js';
 import {
   bearer,
   body,
@@ -86,13 +85,6 @@ export const seatingSchemas: Record<string, oas.SchemaObject> = {
   ),
 };
 
-const userIdFilter = (what: string): oas.ParameterObject => ({
-  name: 'userId',
-  in: 'query',
-  description: `Admins only: that user’s ${what}`,
-  schema: { type: 'string', format: 'uuid' },
-});
-
 /** `POST /holds/{id}/confirm` and `/release`: booking requests about a hold, like a cancellation. */
 const holdAction = (
   operationId: string,
@@ -160,27 +152,6 @@ export const seatingPaths: oas.PathsObject = {
         'Pages are larger than other lists, so a venue plan is drawn from a few of them. A ' +
         'general-admission event has no seats (an empty page).',
       security: optionalBearer,
-      parameters: [
-        {
-          name: 'limit',
-          in: 'query',
-          description: 'Page size',
-          schema: { type: 'integer', minimum: 1, maximum: 5000, default: 1000 },
-        },
-        {
-          name: 'cursor',
-          in: 'query',
-          description: 'The `next` of the previous page; a cursor not made by this API is a 400',
-          schema: { type: 'string', maxLength: 200 },
-        },
-        {
-          name: 'section',
-          in: 'query',
-          description: 'Only this section (exact name)',
-          schema: { type: 'string', minLength: 1, maxLength: 50 },
-        },
-        { name: 'state', in: 'query', schema: { type: 'string', enum: SEAT_STATES } },
-      ],
       responses: {
         '200': json('A page of seats', ref('SeatList')),
         '400': errors.invalid,
@@ -233,13 +204,6 @@ export const seatingPaths: oas.PathsObject = {
       operationId: 'listHolds',
       summary: 'The caller’s holds, newest first (admins: one user’s)',
       security: bearer,
-      parameters: [
-        param('Limit'),
-        param('Cursor'),
-        param('EventIdFilter'),
-        { name: 'status', in: 'query', schema: { type: 'string', enum: [...HOLD_STATUSES] } },
-        userIdFilter('holds'),
-      ],
       responses: {
         '200': json('A page of holds', ref('HoldList')),
         '400': errors.invalid,
@@ -286,13 +250,6 @@ export const seatingPaths: oas.PathsObject = {
       operationId: 'listWaitlistEntries',
       summary: 'The caller’s waitlist entries, newest first, with their place in line (admins: one user’s)',
       security: bearer,
-      parameters: [
-        param('Limit'),
-        param('Cursor'),
-        param('EventIdFilter'),
-        { name: 'status', in: 'query', schema: { type: 'string', enum: [...WAITLIST_STATUSES] } },
-        userIdFilter('entries'),
-      ],
       responses: {
         '200': json('A page of entries', ref('WaitlistEntryList')),
         '400': errors.invalid,
@@ -346,7 +303,6 @@ export const seatingPaths: oas.PathsObject = {
       operationId: 'listEventWaitlist',
       summary: 'An event’s line (admin): who waits for how many seats, in order',
       security: bearer,
-      parameters: [param('Limit'), param('Cursor')],
       responses: {
         '200': json('A page of the line', ref('WaitlistLine')),
         '400': errors.invalid,

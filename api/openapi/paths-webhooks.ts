@@ -124,7 +124,6 @@ export const webhookPaths: oas.PathsObject = {
       operationId: 'listWebhookEndpoints',
       summary: 'The caller’s endpoints, newest first (admins: all)',
       security: bearer,
-      parameters: [param('Limit'), param('Cursor')],
       responses: {
         '200': json('A page of endpoints', ref('WebhookEndpointList')),
         '400': errors.invalid,
@@ -198,11 +197,6 @@ export const webhookPaths: oas.PathsObject = {
       operationId: 'listWebhookDeliveries',
       summary: 'Deliveries to this endpoint, newest first',
       security: bearer,
-      parameters: [
-        param('Limit'),
-        param('Cursor'),
-        { name: 'status', in: 'query', schema: { type: 'string', enum: ['pending', 'delivered', 'failed'] } },
-      ],
       responses: {
         '200': json('A page of deliveries', ref('WebhookDeliveryList')),
         '400': errors.invalid,

@@ -1,14 +1,26 @@
+import type Joi from 'joi';
 import type * as oas from 'openapi3-ts/oas31';
 import { seatSelectionBody } from '../intake/seat-selection.js';
+import { dailyQuery, eventsQuery, queueStatsQuery, summaryQuery } from '../routes/analytics.js';
 import { loginBody, logoutBody, passwordBody, refreshBody, registerBody } from '../routes/auth.js';
-import { eventBodies } from '../routes/events.js';
-import { seatMapBody } from '../routes/seats.js';
-import { createBody as createUserBody, updateBody as updateUserBody } from '../routes/users.js';
+import { listQuery as bookingRequestsQuery } from '../routes/booking-requests.js';
+import { listQuery as bookingsQuery } from '../routes/bookings.js';
+import { eventBodies, listQuery as eventsListQuery } from '../routes/events.js';
+import { listQuery as holdsQuery } from '../routes/holds.js';
+import { seatMapBody, listQuery as seatsQuery } from '../routes/seats.js';
+import {
+  createBody as createUserBody,
+  updateBody as updateUserBody,
+  listQuery as usersQuery,
+} from '../routes/users.js';
+import { lineQuery, listQuery as waitlistQuery } from '../routes/waitlist.js';
 import {
   createBody as createEndpointBody,
+  deliveriesQuery,
+  endpointsQuery,
   updateBody as updateEndpointBody,
 } from '../routes/webhook-endpoints.js';
-import { fromJoi } from './from-joi.js';
+import { fromJoi, queryParameters } from './from-joi.js';
 import { ref } from './schemas.js';
 
 /**
@@ -57,3 +69,29 @@ export const requestSchemas: Record<string, oas.SchemaObject> = Object.fromEntri
     return [name, name === 'CreateEventRequest' ? referring(generated, 'seatMap', 'SeatMap') : generated];
   }),
 );
+
+/** The Joi schema each operation's query is validated with, by operationId: its parameters come from it. */
+export const queryJoi: Record<string, Joi.ObjectSchema> = {
+  listUsers: usersQuery,
+  listEvents: eventsListQuery,
+  listBookings: bookingsQuery,
+  listBookingRequests: bookingRequestsQuery,
+  listSeats: seatsQuery,
+  listHolds: holdsQuery,
+  listWaitlistEntries: waitlistQuery,
+  listEventWaitlist: lineQuery,
+  listWebhookEndpoints: endpointsQuery,
+  listWebhookDeliveries: deliveriesQuery,
+  analyticsSummary: summaryQuery,
+  analyticsEvents: eventsQuery,
+  analyticsDaily: dailyQuery,
+  queueStats: queueStatsQuery,
+};
+
+/** `operation` with its query parameters generated from the route's Joi schema, if it has one. */
+export function withGeneratedQuery(operation: oas.OperationObject): oas.OperationObject {
+  const schema = operation.operationId ? queryJoi[operation.operationId] : undefined;
+  if (!schema) return operation;
+  const others = (operation.parameters ?? []).filter((p) => !('in' in p) || p.in !== 'query');
+  return { ...operation, parameters: [...others, ...queryParameters(schema)] };
+}

@@ -15,35 +15,54 @@ import type { Tokens } from '../services/tokens.js';
 /** The longest daily report, both ends included: a leap year. */
 const MAX_DAILY_DAYS = 366;
 
-const summaryQuery = Joi.object({ eventId: uuid });
+export const summaryQuery = Joi.object({ eventId: uuid.description('Only this event') });
 
-const eventsQuery = Joi.object({
+export const eventsQuery = Joi.object({
   sort: Joi.string()
     .valid(...EVENT_SORTS)
-    .default('booked'),
+    .default('booked')
+    .description(
+      '`booked`: seats booked; `utilisation`: (booked + held) / capacity; `cancellations`: cancelled ' +
+        'bookings. Ties go to the earlier event, then the smaller id.',
+    ),
   order: Joi.string().valid('desc', 'asc').default('desc'),
-  limit: Joi.number().integer().min(1).max(100).default(20),
-  from: isoDateString,
-  to: isoDateString,
+  limit: Joi.number().integer().min(1).max(100).default(20).description('Page size'),
+  from: isoDateString.description('Events starting at or after; ISO 8601 date or date-time'),
+  to: isoDateString.description(
+    'Events starting at or before (not before `from`); ISO 8601 date or date-time',
+  ),
 });
 
 const calendarDate = isoDateString
   .pattern(/^\d{4}-\d{2}-\d{2}$/)
+  .example('2030-05-01', { override: true })
   .messages({ 'string.pattern.base': '{{#label}} must be a date (YYYY-MM-DD)' });
 
-const dailyQuery = Joi.object({
-  from: calendarDate.required(),
-  to: calendarDate.required(),
-  eventId: uuid,
+export const dailyQuery = Joi.object({
+  from: calendarDate.required().description('First day (YYYY-MM-DD), in `tz`'),
+  to: calendarDate
+    .required()
+    .description(
+      `Last day (YYYY-MM-DD), in \`tz\`; not before \`from\`, at most ${MAX_DAILY_DAYS} days in all`,
+    ),
+  eventId: uuid.description('Only this event’s bookings'),
   // The shape of a zone name; whether PostgreSQL knows it is checked against pg_timezone_names.
   tz: Joi.string()
     .max(64)
     .pattern(/^[A-Za-z][A-Za-z0-9_+/-]*$/)
     .default('UTC')
-    .messages({ 'string.pattern.base': '{{#label}} must be an IANA time zone name, e.g. Europe/Berlin' }),
+    .messages({ 'string.pattern.base': '{{#label}} must be an IANA time zone name, e.g. Europe/Berlin' })
+    .description('IANA time zone the days are counted in; an unknown one is a 400'),
 });
 
-const queueStatsQuery = Joi.object({ limit: Joi.number().integer().min(1).max(1000).default(100) });
+export const queueStatsQuery = Joi.object({
+  limit: Joi.number()
+    .integer()
+    .min(1)
+    .max(1000)
+    .default(100)
+    .description('Most event queues listed (the busiest)'),
+});
 
 function refuseReversedRange(from: string | undefined, to: string | undefined): void {
   if (from && to && new Date(to) < new Date(from)) {

@@ -13,9 +13,9 @@ import { presentBookingRequest } from '../presenters.js';
 import { uuid, uuidParam } from '../schemas.js';
 import type { Tokens } from '../services/tokens.js';
 
-const listQuery = Joi.object({
+export const listQuery = Joi.object({
   ...pageQuery,
-  eventId: uuid,
+  eventId: uuid.description('Only this event'),
   status: Joi.string().valid(...BOOKING_REQUEST_STATUSES),
   kind: Joi.string().valid(...BOOKING_REQUEST_KINDS),
 });

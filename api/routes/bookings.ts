@@ -13,7 +13,7 @@ import { uuidParam } from '../schemas.js';
 import type { RateLimits } from '../services/rate-limits.js';
 import type { Tokens } from '../services/tokens.js';
 
-const listQuery = ownedListQuery(['confirmed', 'cancelled']);
+export const listQuery = ownedListQuery(['confirmed', 'cancelled'], 'bookings');
 
 export function bookingRoutes(deps: ApiDeps, tokens: Tokens, limits: RateLimits): Router<AppState> {
   const router = new Router<AppState>();

@@ -15,13 +15,16 @@ import { isAdmin, visibleEvent } from '../services/public-event.js';
 import type { Tokens } from '../services/tokens.js';
 import { seatMapBody } from './seats.js';
 
-const listQuery = Joi.object({
+export const listQuery = Joi.object({
   ...pageQuery,
-  from: isoDateString,
-  to: isoDateString,
-  q: singleLine(100),
-  venue: singleLine(200),
-  status: Joi.string().valid('on_sale', 'cancelled', 'completed', 'draft').default('on_sale'),
+  from: isoDateString.description('Starts at or after; ISO 8601 date or date-time, anything else is a 400'),
+  to: isoDateString.description('Starts at or before (not before `from`); ISO 8601 date or date-time'),
+  q: singleLine(100).description('Name contains (case-insensitive, literal)'),
+  venue: singleLine(200).description('Venue contains (case-insensitive, literal)'),
+  status: Joi.string()
+    .valid('on_sale', 'cancelled', 'completed', 'draft')
+    .default('on_sale')
+    .description('`draft` is for admins only (401 without a token, 403 for others)'),
 });
 
 /**

@@ -13,7 +13,7 @@ import { uuidParam } from '../schemas.js';
 import type { RateLimits } from '../services/rate-limits.js';
 import type { Tokens } from '../services/tokens.js';
 
-const listQuery = ownedListQuery(HOLD_STATUSES);
+export const listQuery = ownedListQuery(HOLD_STATUSES, 'holds');
 
 /**
  * Holds keep seats for a buyer during checkout (a partner's cart). Creating, confirming and

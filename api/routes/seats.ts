@@ -11,11 +11,11 @@ import { listSeats, SEAT_STATES, sectionTotals } from '../services/seat-listing.
 import { seatBlocks } from '../services/seat-map.js';
 import type { Tokens } from '../services/tokens.js';
 
-const listQuery = Joi.object({
+export const listQuery = Joi.object({
   // A seat map page is larger than other lists: a venue plan is drawn from a few pages.
-  limit: Joi.number().integer().min(1).max(5000).default(1000),
-  cursor: Joi.string().max(200),
-  section: singleLine(50),
+  limit: Joi.number().integer().min(1).max(5000).default(1000).description('Page size'),
+  cursor: Joi.string().max(200).description('The `next` of the previous page'),
+  section: singleLine(50).description('Only this section (exact name)'),
   state: Joi.string().valid(...SEAT_STATES),
 });
 

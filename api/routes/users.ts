@@ -22,10 +22,9 @@ export const createBody = Joi.object({
   role: role.required(),
 });
 
-const listQuery = Joi.object({
+export const listQuery = Joi.object({
   ...pageQuery,
-  /** Part of the address, any letter case. */
-  email: singleLine(254),
+  email: singleLine(254).description('Part of the address, any letter case (`%` and `_` are plain text)'),
   role,
   disabled: Joi.boolean(),
 });

@@ -16,7 +16,9 @@ import type { RateLimits } from '../services/rate-limits.js';
 import type { Tokens } from '../services/tokens.js';
 import { leaveWaitlist, waitlistPosition } from '../services/waitlist.js';
 
-const listQuery = ownedListQuery(WAITLIST_STATUSES);
+export const listQuery = ownedListQuery(WAITLIST_STATUSES, 'entries');
+/** The query of an event's line (admins). */
+export const lineQuery = Joi.object(pageQuery);
 
 /**
  * Waitlist entries are made by the allocator (a booking with `waitlist: true` that did not fit);
@@ -60,7 +62,7 @@ export function waitlistRoutes(deps: ApiDeps, tokens: Tokens, limits: RateLimits
   // The line itself, in order, for admins: who is waiting for how many seats.
   router.get('/events/:id/waitlist', authenticate(tokens), requireRole('admin'), async (ctx) => {
     const { id } = validate(uuidParam, ctx.params, 'params');
-    const query = validate(Joi.object(pageQuery), ctx.query, 'query');
+    const query = validate(lineQuery, ctx.query, 'query');
     if (!(await Event.findByPk(id, { attributes: ['id'] }))) throw new NotFound('Event');
     const after = query.cursor
       ? decodeCursor(query.cursor, { seq: Joi.string().pattern(/^\d{1,18}$/) }).seq

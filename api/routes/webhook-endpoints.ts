@@ -57,11 +57,11 @@ export const updateBody = Joi.object({
     .valid('enabled', 'disabled')
     .description('Enabling resets the failure count and closes the circuit'),
 }).min(1);
-const deliveriesQuery = Joi.object({
+export const deliveriesQuery = Joi.object({
   ...pageQuery,
   status: Joi.string().valid('pending', 'delivered', 'failed'),
 });
-const endpointsQuery = Joi.object(pageQuery);
+export const endpointsQuery = Joi.object(pageQuery);
 
 /** Partners and admins register endpoints; a partner sees and manages only its own. */
 export function webhookRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
