@@ -1,6 +1,7 @@
 import type { Event } from '../db/models/index.js';
 import type { NewOutboxMessage } from '../db/outbox.js';
 import { type BookingRequestKind, type RejectionReason, type SeatLabel, seatLabel } from '../domain.js';
+import type { WebhookType } from './types.js';
 
 /**
  * The webhook messages, one builder per type (shared/webhooks/types.ts lists the types): whoever
@@ -66,22 +67,37 @@ const entryData = (e: WaitlistEntryFacts, status: string) => ({
   section: e.section,
 });
 
+/** A message about one purchase: its owner's news, ordered with the purchase's other messages. */
+function purchaseMessage(
+  type: WebhookType,
+  eventId: string,
+  purchase: { userId: string; requestId: string },
+  data: Record<string, unknown>,
+): NewOutboxMessage {
+  return {
+    type,
+    eventId,
+    userId: purchase.userId,
+    orderingKey: purchase.requestId,
+    data: { eventId, ...data },
+  };
+}
+
+/** Who ended a booking or hold: its owner's `request`, or (null) the event's cancellation. */
+const endedBy = (request: RequestFacts | null) => ({
+  bookingRequest: request ? { id: request.id, status: 'cancelled' } : null,
+  reason: request ? null : ('event_cancelled' satisfies EndReason),
+});
+
 export function bookingConfirmed(
   eventId: string,
   booking: BookingFacts,
   request: RequestFacts,
 ): NewOutboxMessage {
-  return {
-    type: 'booking.confirmed',
-    eventId,
-    userId: booking.userId,
-    orderingKey: booking.requestId,
-    data: {
-      eventId,
-      bookingRequest: { id: request.id, status: 'confirmed' },
-      booking: bookingData(booking, 'confirmed'),
-    },
-  };
+  return purchaseMessage('booking.confirmed', eventId, booking, {
+    bookingRequest: { id: request.id, status: 'confirmed' },
+    booking: bookingData(booking, 'confirmed'),
+  });
 }
 
 /** A request of any kind rejected, or expired (a confirm too late); it concerns whoever asked. */
@@ -112,28 +128,17 @@ export function bookingCancelled(
   booking: BookingFacts,
   request: RequestFacts | null,
 ): NewOutboxMessage {
-  return {
-    type: 'booking.cancelled',
-    eventId,
-    userId: booking.userId,
-    orderingKey: booking.requestId,
-    data: {
-      eventId,
-      bookingRequest: request ? { id: request.id, status: 'cancelled' } : null,
-      booking: bookingData(booking, 'cancelled'),
-      reason: request ? null : ('event_cancelled' satisfies EndReason),
-    },
-  };
+  return purchaseMessage('booking.cancelled', eventId, booking, {
+    ...endedBy(request),
+    booking: bookingData(booking, 'cancelled'),
+  });
 }
 
 export function holdCreated(eventId: string, hold: HoldFacts, request: RequestFacts): NewOutboxMessage {
-  return {
-    type: 'hold.created',
-    eventId,
-    userId: hold.userId,
-    orderingKey: hold.requestId,
-    data: { eventId, bookingRequest: { id: request.id, status: 'held' }, hold: holdData(hold, 'active') },
-  };
+  return purchaseMessage('hold.created', eventId, hold, {
+    bookingRequest: { id: request.id, status: 'held' },
+    hold: holdData(hold, 'active'),
+  });
 }
 
 export function holdConfirmed(
@@ -142,28 +147,18 @@ export function holdConfirmed(
   booking: BookingFacts,
   request: RequestFacts,
 ): NewOutboxMessage {
-  return {
-    type: 'hold.confirmed',
-    eventId,
-    userId: hold.userId,
-    orderingKey: hold.requestId,
-    data: {
-      eventId,
-      bookingRequest: { id: request.id, status: 'confirmed' },
-      hold: holdData(hold, 'confirmed'),
-      booking: bookingData(booking, 'confirmed'),
-    },
-  };
+  return purchaseMessage('hold.confirmed', eventId, hold, {
+    bookingRequest: { id: request.id, status: 'confirmed' },
+    hold: holdData(hold, 'confirmed'),
+    booking: bookingData(booking, 'confirmed'),
+  });
 }
 
 export function holdExpired(eventId: string, hold: HoldFacts): NewOutboxMessage {
-  return {
-    type: 'hold.expired',
-    eventId,
-    userId: hold.userId,
-    orderingKey: hold.requestId,
-    data: { eventId, bookingRequest: null, hold: holdData(hold, 'expired') },
-  };
+  return purchaseMessage('hold.expired', eventId, hold, {
+    bookingRequest: null,
+    hold: holdData(hold, 'expired'),
+  });
 }
 
 /** `request` is the release request that did it; null when the event's cancellation did. */
@@ -172,32 +167,17 @@ export function holdReleased(
   hold: HoldFacts,
   request: RequestFacts | null,
 ): NewOutboxMessage {
-  return {
-    type: 'hold.released',
-    eventId,
-    userId: hold.userId,
-    orderingKey: hold.requestId,
-    data: {
-      eventId,
-      bookingRequest: request ? { id: request.id, status: 'cancelled' } : null,
-      hold: holdData(hold, 'released'),
-      reason: request ? null : ('event_cancelled' satisfies EndReason),
-    },
-  };
+  return purchaseMessage('hold.released', eventId, hold, {
+    ...endedBy(request),
+    hold: holdData(hold, 'released'),
+  });
 }
 
 export function bookingWaitlisted(eventId: string, entry: WaitlistEntryFacts): NewOutboxMessage {
-  return {
-    type: 'booking.waitlisted',
-    eventId,
-    userId: entry.userId,
-    orderingKey: entry.requestId,
-    data: {
-      eventId,
-      bookingRequest: { id: entry.requestId, status: 'waitlisted' },
-      waitlistEntry: entryData(entry, 'waiting'),
-    },
-  };
+  return purchaseMessage('booking.waitlisted', eventId, entry, {
+    bookingRequest: { id: entry.requestId, status: 'waitlisted' },
+    waitlistEntry: entryData(entry, 'waiting'),
+  });
 }
 
 export function waitlistPromoted(
@@ -207,19 +187,12 @@ export function waitlistPromoted(
 ): NewOutboxMessage {
   const booking = 'booking' in result ? bookingData(result.booking, 'confirmed') : null;
   const hold = 'hold' in result ? holdData(result.hold, 'active') : null;
-  return {
-    type: 'waitlist.promoted',
-    eventId,
-    userId: entry.userId,
-    orderingKey: entry.requestId,
-    data: {
-      eventId,
-      bookingRequest: { id: entry.requestId, status: booking ? 'confirmed' : 'held' },
-      waitlistEntry: entryData(entry, 'promoted'),
-      booking,
-      hold,
-    },
-  };
+  return purchaseMessage('waitlist.promoted', eventId, entry, {
+    bookingRequest: { id: entry.requestId, status: booking ? 'confirmed' : 'held' },
+    waitlistEntry: entryData(entry, 'promoted'),
+    booking,
+    hold,
+  });
 }
 
 /**
@@ -231,18 +204,11 @@ export function waitlistLeft(
   entry: WaitlistEntryFacts,
   reason: EndReason,
 ): NewOutboxMessage {
-  return {
-    type: 'waitlist.left',
-    eventId,
-    userId: entry.userId,
-    orderingKey: entry.requestId,
-    data: {
-      eventId,
-      bookingRequest: { id: entry.requestId, status: 'waitlisted' },
-      waitlistEntry: entryData(entry, reason === 'left' ? 'left' : 'cancelled'),
-      reason,
-    },
-  };
+  return purchaseMessage('waitlist.left', eventId, entry, {
+    bookingRequest: { id: entry.requestId, status: 'waitlisted' },
+    waitlistEntry: entryData(entry, reason === 'left' ? 'left' : 'cancelled'),
+    reason,
+  });
 }
 
 /**

@@ -38,7 +38,9 @@ export class Event extends Model<InferAttributes<Event>, InferCreationAttributes
    * after that is not either). The one rule for the API, the webhooks and the error messages.
    */
   isPublic(): boolean {
-    return this.status !== 'draft' && this.publishedAt !== null && this.publishedAt !== undefined;
+    // The save hook keeps `publishedAt` in step with the status, so it alone decides, exactly as
+    // the lists' SQL filter (`published_at IS NOT NULL`) does.
+    return this.publishedAt !== null && this.publishedAt !== undefined;
   }
 
   /** Seats a new booking could still get; a cancelled or finished event has none. */
