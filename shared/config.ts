@@ -33,8 +33,10 @@ export interface Config {
   allocationBatchSize: number;
   maxQueueDepth: number;
   longPollMaxSeconds: number;
-  workerMaxQueues: number;
-  workerIdleCloseMs: number;
+  /** Events one worker process serves at once. */
+  workerConcurrency: number;
+  /** How long one event's turn lasts before it goes to the back of the line. */
+  workerTurnMs: number;
   reconcileIntervalMs: number;
   reconcileGraceMs: number;
   startupTimeoutMs: number;
@@ -179,8 +181,8 @@ const schema = Joi.object({
   ALLOCATION_BATCH_SIZE: Joi.number().integer().min(1).max(1000).default(500),
   MAX_QUEUE_DEPTH: Joi.number().integer().min(1).default(100000),
   LONG_POLL_MAX_SECONDS: Joi.number().integer().min(0).max(120).default(30),
-  WORKER_MAX_QUEUES: Joi.number().integer().min(1).default(50),
-  WORKER_IDLE_CLOSE_MS: Joi.number().integer().min(100).default(30000),
+  WORKER_CONCURRENCY: Joi.number().integer().min(1).max(200).default(8),
+  WORKER_TURN_MS: Joi.number().integer().min(10).max(60000).default(200),
   RECONCILE_INTERVAL_MS: Joi.number().integer().min(100).default(5000),
   RECONCILE_GRACE_MS: Joi.number().integer().min(0).default(10000),
   STARTUP_TIMEOUT_MS: Joi.number().integer().min(500).max(60000).default(8000),
@@ -273,8 +275,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allocationBatchSize: value.ALLOCATION_BATCH_SIZE,
     maxQueueDepth: value.MAX_QUEUE_DEPTH,
     longPollMaxSeconds: value.LONG_POLL_MAX_SECONDS,
-    workerMaxQueues: value.WORKER_MAX_QUEUES,
-    workerIdleCloseMs: value.WORKER_IDLE_CLOSE_MS,
+    workerConcurrency: value.WORKER_CONCURRENCY,
+    workerTurnMs: value.WORKER_TURN_MS,
     reconcileIntervalMs: value.RECONCILE_INTERVAL_MS,
     reconcileGraceMs: value.RECONCILE_GRACE_MS,
     startupTimeoutMs: value.STARTUP_TIMEOUT_MS,

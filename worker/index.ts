@@ -5,13 +5,13 @@ import { startWorkerMetrics } from '../shared/metrics.js';
 import { EventQueues } from '../shared/queues.js';
 import { createRedis } from '../shared/redis.js';
 import { allocationRules, createAllocationProcessor } from './allocation/index.js';
+import { Dispatcher } from './dispatch/index.js';
 import { HoldExpiryTimers } from './hold-expiry.js';
-import { QueuePool } from './queue-pool.js';
 import { Reconciler } from './reconciler.js';
 import { startWebhookDispatch, type WebhookDispatch } from './webhooks/index.js';
 
 export interface RunningWorker {
-  pool: QueuePool;
+  dispatcher: Dispatcher;
   reconciler: Reconciler;
   webhooks: WebhookDispatch | null;
   /** Graceful: finishes the jobs in progress, then closes connections. */
@@ -22,8 +22,11 @@ export interface RunningWorker {
 export async function startWorker(config: Config, logger: Logger): Promise<RunningWorker> {
   const database = acquireSequelize(config);
   const { sequelize } = database;
-  const redis = createRedis(config.redisUrl);
-  const subscriber = createRedis(config.redisUrl);
+  // Named, so `CLIENT LIST` tells whose connections they are; BullMQ's duplicates keep the name.
+  const redis = createRedis(config.redisUrl, { connectionName: `${config.redisPrefix}:worker` });
+  const subscriber = createRedis(config.redisUrl, {
+    connectionName: `${config.redisPrefix}:worker-subscriber`,
+  });
   redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
   subscriber.on('error', (err) => logger.warn({ err }, 'redis subscriber connection error'));
 
@@ -45,16 +48,16 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     queues,
     holdTimers,
   });
-  const pool = new QueuePool({
+  const dispatcher = new Dispatcher({
     redis,
     subscriber,
     prefix: config.redisPrefix,
     processor,
     logger,
-    maxQueues: config.workerMaxQueues,
-    idleCloseMs: config.workerIdleCloseMs,
-    pollIntervalMs: Math.min(config.reconcileIntervalMs, 2000),
+    concurrency: config.workerConcurrency,
+    turnMs: config.workerTurnMs,
     lockMs: config.jobLockMs,
+    pollMs: 500,
   });
   const reconciler = new Reconciler({
     sequelize,
@@ -66,7 +69,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     intervalMs: config.reconcileIntervalMs,
   });
 
-  await pool.start();
+  await dispatcher.start();
   reconciler.start();
   const webhooks = !config.webhooks.enabled
     ? null
@@ -80,16 +83,16 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
         logger,
       });
   const metrics = await startWorkerMetrics(config, logger);
-  logger.info({ maxQueues: config.workerMaxQueues }, 'worker started');
+  logger.info({ concurrency: config.workerConcurrency }, 'worker started');
 
   return {
-    pool,
+    dispatcher,
     reconciler,
     webhooks,
     async close() {
       await reconciler.stop();
       await webhooks?.close();
-      await pool.close();
+      await dispatcher.close();
       await holdTimers.close();
       await queues.closeAll();
       await database.release();

@@ -21,7 +21,6 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     PORT: '0',
     HOST: '127.0.0.1',
     // Tests must not wait on the production-sized timers.
-    WORKER_IDLE_CLOSE_MS: '2000',
     RECONCILE_INTERVAL_MS: '60000',
     RECONCILE_GRACE_MS: '60000',
     // A killed worker's jobs come back after ~2 lock periods.

@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import type { Processor } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../../shared/logger.js';
+import { type AllocationJobData, eventActivatedChannel } from '../../shared/queues.js';
+import { ActiveEvents, type QueueState } from './active-events.js';
+import { EventRunner } from './event-runner.js';
+import { Signal } from './signal.js';
+
+export interface DispatcherOptions {
+  redis: Redis;
+  /** A connection in subscriber mode can do nothing else, so it is its own. */
+  subscriber: Redis;
+  prefix: string;
+  processor: Processor<AllocationJobData>;
+  logger: Logger;
+  /** Events this process serves at once (`WORKER_CONCURRENCY`). */
+  concurrency: number;
+  /** How long one event's turn lasts before the event goes to the back of the line. */
+  turnMs: number;
+  /** A job's lock without renewal (`JOB_LOCK_MS`). */
+  lockMs: number;
+  /** Safety net for a missed `event-activated` and for retries coming due. */
+  pollMs: number;
+}
+
+/**
+ * How long a claim on an event lasts without renewal. Claims are renewed every third of it while
+ * the event is served, so only a process that stopped loses them; then the event is free again.
+ */
+const CLAIM_LEASE_MS = 3000;
+/** Event runners kept for reuse; one costs a few objects and no connection. */
+const MAX_RUNNERS = 512;
+
+/**
+ * Serves every event queue of the fleet with a constant number of Redis connections per process.
+ *
+ * Events with work wait in one fleet-wide line (`ActiveEvents`). The dispatcher claims the
+ * longest-waiting ones for its free slots, gives each a turn of at most `turnMs` (its
+ * `EventRunner` takes ready jobs without blocking and runs them), then puts the event at the back
+ * of the line if it has work left, or takes it out. It sleeps when nothing is claimable, woken by
+ * `event-activated`, a slot coming free, or the poll.
+ *
+ * Per-event serialization does not rest on the claims: each event queue has BullMQ global
+ * concurrency 1, so however claims race, one job of an event runs at a time, and the event row
+ * lock in the allocation step is the backstop behind that.
+ */
+export class Dispatcher {
+  private readonly active: ActiveEvents;
+  private readonly runners = new Map<string, EventRunner>();
+  private readonly serving = new Map<string, Promise<void>>();
+  private readonly signal = new Signal();
+  private readonly stalledRecheckMs: number;
+  private loop: Promise<void> | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly options: DispatcherOptions) {
+    this.active = new ActiveEvents(options.redis, options.prefix);
+    this.stalledRecheckMs = Math.max(250, Math.floor(options.lockMs / 4));
+  }
+
+  async start(): Promise<void> {
+    const { subscriber, prefix } = this.options;
+    subscriber.on('message', (channel: string) => {
+      if (channel === eventActivatedChannel(prefix)) this.signal.notify();
+    });
+    await subscriber.subscribe(eventActivatedChannel(prefix));
+    this.renewTimer = setInterval(() => void this.renewClaims(), CLAIM_LEASE_MS / 3);
+    this.loop = this.run();
+  }
+
+  /** Events this process is serving a turn of right now. */
+  servingEventIds(): string[] {
+    return [...this.serving.keys()];
+  }
+
+  private async run(): Promise<void> {
+    const { concurrency, pollMs, logger } = this.options;
+    while (!this.closed) {
+      try {
+        const claimed = await this.active.claim(concurrency - this.serving.size, CLAIM_LEASE_MS);
+        for (const eventId of claimed) this.serve(eventId);
+      } catch (err) {
+        logger.error({ err }, 'could not claim events; will retry');
+      }
+      // Wakes early when an event becomes active or a slot comes free.
+      await this.signal.wait(pollMs);
+    }
+  }
+
+  private serve(eventId: string): void {
+    const turn = this.turn(eventId)
+      .catch((err) => {
+        // The claim runs out by itself and the event is served again (Redis down, say).
+        this.options.logger.error({ err, eventId }, 'event turn failed; the event will be retried');
+      })
+      .finally(() => {
+        this.serving.delete(eventId);
+        this.signal.notify();
+      });
+    this.serving.set(eventId, turn);
+  }
+
+  private async turn(eventId: string): Promise<void> {
+    const runner = this.runner(eventId);
+    const deadline = Date.now() + this.options.turnMs;
+    const ran = await runner.runTurn(randomUUID(), () => !this.closed && Date.now() < deadline);
+    let state: QueueState = await this.active.queueState(eventId);
+    if (ran === 0 && state.active > 0) {
+      // A job active that is not ours: its process's claim ran out, so it may be gone.
+      const moved = await runner.recoverStalled();
+      if (moved.length > 0) {
+        this.options.logger.warn({ eventId, jobIds: moved }, 'stalled allocation jobs moved back to wait');
+        state = await this.active.queueState(eventId);
+      }
+    }
+    await this.active.release(eventId, state, this.stalledRecheckMs);
+  }
+
+  private runner(eventId: string): EventRunner {
+    const existing = this.runners.get(eventId);
+    if (existing) {
+      // Re-insert: the map stays in least-recently-used order.
+      this.runners.delete(eventId);
+      this.runners.set(eventId, existing);
+      return existing;
+    }
+    const { redis, prefix, processor, lockMs, logger } = this.options;
+    const runner = new EventRunner(eventId, { connection: redis, prefix, processor, lockMs });
+    runner.on('failed', (job, err) =>
+      logger.error({ err, eventId, jobId: job?.id, attempts: job?.attemptsMade }, 'allocation job failed'),
+    );
+    runner.on('error', (err) => logger.error({ err, eventId }, 'event runner error'));
+    this.runners.set(eventId, runner);
+    this.evictRunners();
+    return runner;
+  }
+
+  private evictRunners(): void {
+    for (const [eventId, runner] of this.runners) {
+      if (this.runners.size <= MAX_RUNNERS) return;
+      if (this.serving.has(eventId)) continue;
+      this.runners.delete(eventId);
+      void runner
+        .close()
+        .catch((err) => this.options.logger.warn({ err, eventId }, 'closing a runner failed'));
+    }
+  }
+
+  private async renewClaims(): Promise<void> {
+    try {
+      await this.active.renew(this.servingEventIds(), CLAIM_LEASE_MS);
+    } catch (err) {
+      this.options.logger.warn({ err }, 'could not renew event claims');
+    }
+  }
+
+  /** Stops claiming, lets the turns in hand finish their current job, and hands the events back. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.signal.notify();
+    clearInterval(this.renewTimer);
+    await this.loop;
+    await Promise.all(this.serving.values());
+    await Promise.all([...this.runners.values()].map((runner) => runner.close()));
+    this.runners.clear();
+  }
+}
