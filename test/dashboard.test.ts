@@ -141,8 +141,8 @@ describe('admin queue dashboard (/admin/queues)', () => {
     expect(await queueNames(admin.auth)).toContain(event.queue);
     const worker = await startInProcessWorker(api.config);
     try {
-      // The worker decides the request, closes the idle queue (WORKER_IDLE_CLOSE_MS) and
-      // takes the event out of the active set; the next dashboard request no longer lists it.
+      // The worker decides the request and takes the event out of the line of events with work
+      // (the active set); the next dashboard request no longer lists it.
       await waitFor(
         async () => !(await queueNames(admin.auth)).includes(event.queue),
         DEFAULT_WAIT_MS,

@@ -672,7 +672,7 @@ describe('BullMQ global concurrency 1 per event queue, across Workers', () => {
   test('an event queue as the service makes it never runs two jobs at once, whatever the Workers', async () => {
     const queues = new EventQueues(connect(), prefix, logger);
     const eventId = randomUUID();
-    // As POST /events (api/routes/events.ts) and QueuePool.open (worker/queue-pool.ts) do.
+    // As POST /events (api/routes/events.ts) and an event's first turn in a worker (worker/dispatch/) do.
     const queue = queues.get(eventId);
     await queue.setGlobalConcurrency(1);
     expect(queue.name).toBe(eventQueueName(eventId));

@@ -16,8 +16,11 @@ return ids`;
  * keys of a queue share its name): paused (1/0), jobs ready to run (wait + prioritized), jobs
  * active, and the due time of its first delayed job (ms, or -1). BullMQ keeps a paused queue's
  * jobs in `wait` with a `paused` field in `meta`, and scores delayed jobs `timestamp * 0x1000`.
+ * It also restores the queue's global concurrency of 1 (`meta` field `concurrency`, set when the
+ * event is created and by the first turn in each process) should Redis have lost it.
  */
 const QUEUE_STATE = `
+redis.call('HSETNX', KEYS[5], 'concurrency', 1)
 local paused = redis.call('HEXISTS', KEYS[5], 'paused')
 local ready = redis.call('LLEN', KEYS[1]) + redis.call('ZCARD', KEYS[2])
 local active = redis.call('LLEN', KEYS[3])

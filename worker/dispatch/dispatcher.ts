@@ -103,7 +103,7 @@ export class Dispatcher {
   }
 
   private async turn(eventId: string): Promise<void> {
-    const runner = this.runner(eventId);
+    const runner = await this.runner(eventId);
     const deadline = Date.now() + this.options.turnMs;
     const ran = await runner.runTurn(randomUUID(), () => !this.closed && Date.now() < deadline);
     let state: QueueState = await this.active.queueState(eventId);
@@ -118,7 +118,7 @@ export class Dispatcher {
     await this.active.release(eventId, state, this.stalledRecheckMs);
   }
 
-  private runner(eventId: string): EventRunner {
+  private async runner(eventId: string): Promise<EventRunner> {
     const existing = this.runners.get(eventId);
     if (existing) {
       // Re-insert: the map stays in least-recently-used order.
@@ -132,6 +132,13 @@ export class Dispatcher {
       logger.error({ err, eventId, jobId: job?.id, attempts: job?.attemptsMade }, 'allocation job failed'),
     );
     runner.on('error', (err) => logger.error({ err, eventId }, 'event runner error'));
+    try {
+      // Set when the event was created; again here in case Redis lost it since.
+      await runner.backend.setQueueMeta({ concurrency: 1 });
+    } catch (err) {
+      await runner.close();
+      throw err;
+    }
     this.runners.set(eventId, runner);
     this.evictRunners();
     return runner;
