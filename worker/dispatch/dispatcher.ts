@@ -30,7 +30,7 @@ export interface DispatcherOptions {
  */
 const CLAIM_LEASE_MS = 3000;
 /** Event runners kept for reuse; one costs a few objects and no connection. */
-const MAX_RUNNERS = 512;
+const MAX_RUNNERS = 2048;
 
 /**
  * Serves every event queue of the fleet with a constant number of Redis connections per process.
