@@ -114,15 +114,43 @@ export class OwnRedisCluster {
     }
   }
 
+  /** The hash slot of `key` (CLUSTER KEYSLOT), as the cluster computes it. */
+  async slotOf(key: string): Promise<number> {
+    return this.onNode(this.nodes[0]!.port, async (redis) =>
+      Number(await redis.call('CLUSTER', 'KEYSLOT', key)),
+    );
+  }
+
+  /** The keys matching `pattern` stored on the master at `port` (SCAN of that node alone). */
+  async keysOn(port: number, pattern: string): Promise<string[]> {
+    return this.onNode(port, async (redis) => {
+      const keys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        keys.push(...found);
+      } while (cursor !== '0');
+      return keys;
+    });
+  }
+
   /** The port of the master serving `key`'s slot. */
   async nodeOf(key: string): Promise<number> {
-    const redis = new Redis(this.nodes[0]!.port, '127.0.0.1');
-    try {
-      const slot = Number(await redis.call('CLUSTER', 'KEYSLOT', key));
+    const slot = await this.slotOf(key);
+    return this.onNode(this.nodes[0]!.port, async (redis) => {
       const ranges = (await redis.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
       const owner = ranges.find(([from, to]) => slot >= from && slot <= to);
       if (!owner) throw new Error(`no node serves slot ${slot}`);
       return owner[2][1];
+    });
+  }
+
+  /** A plain connection to one node (no cluster redirects), for the duration of `use`. */
+  private async onNode<T>(port: number, use: (redis: Redis) => Promise<T>): Promise<T> {
+    const redis = new Redis(port, '127.0.0.1');
+    try {
+      return await use(redis);
     } finally {
       redis.disconnect();
     }
