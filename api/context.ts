@@ -1,10 +1,10 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Sequelize } from 'sequelize';
 import type { Config } from '../shared/config.js';
 import type { Role } from '../shared/domain.js';
 import type { Logger } from '../shared/logger.js';
 import type { EventQueues } from '../shared/queues.js';
+import type { RedisClient } from '../shared/redis.js';
 import type { WebhookJobData } from '../shared/webhooks/types.js';
 import type { DecisionWaiter, Intake } from './intake/index.js';
 
@@ -12,7 +12,7 @@ import type { DecisionWaiter, Intake } from './intake/index.js';
 export interface ApiDeps {
   config: Config;
   sequelize: Sequelize;
-  redis: Redis;
+  redis: RedisClient;
   queues: EventQueues;
   webhookQueue: Queue<WebhookJobData>;
   logger: Logger;

@@ -24,8 +24,8 @@ export async function createApiDeps(
 ): Promise<ApiDeps & { close(): Promise<void> }> {
   const database = acquireSequelize(config);
   const { sequelize } = database;
-  const redis = createRequestRedis(config.redisUrl);
-  const subscriber = createRedis(config.redisUrl);
+  const redis = createRequestRedis(config);
+  const subscriber = createRedis(config);
   redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
   subscriber.on('error', (err) => logger.warn({ err }, 'redis subscriber connection error'));
   const queues = new EventQueues(redis, config.redisPrefix, logger);

@@ -7,7 +7,10 @@ import { parseAllowEntry } from './webhooks/address-guard.js';
 export interface Config {
   env: 'development' | 'production' | 'test';
   databaseUrl: string;
+  /** The one Redis node (REDIS_URL); unused when `redisClusterNodes` is set. */
   redisUrl: string;
+  /** Seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES); empty: the one node of `redisUrl`. */
+  redisClusterNodes: RedisNode[];
   port: number;
   host: string;
   logLevel: string;
@@ -57,6 +60,12 @@ export interface Config {
   bodyLimitKb: number;
   rateLimits: RateLimitConfig;
   webhooks: WebhookConfig;
+}
+
+/** A Redis Cluster node to learn the cluster's layout from; the client finds the rest itself. */
+export interface RedisNode {
+  host: string;
+  port: number;
 }
 
 /** Redis-backed budgets against brute force and floods; exceeding one is 429 with Retry-After. */
@@ -125,6 +134,19 @@ const schema = Joi.object({
   REDIS_URL: Joi.string()
     .uri({ scheme: ['redis', 'rediss'] })
     .default('redis://127.0.0.1:6379'),
+  // host:port seed nodes, comma-separated; set, the service runs on that cluster and REDIS_URL
+  // is not used.
+  REDIS_CLUSTER_NODES: Joi.string()
+    .allow('')
+    .custom((value: string, helpers) => {
+      const bad = splitList(value).find((entry) => parseRedisNode(entry) === null);
+      return bad === undefined
+        ? value
+        : helpers.message({
+            custom: `REDIS_CLUSTER_NODES: "${bad}" is not host:port (e.g. 10.0.0.5:6379,10.0.0.6:6379)`,
+          });
+    })
+    .default(''),
   PORT: Joi.number().integer().min(0).max(65535).default(3000),
   // Outside production the API listens on loopback unless told otherwise: a development
   // process is nobody else's to reach.
@@ -168,8 +190,15 @@ const schema = Joi.object({
           });
     })
     .default(''),
+  // No braces: the service puts the hash tag into each key itself (one per event, one per user),
+  // and Redis Cluster hashes the first `{...}` of a key, so a tag in the prefix would put every
+  // key on one slot.
   REDIS_PREFIX: Joi.string()
-    .pattern(/^[A-Za-z0-9_{}-]+$/)
+    .pattern(/^[A-Za-z0-9_-]+$/)
+    .messages({
+      'string.pattern.base':
+        'REDIS_PREFIX may hold letters, digits, _ and - only (no braces: the service chooses the hash tags of its keys)',
+    })
     .default('evently'),
   MAX_SEATS_PER_BOOKING: Joi.number().integer().min(1).max(1000).default(10),
   MAX_HOLD_TTL_SECONDS: Joi.number().integer().min(5).max(86400).default(1800),
@@ -237,6 +266,15 @@ const schema = Joi.object({
   WEBHOOK_RELAY_INTERVAL_MS: Joi.number().integer().min(10).default(250),
 }).unknown(true);
 
+/** `host:port` (a bracketed IPv6 host allowed) as a node, or null. */
+function parseRedisNode(entry: string): RedisNode | null {
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry);
+  if (!match) return null;
+  const port = Number(match[2]);
+  if (port < 1 || port > 65535) return null;
+  return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
 /** A comma-separated setting as its trimmed, non-empty items. */
 function splitList(value: string): string[] {
   return String(value)
@@ -256,6 +294,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     env: value.NODE_ENV,
     databaseUrl: value.DATABASE_URL,
     redisUrl: value.REDIS_URL,
+    redisClusterNodes: splitList(value.REDIS_CLUSTER_NODES).map((entry) => parseRedisNode(entry)!),
     port: value.PORT,
     host: value.HOST,
     logLevel: value.LOG_LEVEL,

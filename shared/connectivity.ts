@@ -1,11 +1,14 @@
 import pg from 'pg';
-import { createRedis } from './redis.js';
+import { createRedis, type RedisTarget } from './redis.js';
 
 /** A backing service that could not be reached at start-up, with a hint on how to start it. */
 export class ServiceUnreachable extends Error {
-  constructor(service: string, url: string, hint: string, cause: unknown) {
+  /** `where`: a URL (its password is hidden) or, for a cluster, its seed nodes. */
+  constructor(service: string, where: string, hint: string, cause: unknown) {
     const why = cause instanceof Error ? cause.message : String(cause);
-    super(`Cannot reach ${service} at ${redactUrl(url)} (${why}). ${hint}`);
+    super(
+      `Cannot reach ${service} at ${/^[a-z][a-z0-9+.-]*:\/\//i.test(where) ? redactUrl(where) : where} (${why}). ${hint}`,
+    );
   }
 }
 
@@ -64,9 +67,10 @@ export async function checkPostgres(
   }
 }
 
-export async function checkRedis(url: string, timeoutMs: number): Promise<void> {
+export async function checkRedis(target: RedisTarget, timeoutMs: number): Promise<void> {
+  const cluster = target.redisClusterNodes.length > 0;
   // No retries: this probe must fail fast, unlike the service's own clients.
-  const redis = createRedis(url, {
+  const redis = createRedis(target, {
     lazyConnect: true,
     connectTimeout: timeoutMs,
     maxRetriesPerRequest: 0,
@@ -80,9 +84,13 @@ export async function checkRedis(url: string, timeoutMs: number): Promise<void> 
       'connection',
     );
   } catch (err) {
+    if (cluster) {
+      const nodes = target.redisClusterNodes.map((n) => `${n.host}:${n.port}`).join(',');
+      throw new ServiceUnreachable('Redis Cluster', nodes, 'Start it, or correct REDIS_CLUSTER_NODES.', err);
+    }
     throw new ServiceUnreachable(
       'Redis',
-      url,
+      target.redisUrl,
       'Start it (e.g. `docker compose up -d redis`) or set REDIS_URL.',
       err,
     );
@@ -93,11 +101,11 @@ export async function checkRedis(url: string, timeoutMs: number): Promise<void> 
 
 /** Fails within `timeoutMs` with one readable line instead of hanging on an absent service. */
 export async function checkServices(
-  config: { databaseUrl: string; redisUrl: string; startupTimeoutMs: number },
+  config: RedisTarget & { databaseUrl: string; startupTimeoutMs: number },
   { allowMissingDatabase = false } = {},
 ): Promise<void> {
   await Promise.all([
     checkPostgres(config.databaseUrl, config.startupTimeoutMs, allowMissingDatabase),
-    checkRedis(config.redisUrl, config.startupTimeoutMs),
+    checkRedis(config, config.startupTimeoutMs),
   ]);
 }

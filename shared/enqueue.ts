@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import {
   type AllocationJobData,
   activeEventsKey,
@@ -7,6 +6,7 @@ import {
   type EventQueues,
   eventActivatedChannel,
 } from './queues.js';
+import type { RedisClient } from './redis.js';
 
 /**
  * Adds a job to an event's queue (a second add with the same job id is a no-op), then marks the
@@ -15,7 +15,7 @@ import {
  */
 export async function ringEvent(
   queues: EventQueues,
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   name: EventJobName,
   jobId: string,
@@ -33,7 +33,7 @@ export async function ringEvent(
  */
 export function ringForBookingRequest(
   queues: EventQueues,
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   eventId: string,
   bookingRequestId: string,

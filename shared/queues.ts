@@ -2,11 +2,16 @@ import { type ConnectionOptions, Queue, QueueKeys } from 'bullmq';
 import type { Logger } from './logger.js';
 
 /**
- * Names shared by the API (producer) and the worker (consumer). BullMQ forbids `:` in queue
- * names, so event queues are `event-<uuid>`.
+ * Names shared by the API (producer) and the worker (consumer). BullMQ's keys are
+ * `<prefix>:<queue name>:<suffix>` and its scripts touch several of one queue's keys at once, so
+ * on Redis Cluster every key of a queue must hash to one slot: the name carries a hash tag (the
+ * first `{...}` of a key is all Redis hashes). The event id is the tag, so one event's keys stay
+ * together and different events spread over the shards. BullMQ forbids `:` in queue names.
  */
-export const eventQueueName = (eventId: string) => `event-${eventId}`;
-export const eventIdFromQueueName = (name: string) => name.slice('event-'.length);
+export const eventQueueName = (eventId: string) => `event-{${eventId}}`;
+const EVENT_QUEUE_NAME = /^event-\{([^{}]+)\}$/;
+/** The event of an event queue's name; null for any other queue (`{hold-expiries}`, `{webhooks}`). */
+export const eventIdFromQueueName = (name: string): string | null => EVENT_QUEUE_NAME.exec(name)?.[1] ?? null;
 
 /**
  * Events whose queue may hold work, as a sorted set scored by when each started waiting for a

@@ -2,6 +2,8 @@ import { randomInt } from 'node:crypto';
 import { QueryTypes } from 'sequelize';
 import request, { type Response } from 'supertest';
 import { ANALYTICS_TTL_SECONDS } from '../api/services/analytics-cache.js';
+import { eventQueueName } from '../shared/queues.js';
+import { WEBHOOK_QUEUE } from '../shared/webhooks/types.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { useTestApi } from './support/environment.js';
 import { DEFAULT_WAIT_MS, waitFor } from './support/harness.js';
@@ -509,7 +511,7 @@ describe('admin analytics', () => {
       expect(res.body.activeEventQueues).toBeGreaterThanOrEqual(1);
       const mine = res.body.queues.find((q: { eventId: string | null }) => q.eventId === event.id);
       expect(mine).toMatchObject({
-        name: `event-${event.id}`,
+        name: eventQueueName(event.id),
         kind: 'event',
         eventName: 'Analytics queue',
         active: 0,
@@ -519,7 +521,7 @@ describe('admin analytics', () => {
       expect(mine.oldestWaitingMs).toEqual(expect.any(Number));
       expect(mine.oldestWaitingMs).toBeGreaterThanOrEqual(0);
       expect(mine.oldestWaitingMs).toBeLessThan(60_000);
-      expect(res.body.queues.at(-1)).toMatchObject({ name: 'webhooks', kind: 'webhook', eventId: null });
+      expect(res.body.queues.at(-1)).toMatchObject({ name: WEBHOOK_QUEUE, kind: 'webhook', eventId: null });
     });
   });
 

@@ -89,3 +89,32 @@ describe('configuration that keeps an install closed', () => {
     );
   });
 });
+
+describe('Redis settings', () => {
+  test('REDIS_CLUSTER_NODES: host:port seed nodes, IPv6 in brackets; unset, the one node of REDIS_URL', () => {
+    expect(loadConfig({ NODE_ENV: 'test' }).redisClusterNodes).toEqual([]);
+    expect(
+      loadConfig({
+        NODE_ENV: 'test',
+        REDIS_CLUSTER_NODES: ' 10.0.0.5:6379, redis-2.internal:7000,[::1]:7001',
+      }).redisClusterNodes,
+    ).toEqual([
+      { host: '10.0.0.5', port: 6379 },
+      { host: 'redis-2.internal', port: 7000 },
+      { host: '::1', port: 7001 },
+    ]);
+  });
+
+  test.each(['10.0.0.5', '10.0.0.5:0', 'redis://10.0.0.5:6379', '10.0.0.5:6379:1', 'host:99999'])(
+    'REDIS_CLUSTER_NODES refuses %s with one line naming it',
+    (entry) => {
+      expect(() => loadConfig({ NODE_ENV: 'test', REDIS_CLUSTER_NODES: entry })).toThrow(
+        `REDIS_CLUSTER_NODES: "${entry}" is not host:port`,
+      );
+    },
+  );
+
+  test('REDIS_PREFIX refuses braces: a hash tag there would put every key on one cluster slot', () => {
+    expect(() => loadConfig({ NODE_ENV: 'test', REDIS_PREFIX: '{evently}' })).toThrow('REDIS_PREFIX');
+  });
+});

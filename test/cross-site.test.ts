@@ -5,6 +5,7 @@ import type { Request as PwRequest } from 'playwright-core';
 import request, { type Response, type Test } from 'supertest';
 import { boardErrorAnswer, boardThrew } from '../api/dashboard/board.js';
 import { eventQueueName } from '../shared/queues.js';
+import { WEBHOOK_QUEUE } from '../shared/webhooks/types.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { browserTest, launchChromium } from './support/browser.js';
 import { testConfig, testEnv } from './support/config.js';
@@ -12,6 +13,9 @@ import { useTestApi } from './support/environment.js';
 import { queueBooking } from './support/factory.js';
 import { startTestApi, stopTestApi } from './support/harness.js';
 import { expectApiError } from './support/http.js';
+
+/** The webhook queue's name as a URL path segment or query value. */
+const WEBHOOKS = encodeURIComponent(WEBHOOK_QUEUE);
 
 // Two breach classes, tested as classes:
 // 1. CSRF: a state-changing request that carries the admin session cookie must come from the
@@ -160,13 +164,13 @@ describe('cross-site requests and prototype names', () => {
     const routes = (q: { name: string; jobId: string }) => [
       {
         what: 'add a job (empty form)',
-        send: (r: Client) => r.post('/admin/queues/api/queues/webhooks/add').type('form').send(''),
+        send: (r: Client) => r.post(`/admin/queues/api/queues/${WEBHOOKS}/add`).type('form').send(''),
       },
       {
         what: 'add a job (JSON)',
-        send: (r: Client) => r.post('/admin/queues/api/queues/webhooks/add').send({ name: 'x', data: {} }),
+        send: (r: Client) => r.post(`/admin/queues/api/queues/${WEBHOOKS}/add`).send({ name: 'x', data: {} }),
       },
-      { what: 'pause a queue', send: (r: Client) => r.put('/admin/queues/api/queues/webhooks/pause') },
+      { what: 'pause a queue', send: (r: Client) => r.put(`/admin/queues/api/queues/${WEBHOOKS}/pause`) },
       { what: 'pause every queue', send: (r: Client) => r.put('/admin/queues/api/queues/pause') },
       { what: 'empty a queue', send: (r: Client) => r.put(`/admin/queues/api/queues/${q.name}/empty`) },
       {
@@ -182,7 +186,7 @@ describe('cross-site requests and prototype names', () => {
       },
       { what: 'log out (POST)', send: (r: Client) => r.post('/admin/logout') },
       { what: 'log out (GET, the one state-changing GET)', send: (r: Client) => r.get('/admin/logout') },
-      { what: 'an unrouted DELETE', send: (r: Client) => r.delete('/admin/queues/api/queues/webhooks') },
+      { what: 'an unrouted DELETE', send: (r: Client) => r.delete(`/admin/queues/api/queues/${WEBHOOKS}`) },
     ];
 
     test('every cross-site attempt on every route is refused with 403 and changes nothing', async () => {
@@ -260,7 +264,7 @@ describe('cross-site requests and prototype names', () => {
       const before = (await api.deps.webhookQueue.getJobCounts()).waiting ?? 0;
       const add = () =>
         request(api.baseUrl)
-          .post('/admin/queues/api/queues/webhooks/add')
+          .post(`/admin/queues/api/queues/${WEBHOOKS}/add`)
           .set(admin.auth)
           .send({ name: 'x', data: {} });
       expect((await add()).status).toBe(200);
@@ -329,7 +333,7 @@ describe('cross-site requests and prototype names', () => {
         const cookie = sessionCookie(signedIn)!;
         const add = (headers: Headers) =>
           request(proxied.baseUrl)
-            .post('/admin/queues/api/queues/webhooks/add')
+            .post(`/admin/queues/api/queues/${WEBHOOKS}/add`)
             .set({ ...forwarded, ...headers, Cookie: cookie })
             .send({ name: 'x', data: {} });
         expectApiError(await add({ Origin: proxied.baseUrl }), 403, 'forbidden');
@@ -360,7 +364,7 @@ describe('cross-site requests and prototype names', () => {
           res.end(
             req.url === '/img'
               ? `<!doctype html><img src="${self}/admin/logout">`
-              : `<!doctype html><form method="post" action="${self}/admin/queues/api/queues/webhooks/add"></form>
+              : `<!doctype html><form method="post" action="${self}/admin/queues/api/queues/${WEBHOOKS}/add"></form>
                  <script>document.forms[0].submit()</script>`,
           );
         });
@@ -389,7 +393,7 @@ describe('cross-site requests and prototype names', () => {
           // What reached the server from the attacker's pages, as the server saw it.
           const seen: { path?: string; site?: string; cookie: boolean }[] = [];
           const record = (req: http.IncomingMessage) => {
-            if (req.url === '/admin/logout' || req.url?.endsWith('/webhooks/add')) {
+            if (req.url === '/admin/logout' || req.url?.endsWith(`/${WEBHOOKS}/add`)) {
               const cookie = req.headers.cookie?.includes('evently_admin=') ?? false;
               seen.push({ path: req.url, site: req.headers['sec-fetch-site'] as string, cookie });
             }
@@ -409,7 +413,7 @@ describe('cross-site requests and prototype names', () => {
           await evil.goto(`${attackerUrl}/img`);
           await image;
           const [posted] = await Promise.all([
-            evil.waitForResponse((r) => r.url().endsWith('/webhooks/add')),
+            evil.waitForResponse((r) => r.url().endsWith(`/${WEBHOOKS}/add`)),
             evil.goto(`${attackerUrl}/form`),
           ]);
           api.server.off('request', record);
@@ -417,7 +421,7 @@ describe('cross-site requests and prototype names', () => {
           // The browser did send the cookie (same-site): only the origin check stopped them.
           expect(seen).toEqual([
             { path: '/admin/logout', site: 'same-site', cookie: true },
-            { path: '/admin/queues/api/queues/webhooks/add', site: 'same-site', cookie: true },
+            { path: `/admin/queues/api/queues/${WEBHOOKS}/add`, site: 'same-site', cookie: true },
           ]);
           expect((await api.deps.webhookQueue.getJobCounts()).waiting).toBe(jobs);
           // Still signed in: the dashboard's own requests keep working.
@@ -510,7 +514,7 @@ describe('cross-site requests and prototype names', () => {
         }
         for (const query of [
           'activeQueue=%25E0%25A4%25A', // decodes to a malformed escape, which bull-board decodes again
-          'activeQueue=webhooks&activeQueue=webhooks',
+          `activeQueue=${WEBHOOKS}&activeQueue=${WEBHOOKS}`,
           'status=__proto__',
           'status=constructor',
           'status=toString',
@@ -544,7 +548,7 @@ describe('cross-site requests and prototype names', () => {
         for (const bad of malformed) {
           for (const path of [
             `/api/queues/${bad}/pause`,
-            `/api/queues/webhooks/${bad}/retry`,
+            `/api/queues/${WEBHOOKS}/${bad}/retry`,
             `/queue/${bad}`,
           ]) {
             await expectRefused(
@@ -559,13 +563,13 @@ describe('cross-site requests and prototype names', () => {
         for (const name of [...names, ...malformed, 'latest', 'bogus', 'waiting-children%2Fx']) {
           await expectRefused(
             `clean/${name}`,
-            board('put', `/api/queues/webhooks/clean/${name}`),
+            board('put', `/api/queues/${WEBHOOKS}/clean/${name}`),
             400,
             'validation_failed',
           );
           await expectRefused(
             `retry/${name}`,
-            board('put', `/api/queues/webhooks/retry/${name}`),
+            board('put', `/api/queues/${WEBHOOKS}/retry/${name}`),
             400,
             'validation_failed',
           );
@@ -573,13 +577,13 @@ describe('cross-site requests and prototype names', () => {
         // bull-board's own refusals, in the service's shape too.
         await expectRefused(
           'retry an unknown job',
-          board('put', '/api/queues/webhooks/no-such-job/retry'),
+          board('put', `/api/queues/${WEBHOOKS}/no-such-job/retry`),
           404,
           'not_found',
         );
         await expectRefused(
           'retry all delayed',
-          board('put', '/api/queues/webhooks/retry/delayed'),
+          board('put', `/api/queues/${WEBHOOKS}/retry/delayed`),
           400,
           'bad_request',
         );
@@ -591,12 +595,12 @@ describe('cross-site requests and prototype names', () => {
       // What the dashboard itself sends still works.
       const listed = await board(
         'get',
-        '/api/queues?activeQueue=webhooks&status=latest&page=1&jobsPerPage=10',
+        `/api/queues?activeQueue=${WEBHOOKS}&status=latest&page=1&jobsPerPage=10`,
       );
       expect(listed.status).toBe(200);
-      expect(listed.body.queues.map((q: { name: string }) => q.name)).toContain('webhooks');
+      expect(listed.body.queues.map((q: { name: string }) => q.name)).toContain(WEBHOOK_QUEUE);
       expect((await board('get', '/api/queues?activeQueue=&status=')).status).toBe(200);
-      expect((await board('put', '/api/queues/webhooks/clean/completed')).status).toBe(200);
+      expect((await board('put', `/api/queues/${WEBHOOKS}/clean/completed`)).status).toBe(200);
       await job.remove();
     });
 

@@ -1,5 +1,7 @@
 import request, { type Response } from 'supertest';
 import { createUser } from '../api/services/accounts.js';
+import { eventQueueName } from '../shared/queues.js';
+import { WEBHOOK_QUEUE } from '../shared/webhooks/types.js';
 import { type Actor, createActor, createEvent, registerUser, uniqueEmail } from './support/actors.js';
 import { artifactPath, browserTest, launchChromium } from './support/browser.js';
 import { useTestApi } from './support/environment.js';
@@ -41,7 +43,7 @@ describe('admin queue dashboard (/admin/queues)', () => {
   const eventWithPendingWork = async () => {
     const event = await createEvent(api.baseUrl, admin);
     const requestId = await queueBooking(api, user, event.id, { quantity: 1 });
-    return { ...event, queue: `event-${event.id}`, requestId };
+    return { ...event, queue: eventQueueName(event.id), requestId };
   };
 
   beforeAll(async () => {
@@ -95,7 +97,7 @@ describe('admin queue dashboard (/admin/queues)', () => {
   test('an admin sees a fresh event’s queue as soon as it has work, and the webhook queue', async () => {
     const event = await eventWithPendingWork();
     // By bearer token.
-    expect(await queueNames(admin.auth)).toEqual(expect.arrayContaining([event.queue, 'webhooks']));
+    expect(await queueNames(admin.auth)).toEqual(expect.arrayContaining([event.queue, WEBHOOK_QUEUE]));
 
     // By the login form's cookie: the page, its assets, bull-board's JSON with the job waiting.
     const signedIn = await signIn(admin);
@@ -151,7 +153,7 @@ describe('admin queue dashboard (/admin/queues)', () => {
     } finally {
       await worker.close();
     }
-    expect(await queueNames(admin.auth)).toContain('webhooks');
+    expect(await queueNames(admin.auth)).toContain(WEBHOOK_QUEUE);
   });
 
   test('the login form: shown on GET, re-shown with a message on failure, refused from another site', async () => {

@@ -88,7 +88,7 @@ describe('token hygiene: sessions (families), rotation, reuse, logout, password 
     await expectDead(first, second, third);
     // ...and the family stays revoked as long as any of its refresh tokens could live.
     const ttl = await api.deps.redis.ttl(
-      `${api.env.REDIS_PREFIX}:revoked-family:${claimsOf(third.accessToken).fam}`,
+      `${api.env.REDIS_PREFIX}:user-{${user.id}}:revoked-family:${claimsOf(third.accessToken).fam}`,
     );
     expect(ttl).toBeGreaterThan(api.config.refreshTokenTtlSeconds - 60);
     expect(ttl).toBeLessThanOrEqual(api.config.refreshTokenTtlSeconds);

@@ -1,11 +1,14 @@
 import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { ringEvent } from '../shared/enqueue.js';
 import type { Logger } from '../shared/logger.js';
 import { allocationJobOptions, type EventQueues, holdExpiryJobId } from '../shared/queues.js';
+import type { RedisClient } from '../shared/redis.js';
 
-/** One fleet-wide queue of delayed timers, one job per hold, due at its expiry. */
-export const HOLD_EXPIRY_QUEUE = 'hold-expiries';
+/**
+ * One fleet-wide queue of delayed timers, one job per hold, due at its expiry. Its name is a
+ * hash tag, so on Redis Cluster all its keys share one slot, as BullMQ's scripts require.
+ */
+export const HOLD_EXPIRY_QUEUE = '{hold-expiries}';
 
 interface HoldTimerData {
   eventId: string;
@@ -24,7 +27,13 @@ export class HoldExpiryTimers {
   private readonly queue: Queue<HoldTimerData>;
   private readonly worker: Worker<HoldTimerData>;
 
-  constructor(deps: { redis: Redis; prefix: string; queues: EventQueues; logger: Logger; lockMs: number }) {
+  constructor(deps: {
+    redis: RedisClient;
+    prefix: string;
+    queues: EventQueues;
+    logger: Logger;
+    lockMs: number;
+  }) {
     const { redis, prefix, queues, logger, lockMs } = deps;
     this.queue = new Queue<HoldTimerData>(HOLD_EXPIRY_QUEUE, { connection: redis, prefix });
     this.queue.on('error', (err) => logger.warn({ err }, 'hold expiry queue error'));

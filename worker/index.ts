@@ -23,8 +23,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const database = acquireSequelize(config);
   const { sequelize } = database;
   // Named, so `CLIENT LIST` tells whose connections they are; BullMQ's duplicates keep the name.
-  const redis = createRedis(config.redisUrl, { connectionName: `${config.redisPrefix}:worker` });
-  const subscriber = createRedis(config.redisUrl, {
+  const redis = createRedis(config, { connectionName: `${config.redisPrefix}:worker` });
+  const subscriber = createRedis(config, {
     connectionName: `${config.redisPrefix}:worker-subscriber`,
   });
   redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));

@@ -1,12 +1,12 @@
-import type { Redis } from 'ioredis';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { ringEvent, ringForBookingRequest } from '../shared/enqueue.js';
 import type { Logger } from '../shared/logger.js';
 import { type EventQueues, holdExpiryJobId } from '../shared/queues.js';
+import type { RedisClient } from '../shared/redis.js';
 
 export interface ReconcilerOptions {
   sequelize: Sequelize;
-  redis: Redis;
+  redis: RedisClient;
   queues: EventQueues;
   prefix: string;
   logger: Logger;

@@ -121,7 +121,7 @@ export function dashboard(deps: ApiDeps, tokens: Tokens, limits: RateLimits): Da
           throw err;
         })
       : null;
-    if (principal) await tokens.revoke(principal.tokenId, principal.expiresAt);
+    if (principal) await tokens.revoke(principal);
     ctx.set('Set-Cookie', expiredAdminSessionCookie(secure));
     ctx.set('Cache-Control', 'no-store');
     ctx.status = 303;

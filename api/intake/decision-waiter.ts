@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import { requestDecidedChannel } from '../../shared/queues.js';
+import type { RedisClient } from '../../shared/redis.js';
 
 type Wake = () => void;
 
@@ -13,7 +13,7 @@ export class DecisionWaiter {
   private readonly waiting = new Map<string, Set<Wake>>();
 
   constructor(
-    private readonly subscriber: Redis,
+    private readonly subscriber: RedisClient,
     private readonly prefix: string,
     private readonly recheckMs = 1000,
   ) {}

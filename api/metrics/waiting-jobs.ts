@@ -1,8 +1,8 @@
-import type { Redis } from 'ioredis';
 import { Gauge } from 'prom-client';
 import type { Logger } from '../../shared/logger.js';
 import { metricsRegistry } from '../../shared/metrics.js';
 import { activeEventsKey, eventQueueKeys } from '../../shared/queues.js';
+import type { RedisClient } from '../../shared/redis.js';
 
 /** Events with their own `event` label; the rest are summed under `event="other"`. */
 export const LABELLED_EVENTS = 200;
@@ -10,7 +10,7 @@ export const LABELLED_EVENTS = 200;
 const EXAMINED_EVENTS = 5000;
 
 export interface WaitingJobsSource {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   logger: Logger;
 }
@@ -83,20 +83,21 @@ async function readWaitingJobs({ redis, prefix }: WaitingJobsSource): Promise<Wa
   const total = await redis.zcard(key);
   // The longest-waiting events first: the ones an operator most needs to see.
   const eventIds = await redis.zrange(key, 0, String(EXAMINED_EVENTS - 1));
-  const pipeline = redis.pipeline();
-  for (const eventId of eventIds) {
-    const keys = eventQueueKeys(prefix, eventId);
-    pipeline.llen(keys.wait!).llen(keys.paused!).zcard(keys.prioritized!);
-  }
-  const replies = (await pipeline.exec()) ?? [];
-  const queues = eventIds.map((eventId, i) => {
-    let waiting = 0;
-    for (const [err, count] of replies.slice(i * 3, i * 3 + 3)) {
-      if (err) throw err;
-      waiting += Number(count);
-    }
-    return { eventId, waiting };
-  });
+  // One pipeline per event: on Redis Cluster a pipeline's keys must share a slot, and each event
+  // queue's keys do (its hash tag), while different events' keys live on different shards.
+  const queues = await Promise.all(
+    eventIds.map(async (eventId) => {
+      const keys = eventQueueKeys(prefix, eventId);
+      const replies =
+        (await redis.pipeline().llen(keys.wait!).llen(keys.paused!).zcard(keys.prioritized!).exec()) ?? [];
+      let waiting = 0;
+      for (const [err, count] of replies) {
+        if (err) throw err;
+        waiting += Number(count);
+      }
+      return { eventId, waiting };
+    }),
+  );
   return { total, queues };
 }
 

@@ -158,7 +158,7 @@ export const adminSchemas: Record<string, oas.SchemaObject> = {
       'decidedPerMinute',
     ],
     properties: {
-      name: { type: 'string', examples: ['event-7f9c1e1a-0000-4000-8000-000000000000', 'webhooks'] },
+      name: { type: 'string', examples: ['event-{7f9c1e1a-0000-4000-8000-000000000000}', '{webhooks}'] },
       kind: { type: 'string', enum: ['event', 'webhook'] },
       eventId: { type: ['string', 'null'], format: 'uuid' },
       eventName: { type: ['string', 'null'] },

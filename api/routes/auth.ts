@@ -65,10 +65,10 @@ export function authRoutes(tokens: Tokens, limits: RateLimits): Router<AppState>
     if (refresh && refresh.id !== principal.id)
       throw new Forbidden('That refresh token belongs to someone else');
     // The whole session ends: the refresh token it was given cannot mint new access tokens.
-    await tokens.revoke(principal.tokenId, principal.expiresAt);
+    await tokens.revoke(principal);
     await tokens.revokeFamily(principal);
     if (refresh) {
-      await tokens.revoke(refresh.tokenId, refresh.expiresAt);
+      await tokens.revoke(refresh);
       await tokens.revokeFamily(refresh);
     }
     ctx.status = 204;

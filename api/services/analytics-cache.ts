@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis.js';
 
 /** Seconds an analytics answer may be reused: fresh enough for a dashboard, and shared by API processes. */
 export const ANALYTICS_TTL_SECONDS = 5;
@@ -27,7 +27,7 @@ export function analyticsCacheKey(prefix: string, report: string, query: Record<
  * but still stores the new answer.
  */
 export async function cachedReport<T>(
-  redis: Redis,
+  redis: RedisClient,
   key: string,
   refresh: boolean,
   compute: () => Promise<T>,

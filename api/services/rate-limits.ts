@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../../shared/config.js';
 import { RateLimited, ServiceUnavailable } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
+import type { RedisClient } from '../../shared/redis.js';
 import type { Principal } from '../context.js';
 
 /** A limiter call waits no longer than this for Redis; then the request is 503, not stuck. */
@@ -62,7 +62,7 @@ export class RateLimits {
 
   constructor(
     config: Pick<Config, 'rateLimits' | 'redisPrefix'>,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly logger: Logger,
   ) {
     const limits = config.rateLimits;

@@ -1,9 +1,9 @@
 import { createSecretKey, type KeyObject, randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import jwt from 'jsonwebtoken';
 import type { Config } from '../../shared/config.js';
 import { ROLES, type Role } from '../../shared/domain.js';
 import { Unauthorized } from '../../shared/errors.js';
+import type { RedisClient } from '../../shared/redis.js';
 import type { Principal } from '../context.js';
 
 type TokenType = 'access' | 'refresh';
@@ -37,6 +37,9 @@ export interface TokenPair {
  *   BCP, refresh token rotation);
  * - a user's "valid after" time: a password change, or disabling the account, ends every
  *   session issued before it.
+ * Every key is the user's (`<prefix>:user-{<userId>}:…`): the hash tag puts all of one user's
+ * keys on one Redis Cluster slot, so the check stays one MGET on a cluster too, and users
+ * spread over the shards.
  */
 export class Tokens {
   /**
@@ -47,7 +50,7 @@ export class Tokens {
 
   constructor(
     private readonly config: Pick<Config, 'jwtSecret' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds'>,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {
     this.key = createSecretKey(Buffer.from(config.jwtSecret, 'utf8'));
@@ -111,7 +114,7 @@ export class Tokens {
     const state = await this.revocations(claims);
     if (state.familyRevoked || state.userRevoked) throw new Unauthorized('Token has been revoked');
     const caller = principal(claims);
-    if (state.tokenRevoked || !(await this.revoke(caller.tokenId, caller.expiresAt))) {
+    if (state.tokenRevoked || !(await this.revoke(caller))) {
       await this.revokeFamily(caller);
       throw new Unauthorized('Token has been revoked');
     }
@@ -122,9 +125,9 @@ export class Tokens {
    * Revokes a token. Returns false if it was already revoked, atomically, so a refresh token
    * can be spent exactly once even by two concurrent refresh calls.
    */
-  async revoke(tokenId: string, expiresAt: number): Promise<boolean> {
-    const ttl = Math.max(1, expiresAt - Math.floor(Date.now() / 1000));
-    const set = await this.redis.set(this.revokedKey(tokenId), '1', 'EX', ttl, 'NX');
+  async revoke(token: Pick<Principal, 'id' | 'tokenId' | 'expiresAt'>): Promise<boolean> {
+    const ttl = Math.max(1, token.expiresAt - Math.floor(Date.now() / 1000));
+    const set = await this.redis.set(this.revokedKey(token.id, token.tokenId), '1', 'EX', ttl, 'NX');
     return set === 'OK';
   }
 
@@ -132,12 +135,17 @@ export class Tokens {
   async revokeFamily(principal: Principal): Promise<void> {
     if (!principal.familyId) return;
     // No token of the family outlives a refresh token issued now, and none can be issued later.
-    await this.redis.set(this.familyKey(principal.familyId), '1', 'EX', this.config.refreshTokenTtlSeconds);
+    await this.redis.set(
+      this.familyKey(principal.id, principal.familyId),
+      '1',
+      'EX',
+      this.config.refreshTokenTtlSeconds,
+    );
   }
 
   /** Every token of this user issued before now is refused (a password change). */
   async revokeUserTokensIssuedBefore(userId: string, nowMs: number = Date.now()): Promise<void> {
-    await this.redis.set(this.userKey(userId), String(nowMs), 'EX', this.longestTokenLifetime());
+    await this.redis.set(this.validAfterKey(userId), String(nowMs), 'EX', this.longestTokenLifetime());
   }
 
   private longestTokenLifetime(): number {
@@ -158,16 +166,16 @@ export class Tokens {
 
   /**
    * One MGET: the token's, its user's and its family's revocation keys, whether the account is
-   * disabled, and the user's role.
+   * disabled, and the user's role; all the user's keys, so one slot (see the class comment).
    */
   private async revocations(claims: Claims) {
     const keys = [
-      this.revokedKey(claims.jti),
-      this.userKey(claims.sub),
+      this.revokedKey(claims.sub, claims.jti),
+      this.validAfterKey(claims.sub),
       this.roleKey(claims.sub),
       this.disabledKey(claims.sub),
     ];
-    if (claims.fam) keys.push(this.familyKey(claims.fam));
+    if (claims.fam) keys.push(this.familyKey(claims.sub, claims.fam));
     const [token, validAfterMs, role, disabled, family] = await this.redis.mget(...keys);
     // A token without `iat` cannot prove it is newer than a password change.
     const issuedAtMs = typeof claims.iat === 'number' ? Math.round(claims.iat * 1000) : 0;
@@ -177,10 +185,6 @@ export class Tokens {
       userRevoked: (validAfterMs !== null && issuedAtMs < Number(validAfterMs)) || disabled !== null,
       role: ROLES.includes(role as Role) ? (role as Role) : undefined,
     };
-  }
-
-  private revokedKey(tokenId: string): string {
-    return `${this.prefix}:revoked-token:${tokenId}`;
   }
 
   /**
@@ -196,20 +200,29 @@ export class Tokens {
     }
   }
 
+  /** Every key of one user: the hash tag keeps them on one cluster slot. */
+  private userKeyPrefix(userId: string): string {
+    return `${this.prefix}:user-{${userId}}`;
+  }
+
+  private revokedKey(userId: string, tokenId: string): string {
+    return `${this.userKeyPrefix(userId)}:revoked-token:${tokenId}`;
+  }
+
+  private familyKey(userId: string, familyId: string): string {
+    return `${this.userKeyPrefix(userId)}:revoked-family:${familyId}`;
+  }
+
   private disabledKey(userId: string): string {
-    return `${this.prefix}:disabled:${userId}`;
+    return `${this.userKeyPrefix(userId)}:disabled`;
   }
 
   private roleKey(userId: string): string {
-    return `${this.prefix}:role:${userId}`;
+    return `${this.userKeyPrefix(userId)}:role`;
   }
 
-  private familyKey(familyId: string): string {
-    return `${this.prefix}:revoked-family:${familyId}`;
-  }
-
-  private userKey(userId: string): string {
-    return `${this.prefix}:tokens-valid-after:${userId}`;
+  private validAfterKey(userId: string): string {
+    return `${this.userKeyPrefix(userId)}:tokens-valid-after`;
   }
 }
 

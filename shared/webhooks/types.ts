@@ -18,8 +18,11 @@ export const WEBHOOK_TYPES = [
 ] as const;
 export type WebhookType = (typeof WEBHOOK_TYPES)[number];
 
-/** Webhook deliveries go through one BullMQ queue (job id = delivery id). */
-export const WEBHOOK_QUEUE = 'webhooks';
+/**
+ * Webhook deliveries go through one fleet-wide BullMQ queue (job id = delivery id). Its name is
+ * a hash tag, so on Redis Cluster all its keys share one slot, as BullMQ's scripts require.
+ */
+export const WEBHOOK_QUEUE = '{webhooks}';
 
 export interface WebhookJobData {
   deliveryId: string;

@@ -57,16 +57,30 @@ export interface TestApi {
  * harness: the file's own Redis prefix (flushed at the end), every answer checked against the
  * OpenAPI document (a break fails the file at close), worker processes stopped gracefully and
  * their exit codes checked. Call it in a `describe` (or at the top of a file); the handle is
- * usable from the tests and from `beforeAll` hooks registered after it.
+ * usable from the tests and from `beforeAll` hooks registered after it. `overrides` may be a
+ * function, read when the API starts: for settings known only once an earlier `beforeAll` ran
+ * (a Redis Cluster's ports, `REDIS_CLUSTER_NODES`).
  */
-export function useTestApi(overrides: Record<string, string> = {}, options: TestApiOptions = {}): TestApi {
-  const env = testEnv(overrides);
-  const config = testConfig(env);
+export function useTestApi(
+  overrides: Record<string, string> | (() => Record<string, string>) = {},
+  options: TestApiOptions = {},
+): TestApi {
+  const settle = () => {
+    const env = testEnv(typeof overrides === 'function' ? overrides() : overrides);
+    return { env, config: testConfig(env) };
+  };
+  let settled = typeof overrides === 'function' ? undefined : settle();
+  const setting = () => {
+    if (!settled) throw new Error('the test API is not started: its settings are read when it starts');
+    return settled;
+  };
   let started: StartedApi | undefined;
   let processes: WorkerProcess[] = [];
   let inProcess: RunningWorker | undefined;
 
   beforeAll(async () => {
+    settled ??= settle();
+    const { env, config } = settled;
     started = await startTestApi(config);
     if (options.workers === 'in-process') inProcess = await startInProcessWorker(config);
     else if (options.workers)
@@ -81,7 +95,7 @@ export function useTestApi(overrides: Record<string, string> = {}, options: Test
       try {
         await inProcess?.close();
       } finally {
-        await stopTestApi(started, env);
+        if (settled) await stopTestApi(started, settled.env);
       }
       expect(codes).toEqual(processes.map(() => 0));
     }
@@ -92,8 +106,12 @@ export function useTestApi(overrides: Record<string, string> = {}, options: Test
     return started;
   };
   return {
-    env,
-    config,
+    get env() {
+      return setting().env;
+    },
+    get config() {
+      return setting().config;
+    },
     get api() {
       return running();
     },
@@ -114,7 +132,7 @@ export function useTestApi(overrides: Record<string, string> = {}, options: Test
       const crashed = processes[index];
       if (!crashed) throw new Error(`no worker process ${index}`);
       await crashed.kill();
-      const fresh = await startWorkerProcess(env);
+      const fresh = await startWorkerProcess(setting().env);
       processes[index] = fresh;
       return fresh;
     },

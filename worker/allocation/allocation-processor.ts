@@ -1,16 +1,16 @@
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { Logger } from '../../shared/logger.js';
 import { recordDecisions } from '../../shared/metrics.js';
 import { type AllocationJobData, type EventQueues, requestDecidedChannel } from '../../shared/queues.js';
+import type { RedisClient } from '../../shared/redis.js';
 import type { HoldExpiryTimers } from '../hold-expiry.js';
 import type { AllocationRules } from './allocation-rules.js';
 import { type AllocationStepResult, runAllocationStep } from './allocation-step.js';
 
 export interface AllocationDeps {
   sequelize: Sequelize;
-  redis: Redis;
+  redis: RedisClient;
   logger: Logger;
   redisPrefix: string;
   batchSize: number;

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import { activeEventsKey, eventQueueKeys } from '../../shared/queues.js';
+import type { RedisClient } from '../../shared/redis.js';
 
 /**
  * Takes the longest-waiting events whose turn has come (score <= now) and claims them until
@@ -51,7 +51,7 @@ export class ActiveEvents {
   private readonly key: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {
     this.key = activeEventsKey(prefix);

@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Processor } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from '../../shared/logger.js';
 import { type AllocationJobData, eventActivatedChannel } from '../../shared/queues.js';
+import type { RedisClient } from '../../shared/redis.js';
 import { ActiveEvents, type QueueState } from './active-events.js';
 import { EventRunner } from './event-runner.js';
 import { Signal } from './signal.js';
 
 export interface DispatcherOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** A connection in subscriber mode can do nothing else, so it is its own. */
-  subscriber: Redis;
+  subscriber: RedisClient;
   prefix: string;
   processor: Processor<AllocationJobData>;
   logger: Logger;

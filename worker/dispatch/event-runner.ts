@@ -1,9 +1,9 @@
 import { createRedisBackend, type Job, type Processor, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { type AllocationJobData, eventQueueName } from '../../shared/queues.js';
+import type { RedisClient } from '../../shared/redis.js';
 
 export interface EventRunnerOptions {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   processor: Processor<AllocationJobData>;
   /** How long a job's lock lasts without renewal; renewed while the job runs. */

@@ -1,8 +1,8 @@
 import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Sequelize } from 'sequelize';
 import type { WebhookConfig } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
+import type { RedisClient } from '../../shared/redis.js';
 import { WEBHOOK_BACKOFF, WEBHOOK_QUEUE } from '../../shared/webhooks/queue.js';
 import type { WebhookJobData } from '../../shared/webhooks/types.js';
 import { createDeliveryProcessor, DeliveryAttemptFailed } from './process-delivery-job.js';
@@ -16,7 +16,7 @@ export interface WebhookDispatch {
 /** The webhook half of the worker: the outbox relay and the delivery Worker. */
 export function startWebhookDispatch(deps: {
   sequelize: Sequelize;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   config: WebhookConfig;
   lockMs: number;
