@@ -210,7 +210,7 @@ const schema = Joi.object({
   ALLOCATION_BATCH_SIZE: Joi.number().integer().min(1).max(1000).default(500),
   MAX_QUEUE_DEPTH: Joi.number().integer().min(1).default(100000),
   LONG_POLL_MAX_SECONDS: Joi.number().integer().min(0).max(120).default(30),
-  WORKER_CONCURRENCY: Joi.number().integer().min(1).max(200).default(8),
+  WORKER_CONCURRENCY: Joi.number().integer().min(1).max(200).default(32),
   WORKER_TURN_MS: Joi.number().integer().min(10).max(60000).default(200),
   RECONCILE_INTERVAL_MS: Joi.number().integer().min(100).default(5000),
   RECONCILE_GRACE_MS: Joi.number().integer().min(0).default(10000),

@@ -1,8 +1,15 @@
+import { Writable } from 'node:stream';
 import type { Job } from 'bullmq';
+import { pino } from 'pino';
 import { QueryTypes } from 'sequelize';
 import request from 'supertest';
 import type { AllocationJobData } from '../shared/queues.js';
-import { allocationRules, createAllocationProcessor, runAllocationStep } from '../worker/allocation/index.js';
+import {
+  allocationRules,
+  createAllocationProcessor,
+  runAllocationStep,
+  runAllocationSteps,
+} from '../worker/allocation/index.js';
 import { Reconciler } from '../worker/reconciler.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { useTestApi } from './support/environment.js';
@@ -136,5 +143,93 @@ describe('processing is idempotent and nothing accepted is lost', () => {
     } while (cursor);
     expect(seen).toHaveLength(5);
     expect(new Set(seen).size).toBe(5);
+  });
+
+  test('one transaction steps several events, each in its own arrival order and by its own rules', async () => {
+    const small = await createEvent(api.baseUrl, admin, { capacity: 2 });
+    const large = await createEvent(api.baseUrl, admin, { capacity: 10 });
+    const idle = await createEvent(api.baseUrl, admin, { capacity: 3 });
+    const smallIds = [];
+    for (let i = 0; i < 3; i++) smallIds.push(await queueBooking(api, user, small.id, { quantity: 1 }));
+    const largeHold = await queueBooking(api, user, large.id, { quantity: 2 }, { kind: 'hold' });
+    const largeBook = await queueBooking(api, user, large.id, { quantity: 3 });
+
+    const results = await runAllocationSteps(
+      api.deps.sequelize,
+      [large.id, small.id, idle.id],
+      10,
+      allocationRules(api.config),
+    );
+    expect(results.get(small.id)!.decided.map((d) => [d.requestId, d.outcome])).toEqual([
+      [smallIds[0], 'confirmed'],
+      [smallIds[1], 'confirmed'],
+      [smallIds[2], 'rejected'],
+    ]);
+    expect(results.get(large.id)!.decided.map((d) => [d.requestId, d.outcome])).toEqual([
+      [largeHold, 'held'],
+      [largeBook, 'confirmed'],
+    ]);
+    expect(results.get(large.id)!.newHolds).toHaveLength(1);
+    expect(results.get(idle.id)!.decided).toEqual([]);
+    expect(await expectEventInvariants(api.deps.sequelize, small.id)).toMatchObject({ booked: 2, held: 0 });
+    expect(await expectEventInvariants(api.deps.sequelize, large.id)).toMatchObject({ booked: 3, held: 2 });
+    expect(await expectEventInvariants(api.deps.sequelize, idle.id)).toMatchObject({ booked: 0, held: 0 });
+  });
+
+  test('steps asked for at once share a transaction, and an event whose step fails fails only its own job', async () => {
+    const events = await Promise.all(
+      Array.from({ length: 4 }, () => createEvent(api.baseUrl, admin, { capacity: 5 })),
+    );
+    const ids = await Promise.all(events.map((e) => queueBooking(api, user, e.id, { quantity: 1 })));
+    const poisoned = events[2]!;
+    const warnings: string[] = [];
+    const logger = pino(
+      { level: 'warn' },
+      new Writable({
+        write(chunk, _encoding, done) {
+          warnings.push(String(chunk));
+          done();
+        },
+      }),
+    );
+    // Any error of one event's writes would do: a trigger refuses this event's bookings.
+    const fn = `poison_${poisoned.id.replaceAll('-', '')}`;
+    await api.deps.sequelize.query(`
+      CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.event_id = '${poisoned.id}' THEN RAISE EXCEPTION 'poisoned event'; END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER ${fn} BEFORE INSERT ON bookings FOR EACH ROW EXECUTE FUNCTION ${fn}();`);
+    try {
+      const process = createAllocationProcessor({
+        sequelize: api.deps.sequelize,
+        redis: api.deps.redis,
+        logger,
+        redisPrefix: api.config.redisPrefix,
+        batchSize: 10,
+        rules: allocationRules(api.config),
+      });
+      // Asked for in one tick, as a worker's slots do: the steps go out in one transaction.
+      const results = await Promise.allSettled(
+        events.map((e, i) => process(fakeJob({ eventId: e.id, requestId: ids[i]! }))),
+      );
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      expect(String((results[2] as PromiseRejectedResult).reason)).toMatch(/poisoned event/);
+      expect(warnings.join('')).toMatch(/a shared allocation step failed; stepping its events one by one/);
+      for (const [i, e] of events.entries()) {
+        const counters = await expectEventInvariants(api.deps.sequelize, e.id);
+        expect(counters.booked).toBe(i === 2 ? 0 : 1);
+      }
+      const statuses = await Promise.all(
+        ids.map(
+          async (id) =>
+            (await request(api.baseUrl).get(`/booking-requests/${id}`).set(user.auth)).body.status,
+        ),
+      );
+      expect(statuses).toEqual(['confirmed', 'confirmed', 'queued', 'confirmed']);
+    } finally {
+      await api.deps.sequelize.query(`DROP TRIGGER ${fn} ON bookings; DROP FUNCTION ${fn}();`);
+    }
   });
 });

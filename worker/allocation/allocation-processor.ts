@@ -6,7 +6,8 @@ import { type AllocationJobData, type EventQueues, requestDecidedChannel } from 
 import type { RedisClient } from '../../shared/redis.js';
 import type { HoldExpiryTimers } from '../hold-expiry.js';
 import type { AllocationRules } from './allocation-rules.js';
-import { type AllocationStepResult, runAllocationStep } from './allocation-step.js';
+import type { AllocationStepResult } from './allocation-step.js';
+import { StepBatcher } from './step-batcher.js';
 
 export interface AllocationDeps {
   sequelize: Sequelize;
@@ -39,10 +40,12 @@ export function createAllocationProcessor(deps: AllocationDeps) {
   // Outcomes this process decided recently. A step decides up to ALLOCATION_BATCH_SIZE
   // requests whose own jobs then find their answer here without a database read.
   const recent = new RecentOutcomes(50_000);
+  // The steps this process's slots ask for at the same time share one transaction.
+  const steps = new StepBatcher(deps.sequelize, deps.batchSize, deps.rules, deps.logger);
 
   async function step(job: Job<AllocationJobData>): Promise<AllocationStepResult> {
     const { eventId, requestId: bookingRequestId } = job.data;
-    const result = await runAllocationStep(deps.sequelize, eventId, deps.batchSize, deps.rules);
+    const result = await steps.step(eventId);
     for (const d of result.decided) recent.add(d.requestId, d.outcome);
     if (result.changedRequestIds.length > 0) {
       deps.logger.debug(

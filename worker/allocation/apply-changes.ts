@@ -7,77 +7,91 @@ import type { Seat } from './seat-inventory.js';
 const seatsJson = (seats: readonly Seat[]) =>
   seats.length > 0 ? JSON.stringify(seats.map(seatLabel)) : null;
 
+/** One event's step to write: its changes, and its counters as the step read them. */
+export interface EventChanges {
+  eventId: string;
+  before: { booked: number; held: number };
+  changes: Changes;
+}
+
+/** Each row of `steps`' changes of one kind, with the event it belongs to. */
+const rowsOf = <T>(steps: readonly EventChanges[], pick: (c: Changes) => readonly T[]) =>
+  steps.flatMap((s) => pick(s.changes).map((row) => ({ eventId: s.eventId, row })));
+
 /**
- * Writes one step's changes, set-wise (one statement per kind of change, whatever the batch
- * size), in the step's transaction. Order matters only for foreign keys: holds before the
- * bookings that confirm them, both before the seat assignments and waitlist rows naming them.
+ * Writes the changes of one or more events' steps, set-wise (one statement per kind of change,
+ * whatever the number of events and requests), in the steps' transaction. Order matters only for
+ * foreign keys: holds before the bookings that confirm them, both before the seat assignments and
+ * waitlist rows naming them.
  */
 export async function applyChanges(
   sequelize: Sequelize,
   transaction: Transaction,
-  eventId: string,
-  before: { booked: number; held: number },
-  changes: Changes,
+  steps: readonly EventChanges[],
 ): Promise<void> {
   const run = (sql: string, bind: Record<string, unknown>) => sequelize.query(sql, { bind, transaction });
 
-  if (changes.holds.length > 0) {
+  const holds = rowsOf(steps, (c) => c.holds);
+  if (holds.length > 0) {
     await run(
       `INSERT INTO holds (id, event_id, user_id, request_id, quantity, seats, expires_at)
-       SELECT id, $eventId, user_id, request_id, quantity, seats, expires_at
-         FROM unnest($ids::uuid[], $userIds::uuid[], $requestIds::uuid[], $quantities::int[],
+       SELECT id, event_id, user_id, request_id, quantity, seats, expires_at
+         FROM unnest($ids::uuid[], $eventIds::uuid[], $userIds::uuid[], $requestIds::uuid[], $quantities::int[],
                      $seats::jsonb[], $expiresAt::timestamptz[])
-           AS h(id, user_id, request_id, quantity, seats, expires_at)`,
+           AS h(id, event_id, user_id, request_id, quantity, seats, expires_at)`,
       {
-        eventId,
-        ids: changes.holds.map((h) => h.id),
-        userIds: changes.holds.map((h) => h.userId),
-        requestIds: changes.holds.map((h) => h.requestId),
-        quantities: changes.holds.map((h) => h.quantity),
-        seats: changes.holds.map((h) => seatsJson(h.seats)),
-        expiresAt: changes.holds.map((h) => h.expiresAt.toISOString()),
+        ids: holds.map(({ row }) => row.id),
+        eventIds: holds.map(({ eventId }) => eventId),
+        userIds: holds.map(({ row }) => row.userId),
+        requestIds: holds.map(({ row }) => row.requestId),
+        quantities: holds.map(({ row }) => row.quantity),
+        seats: holds.map(({ row }) => seatsJson(row.seats)),
+        expiresAt: holds.map(({ row }) => row.expiresAt.toISOString()),
       },
     );
   }
-  if (changes.bookings.length > 0) {
+  const bookings = rowsOf(steps, (c) => c.bookings);
+  if (bookings.length > 0) {
     await run(
       `INSERT INTO bookings (id, event_id, user_id, request_id, quantity, seats, hold_id)
-       SELECT id, $eventId, user_id, request_id, quantity, seats, hold_id
-         FROM unnest($ids::uuid[], $userIds::uuid[], $requestIds::uuid[], $quantities::int[],
+       SELECT id, event_id, user_id, request_id, quantity, seats, hold_id
+         FROM unnest($ids::uuid[], $eventIds::uuid[], $userIds::uuid[], $requestIds::uuid[], $quantities::int[],
                      $seats::jsonb[], $holdIds::uuid[])
-           AS b(id, user_id, request_id, quantity, seats, hold_id)`,
+           AS b(id, event_id, user_id, request_id, quantity, seats, hold_id)`,
       {
-        eventId,
-        ids: changes.bookings.map((b) => b.id),
-        userIds: changes.bookings.map((b) => b.userId),
-        requestIds: changes.bookings.map((b) => b.requestId),
-        quantities: changes.bookings.map((b) => b.quantity),
-        seats: changes.bookings.map((b) => seatsJson(b.seats)),
-        holdIds: changes.bookings.map((b) => b.holdId),
+        ids: bookings.map(({ row }) => row.id),
+        eventIds: bookings.map(({ eventId }) => eventId),
+        userIds: bookings.map(({ row }) => row.userId),
+        requestIds: bookings.map(({ row }) => row.requestId),
+        quantities: bookings.map(({ row }) => row.quantity),
+        seats: bookings.map(({ row }) => seatsJson(row.seats)),
+        holdIds: bookings.map(({ row }) => row.holdId),
       },
     );
   }
-  if (changes.cancelledBookings.length > 0) {
+  const cancelled = rowsOf(steps, (c) => c.cancelledBookings);
+  if (cancelled.length > 0) {
     await run(`UPDATE bookings SET status = 'cancelled', cancelled_at = now() WHERE id = ANY($ids::uuid[])`, {
-      ids: changes.cancelledBookings.map((b) => b.id),
+      ids: cancelled.map(({ row }) => row.id),
     });
   }
-  if (changes.endedHolds.length > 0) {
+  const ended = rowsOf(steps, (c) => c.endedHolds);
+  if (ended.length > 0) {
     await run(
       `UPDATE holds h SET status = e.status, booking_id = e.booking_id, ended_at = now()
          FROM unnest($ids::uuid[], $statuses::text[], $bookingIds::uuid[]) AS e(id, status, booking_id)
         WHERE h.id = e.id AND h.status = 'active'`,
       {
-        ids: changes.endedHolds.map((e) => e.hold.id),
-        statuses: changes.endedHolds.map((e) => e.status),
-        bookingIds: changes.endedHolds.map((e) => e.bookingId),
+        ids: ended.map(({ row }) => row.hold.id),
+        statuses: ended.map(({ row }) => row.status),
+        bookingIds: ended.map(({ row }) => row.bookingId),
       },
     );
   }
-  await applySeatAssignments(run, eventId, changes);
-  await applyWaitlist(run, eventId, changes);
+  await applySeatAssignments(run, steps);
+  await applyWaitlist(run, steps);
 
-  const requests = changes.requests;
+  const requests = rowsOf(steps, (c) => c.requests).map(({ row }) => row);
   if (requests.length > 0) {
     await run(
       `UPDATE booking_requests r
@@ -96,27 +110,39 @@ export async function applyChanges(
       },
     );
   }
-  if (changes.booked !== before.booked || changes.held !== before.held) {
-    await run('UPDATE events SET booked = $booked, held = $held, updated_at = now() WHERE id = $eventId', {
-      booked: changes.booked,
-      held: changes.held,
-      eventId,
-    });
+  const counted = steps.filter(
+    (s) => s.changes.booked !== s.before.booked || s.changes.held !== s.before.held,
+  );
+  if (counted.length > 0) {
+    await run(
+      `UPDATE events e SET booked = c.booked, held = c.held, updated_at = now()
+         FROM unnest($ids::uuid[], $booked::int[], $held::int[]) AS c(id, booked, held)
+        WHERE e.id = c.id`,
+      {
+        ids: counted.map((s) => s.eventId),
+        booked: counted.map((s) => s.changes.booked),
+        held: counted.map((s) => s.changes.held),
+      },
+    );
   }
-  await appendToOutbox(sequelize, transaction, changes.outbox);
+  await appendToOutbox(
+    sequelize,
+    transaction,
+    steps.flatMap((s) => s.changes.outbox),
+  );
 }
 
 type Run = (sql: string, bind: Record<string, unknown>) => Promise<unknown>;
 
 /** The unique index on active assignments makes any double-booking fail the whole step here. */
-async function applySeatAssignments(run: Run, eventId: string, changes: Changes): Promise<void> {
+async function applySeatAssignments(run: Run, steps: readonly EventChanges[]): Promise<void> {
   const released = [
-    ...changes.cancelledBookings
-      .filter((b) => b.seats.length > 0)
-      .map((b) => ({ booking: b.id, hold: null })),
-    ...changes.endedHolds
-      .filter((e) => e.status !== 'confirmed' && e.hold.seats.length > 0)
-      .map((e) => ({ booking: null, hold: e.hold.id })),
+    ...rowsOf(steps, (c) => c.cancelledBookings)
+      .filter(({ row }) => row.seats.length > 0)
+      .map(({ row }) => ({ booking: row.id, hold: null })),
+    ...rowsOf(steps, (c) => c.endedHolds)
+      .filter(({ row }) => row.status !== 'confirmed' && row.hold.seats.length > 0)
+      .map(({ row }) => ({ booking: null, hold: row.hold.id })),
   ];
   if (released.length > 0) {
     await run(
@@ -128,9 +154,9 @@ async function applySeatAssignments(run: Run, eventId: string, changes: Changes)
       },
     );
   }
-  const confirmedHolds = changes.endedHolds.filter(
-    (e) => e.status === 'confirmed' && e.hold.seats.length > 0,
-  );
+  const confirmedHolds = rowsOf(steps, (c) => c.endedHolds)
+    .map(({ row }) => row)
+    .filter((e) => e.status === 'confirmed' && e.hold.seats.length > 0);
   if (confirmedHolds.length > 0) {
     await run(
       `UPDATE seat_assignments a SET booking_id = c.booking_id
@@ -140,48 +166,51 @@ async function applySeatAssignments(run: Run, eventId: string, changes: Changes)
     );
   }
   const assigned = [
-    ...changes.bookings
-      .filter((b) => !b.holdId)
-      .flatMap((b) => b.seats.map((s) => [s.id, b.id, null] as const)),
-    ...changes.holds.flatMap((h) => h.seats.map((s) => [s.id, null, h.id] as const)),
+    ...rowsOf(steps, (c) => c.bookings)
+      .filter(({ row }) => !row.holdId)
+      .flatMap(({ eventId, row }) => row.seats.map((s) => [s.id, eventId, row.id, null] as const)),
+    ...rowsOf(steps, (c) => c.holds).flatMap(({ eventId, row }) =>
+      row.seats.map((s) => [s.id, eventId, null, row.id] as const),
+    ),
   ];
   if (assigned.length > 0) {
     await run(
       `INSERT INTO seat_assignments (seat_id, event_id, booking_id, hold_id)
-       SELECT seat_id, $eventId, booking_id, hold_id
-         FROM unnest($seats::uuid[], $bookings::uuid[], $holds::uuid[]) AS a(seat_id, booking_id, hold_id)`,
+       SELECT seat_id, event_id, booking_id, hold_id
+         FROM unnest($seats::uuid[], $eventIds::uuid[], $bookings::uuid[], $holds::uuid[])
+           AS a(seat_id, event_id, booking_id, hold_id)`,
       {
-        eventId,
         seats: assigned.map((a) => a[0]),
-        bookings: assigned.map((a) => a[1]),
-        holds: assigned.map((a) => a[2]),
+        eventIds: assigned.map((a) => a[1]),
+        bookings: assigned.map((a) => a[2]),
+        holds: assigned.map((a) => a[3]),
       },
     );
   }
 }
 
-async function applyWaitlist(run: Run, eventId: string, changes: Changes): Promise<void> {
-  const joined = changes.joinedWaitlist;
+async function applyWaitlist(run: Run, steps: readonly EventChanges[]): Promise<void> {
+  const joined = rowsOf(steps, (c) => c.joinedWaitlist);
   if (joined.length > 0) {
     await run(
       `INSERT INTO waitlist_entries (id, event_id, user_id, request_id, seq, quantity, min_quantity, section)
-       SELECT id, $eventId, user_id, request_id, seq, quantity, min_quantity, section
-         FROM unnest($ids::uuid[], $userIds::uuid[], $requestIds::uuid[], $seqs::bigint[], $quantities::int[],
-                     $minQuantities::int[], $sections::text[])
-           AS w(id, user_id, request_id, seq, quantity, min_quantity, section)`,
+       SELECT id, event_id, user_id, request_id, seq, quantity, min_quantity, section
+         FROM unnest($ids::uuid[], $eventIds::uuid[], $userIds::uuid[], $requestIds::uuid[], $seqs::bigint[],
+                     $quantities::int[], $minQuantities::int[], $sections::text[])
+           AS w(id, event_id, user_id, request_id, seq, quantity, min_quantity, section)`,
       {
-        eventId,
-        ids: joined.map((w) => w.id),
-        userIds: joined.map((w) => w.userId),
-        requestIds: joined.map((w) => w.requestId),
-        seqs: joined.map((w) => w.seq),
-        quantities: joined.map((w) => w.quantity),
-        minQuantities: joined.map((w) => w.minQuantity),
-        sections: joined.map((w) => w.section),
+        ids: joined.map(({ row }) => row.id),
+        eventIds: joined.map(({ eventId }) => eventId),
+        userIds: joined.map(({ row }) => row.userId),
+        requestIds: joined.map(({ row }) => row.requestId),
+        seqs: joined.map(({ row }) => row.seq),
+        quantities: joined.map(({ row }) => row.quantity),
+        minQuantities: joined.map(({ row }) => row.minQuantity),
+        sections: joined.map(({ row }) => row.section),
       },
     );
   }
-  const promoted = changes.promoted;
+  const promoted = rowsOf(steps, (c) => c.promoted).map(({ row }) => row);
   if (promoted.length > 0) {
     await run(
       `UPDATE waitlist_entries w SET status = 'promoted', booking_id = p.booking_id, hold_id = p.hold_id,

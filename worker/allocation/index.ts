@@ -4,8 +4,11 @@
  *
  * - `createAllocationProcessor()`: the processor of event-queue jobs; it runs allocation steps
  *   until the job's booking request is decided (allocation-processor.ts).
- * - `runAllocationStep()`: one allocation step, one transaction: load and lock the event's state
- *   (load-event-state.ts), run the ledger, write the changes (apply-changes.ts).
+ * - `runAllocationSteps()`: one allocation step of each of several events, one transaction: load
+ *   and lock their state (load-event-state.ts), run each event's ledger, write the changes
+ *   (apply-changes.ts); `runAllocationStep()` for one event. The processor's steps go through a
+ *   `StepBatcher` (step-batcher.ts), which takes the steps asked for together into one
+ *   transaction.
  * - `runLedger()`: the pure rules inside a step (ledger.ts, buyer-limits.ts, seat choice in
  *   seat-inventory.ts), state and requests in, changes out.
  * - `allocationRules(config)`: the rules that come from configuration.
@@ -16,7 +19,12 @@ export {
   createAllocationProcessor,
 } from './allocation-processor.js';
 export { type AllocationRules, allocationRules } from './allocation-rules.js';
-export { type AllocationStepResult, type DecidedRequest, runAllocationStep } from './allocation-step.js';
+export {
+  type AllocationStepResult,
+  type DecidedRequest,
+  runAllocationStep,
+  runAllocationSteps,
+} from './allocation-step.js';
 export { type LedgerInput, runLedger } from './ledger.js';
 export type {
   BookingState,

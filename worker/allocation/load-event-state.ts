@@ -32,41 +32,55 @@ export interface LoadedState {
 type Select = <T extends object>(sql: string, bind: Record<string, unknown>) => Promise<T[]>;
 
 /**
- * Reads, and locks, what one allocation step of an event needs, one query per kind of row, in
- * this order (the order locks are taken in): the event row, the queued requests up to `horizon`,
- * the seat map, the bookings cancel requests name, the holds (named, or past their time), the
- * head of the waitlist, and what the requesting users already have. Null if the event is gone.
+ * Reads, and locks, what the allocation steps of several events (taken together in one
+ * transaction) need, in this order (the order locks are taken in): the events' rows, in id order;
+ * their queued requests up to each one's `horizon`; then, event by event in id order, what only
+ * some steps need: the seat map, the bookings cancel requests name, the holds (named, or past
+ * their time), the head of the waitlist, and what the requesting users already have. The first
+ * two are one query for every event; the rest is read only where needed. An event that is gone
+ * has no entry.
  */
-export async function loadEventState(
+export async function loadEventStates(
   sequelize: Sequelize,
   transaction: Transaction,
-  eventId: string,
-  horizon: string | null,
+  horizons: ReadonlyMap<string, string | null>,
   limit: number,
   now: Date,
   rules: AllocationRules,
-): Promise<LoadedState | null> {
+): Promise<Map<string, LoadedState>> {
   const select: Select = (sql, bind) => sequelize.query(sql, { bind, transaction, type: QueryTypes.SELECT });
-  const row = await loadEvent(select, eventId, rules);
-  if (!row) return null;
-  const requests = horizon === null ? [] : await loadQueuedRequests(select, eventId, horizon, limit);
-  const seats = row.event.seating === 'reserved' ? await loadSeats(select, eventId) : null;
-  const bookings = await loadBookingsToCancel(select, eventId, requests, seats);
-  const holds = await loadHolds(select, eventId, requests, row.event.held, now, seats);
-  const waitlist = row.hasWaitlist ? await loadWaitlistHead(select, eventId) : [];
-  const waitingPerUser = await loadWaitingPerUser(select, eventId, requests);
-  const buyers = await loadBuyers(select, eventId, requests, waitlist, row);
-  return {
-    event: row.event,
-    requests,
-    seats,
-    bookings,
-    holds,
-    waitlist,
-    waitlistComplete: waitlist.length < WAITLIST_HEAD,
-    waitingPerUser,
-    buyers,
-  };
+  const eventIds = [...horizons.keys()].sort();
+  const rows = await loadEvents(select, eventIds, rules);
+  const queued = await loadQueuedRequests(
+    select,
+    eventIds.filter((id) => rows.has(id) && horizons.get(id) !== null),
+    horizons,
+    limit,
+  );
+  const states = new Map<string, LoadedState>();
+  for (const eventId of eventIds) {
+    const row = rows.get(eventId);
+    if (!row) continue;
+    const requests = queued.get(eventId) ?? [];
+    const seats = row.event.seating === 'reserved' ? await loadSeats(select, eventId) : null;
+    const bookings = await loadBookingsToCancel(select, eventId, requests, seats);
+    const holds = await loadHolds(select, eventId, requests, row.event.held, now, seats);
+    const waitlist = row.hasWaitlist ? await loadWaitlistHead(select, eventId) : [];
+    const waitingPerUser = await loadWaitingPerUser(select, eventId, requests);
+    const buyers = await loadBuyers(select, eventId, requests, waitlist, row);
+    states.set(eventId, {
+      event: row.event,
+      requests,
+      seats,
+      bookings,
+      holds,
+      waitlist,
+      waitlistComplete: waitlist.length < WAITLIST_HEAD,
+      waitingPerUser,
+      buyers,
+    });
+  }
+  return states;
 }
 
 interface EventRow {
@@ -78,11 +92,17 @@ interface EventRow {
 }
 
 /**
- * The event row, FOR NO KEY UPDATE: serializes allocators (and admin edits) without blocking
- * intake's foreign-key check, which takes FOR KEY SHARE.
+ * The event rows, FOR NO KEY UPDATE in id order (every step locks in the same order): serializes
+ * allocators (and admin edits) without blocking intake's foreign-key check, which takes FOR KEY
+ * SHARE.
  */
-async function loadEvent(select: Select, eventId: string, rules: AllocationRules): Promise<EventRow | null> {
-  const [row] = await select<{
+async function loadEvents(
+  select: Select,
+  eventIds: readonly string[],
+  rules: AllocationRules,
+): Promise<Map<string, EventRow>> {
+  const rows = await select<{
+    id: string;
     status: EventState['status'];
     capacity: number;
     booked: number;
@@ -96,39 +116,49 @@ async function loadEvent(select: Select, eventId: string, rules: AllocationRules
     has_waitlist: boolean;
   }>(
     // Whether anyone waits is read here, not by a separate query: most steps have no line.
-    `SELECT status, capacity, booked, held, starts_at, seating, waitlist_promotion, hold_ttl_seconds,
+    `SELECT id, status, capacity, booked, held, starts_at, seating, waitlist_promotion, hold_ttl_seconds,
             max_tickets_per_user, limit_partners,
             EXISTS (SELECT 1 FROM waitlist_entries w WHERE w.event_id = e.id AND w.status = 'waiting') AS has_waitlist
-       FROM events e WHERE id = $eventId FOR NO KEY UPDATE`,
-    { eventId },
+       FROM events e WHERE id = ANY($eventIds::uuid[]) ORDER BY id FOR NO KEY UPDATE`,
+    { eventIds },
   );
-  if (!row) return null;
-  return {
-    event: {
-      status: row.status,
-      capacity: row.capacity,
-      booked: row.booked,
-      held: row.held,
-      startsAt: row.starts_at,
-      seating: row.seating,
-      waitlistPromotion: row.waitlist_promotion,
-      holdTtlSeconds: Math.min(row.hold_ttl_seconds ?? rules.holdTtlSeconds, rules.maxHoldTtlSeconds),
-      maxTicketsPerUser: row.max_tickets_per_user,
-    },
-    hasWaitlist: row.has_waitlist,
-    limitPartners: row.limit_partners,
-  };
+  return new Map(
+    rows.map((row) => [
+      row.id,
+      {
+        event: {
+          status: row.status,
+          capacity: row.capacity,
+          booked: row.booked,
+          held: row.held,
+          startsAt: row.starts_at,
+          seating: row.seating,
+          waitlistPromotion: row.waitlist_promotion,
+          holdTtlSeconds: Math.min(row.hold_ttl_seconds ?? rules.holdTtlSeconds, rules.maxHoldTtlSeconds),
+          maxTicketsPerUser: row.max_tickets_per_user,
+        },
+        hasWaitlist: row.has_waitlist,
+        limitPartners: row.limit_partners,
+      },
+    ]),
+  );
 }
 
-/** Up to `limit` queued requests with `seq <= horizon`, oldest first, FOR UPDATE; payloads decoded. */
+/**
+ * Up to `limit` queued requests of each event with `seq <=` its horizon, oldest first, FOR
+ * UPDATE, by event; payloads decoded.
+ */
 async function loadQueuedRequests(
   select: Select,
-  eventId: string,
-  horizon: string,
+  eventIds: readonly string[],
+  horizons: ReadonlyMap<string, string | null>,
   limit: number,
-): Promise<QueuedRequest[]> {
+): Promise<Map<string, QueuedRequest[]>> {
+  const byEvent = new Map<string, QueuedRequest[]>();
+  if (eventIds.length === 0) return byEvent;
   const rows = await select<{
     id: string;
+    event_id: string;
     seq: string;
     user_id: string;
     kind: string;
@@ -136,21 +166,28 @@ async function loadQueuedRequests(
     queued_at: Date;
     waited: number;
   }>(
-    `SELECT id, seq, user_id, kind, payload, queued_at,
-            EXTRACT(EPOCH FROM now() - queued_at)::float8 AS waited
-       FROM booking_requests
-      WHERE event_id = $eventId AND status = 'queued' AND seq <= $horizon
-      ORDER BY seq LIMIT $limit FOR UPDATE`,
-    { eventId, horizon, limit },
+    `SELECT q.* FROM unnest($eventIds::uuid[], $horizons::bigint[]) AS e(id, horizon)
+       CROSS JOIN LATERAL (
+         SELECT id, event_id, seq, user_id, kind, payload, queued_at,
+                EXTRACT(EPOCH FROM now() - queued_at)::float8 AS waited
+           FROM booking_requests
+          WHERE event_id = e.id AND status = 'queued' AND seq <= e.horizon
+          ORDER BY seq LIMIT $limit FOR UPDATE) q`,
+    { eventIds, horizons: eventIds.map((id) => horizons.get(id)), limit },
   );
-  return rows.map((r) => ({
-    id: r.id,
-    seq: r.seq,
-    userId: r.user_id,
-    ...decodePayload(r.kind, r.payload),
-    queuedAt: new Date(r.queued_at),
-    waited: Number(r.waited),
-  }));
+  for (const r of rows) {
+    const list = byEvent.get(r.event_id) ?? [];
+    byEvent.set(r.event_id, list);
+    list.push({
+      id: r.id,
+      seq: r.seq,
+      userId: r.user_id,
+      ...decodePayload(r.kind, r.payload),
+      queuedAt: new Date(r.queued_at),
+      waited: Number(r.waited),
+    });
+  }
+  return byEvent;
 }
 
 /** The whole seat map with each seat's state: one indexed scan, ~20,000 rows for a stadium. */
