@@ -15,13 +15,14 @@ export type ChildRole = 'api' | 'worker';
 
 /** First restart delay after a crash; it doubles with each crash still in the window. */
 const RESTART_DELAY_MS = 250;
-const MAX_RESTART_DELAY_MS = 10_000;
 /**
- * More crashes of one child than this within the window is a crash loop (a setting the
- * supervisor cannot check, a port in use, a bug at start-up): restarting again would spin, so
- * the supervisor stops everything and exits non-zero for whoever runs it to see.
+ * More crashes of one process slot than this within the window is a crash loop (a port in
+ * use, a setting only the child checks, a bug at start-up or on every request): restarting
+ * again would spin, so the supervisor stops everything and exits non-zero for whoever runs it
+ * (systemd, a container's restart policy, a person) to see. Few, because a start-up failure
+ * repeats itself, and each try costs a process start.
  */
-const MAX_CRASHES = 5;
+const MAX_CRASHES = 3;
 const CRASH_WINDOW_MS = 60_000;
 /** Beyond the children's own grace period: they force their exit first, this is the backstop. */
 const SUPERVISOR_GRACE_MS = SHUTDOWN_GRACE_MS + 5_000;
@@ -64,7 +65,9 @@ export async function supervise(entry: string): Promise<void> {
     slot.ready = false;
     // Settings apply to the next fork only: each child is told its role by its argument.
     cluster.setupPrimary({ exec: entry, args: [slot.role] });
-    const child = cluster.fork();
+    // Outside production an unset JWT_SECRET is a random key per process: each child drawing
+    // its own would refuse the tokens its siblings sign. Every child gets the supervisor's.
+    const child = cluster.fork({ JWT_SECRET: config.jwtSecret });
     slot.child = child;
     const childPid = child.process.pid;
     logger.info({ childRole: slot.role, childPid }, 'started a child process');
@@ -112,7 +115,7 @@ export async function supervise(entry: string): Promise<void> {
         stop('crash loop');
         return;
       }
-      const delayMs = Math.min(RESTART_DELAY_MS * 2 ** (slot.crashes.length - 1), MAX_RESTART_DELAY_MS);
+      const delayMs = RESTART_DELAY_MS * 2 ** (slot.crashes.length - 1);
       logger.error(
         { childRole: slot.role, childPid, code, signal, delayMs },
         'child process exited; restarting it',
