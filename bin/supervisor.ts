@@ -71,6 +71,11 @@ export async function supervise(entry: string): Promise<void> {
     slot.child = child;
     const childPid = child.process.pid;
     logger.info({ childRole: slot.role, childPid }, 'started a child process');
+    // A send to a child whose channel just closed is an 'error' event; unheard, it would end the
+    // supervisor. The exit that follows is handled below.
+    child.on('error', (err) =>
+      logger.warn({ err, childRole: slot.role, childPid }, 'child process channel error'),
+    );
     child.on('message', (message: unknown) => {
       if (
         typeof message === 'object' &&
@@ -129,6 +134,14 @@ export async function supervise(entry: string): Promise<void> {
     process.exit(failed ? 1 : 0);
   };
 
+  // SIGKILL, then exit 1 once each child's exit has been seen (the exit handler calls finish()),
+  // so that none is still alive, or a zombie, when whoever started the supervisor sees it exit.
+  const killAll = () => {
+    failed = true;
+    kill(slots, logger);
+    if (slots.every((s) => !s.child)) finish();
+  };
+
   const stop = (reason: string) => {
     if (stopping) return;
     stopping = true;
@@ -136,8 +149,7 @@ export async function supervise(entry: string): Promise<void> {
     for (const slot of slots) clearTimeout(slot.restart);
     const force = setTimeout(() => {
       logger.error({ timeoutMs: SUPERVISOR_GRACE_MS }, 'children did not stop in time; killing them');
-      kill(slots, logger);
-      process.exit(1);
+      killAll();
     }, SUPERVISOR_GRACE_MS);
     force.unref();
     // Each child drains on its own (bin/lifecycle.ts): the API finishes in-flight requests, the
@@ -149,8 +161,8 @@ export async function supervise(entry: string): Promise<void> {
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
       logger.error({ signal }, 'second signal: killing every child process');
-      kill(slots, logger);
-      process.exit(1);
+      killAll();
+      return;
     }
     stop(signal);
   };

@@ -70,7 +70,18 @@ export async function scrapeMetrics(): Promise<MetricsText> {
         pending.delete(id);
         resolve(message);
       });
-      process.send!({ evently: 'metrics-wanted', id } satisfies MetricsMessage);
+      // With a callback a closed channel (the supervisor gone) fails this scrape, not the process.
+      process.send!(
+        { evently: 'metrics-wanted', id } satisfies MetricsMessage,
+        undefined,
+        undefined,
+        (err) => {
+          if (!err) return;
+          clearTimeout(timer);
+          pending.delete(id);
+          reject(err);
+        },
+      );
     },
   );
   if (reply.text === undefined) throw new Error(`merging the processes' metrics failed: ${reply.error}`);

@@ -463,6 +463,27 @@ describe('npm start restarts a crashed child, and gives up on a crash loop', () 
     expect(childrenOf(service).started.filter((c) => alive(c.pid))).toEqual([]);
   }, 180000);
 
+  test('a second signal during the graceful stop kills every child at once and exits 1', async () => {
+    const service = await startService(dbName, env);
+    await waitFor(
+      async () => childrenOf(service).ready.length === 2,
+      60000,
+      () => `both children to be ready; output:\n${service.output()}`,
+    );
+    // Two different signals: two of the same sent together may be delivered as one.
+    process.kill(service.pid, 'SIGTERM');
+    process.kill(service.pid, 'SIGINT');
+    expect(await service.exited).toBe(1);
+    // Pending signals are delivered lowest number first, so either may be the second.
+    expect(service.lines().find((l) => l.msg === 'second signal: killing every child process')).toMatchObject(
+      {
+        role: 'supervisor',
+        level: 50,
+      },
+    );
+    expect(childrenOf(service).started.filter((c) => alive(c.pid))).toEqual([]);
+  }, 180000);
+
   test('an API that cannot listen (port taken) is restarted a few times, then the supervisor exits 1', async () => {
     const taken = net.createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
