@@ -1,5 +1,7 @@
-# One image for every role: `npm start` (migrate + api + worker), or `npm run api`,
-# `npm run worker`, `npm run migrate` as the command (see docker-compose.yml).
+# One image for every role: `npm start` (the supervisor: migrations, then API_PROCESSES API
+# processes and one worker process; set API_PROCESSES to the container's CPU limit, node counts
+# the host's cores), or `npm run api`, `npm run worker`, `npm run migrate` as the command, one
+# process each (see docker-compose.yml).
 FROM node:20-bookworm-slim
 
 WORKDIR /app
@@ -21,8 +23,8 @@ COPY . .
 # npm runs scripts with `sh -c`; Debian's sh (dash) does not pass SIGTERM on to the script,
 # so `docker stop` would kill the service without its graceful shutdown. bash execs the single
 # command, npm forwards the signal to it, and the service drains before it exits.
-# The heap cap keeps a role under ~200 MB RSS under load (README, Benchmarks); raise it for
-# `npm start` (API and worker in one process) on a big event.
+# The heap cap keeps a role under ~200 MB RSS under load (README, Benchmarks); NODE_OPTIONS is
+# inherited, so under `npm start` it caps each of the supervisor's processes.
 ENV NODE_ENV=production \
   NODE_OPTIONS="--max-old-space-size=192 --max-semi-space-size=16" \
   NPM_CONFIG_UPDATE_NOTIFIER=false \

@@ -65,7 +65,15 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   }
   const app = createApp(deps);
   const server = http.createServer(app.callback());
-  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  // A taken port fails start-up with one line (bin/lifecycle.ts) instead of an unhandled
+  // 'error' event; under `npm start` the supervisor then sees the process crash-loop and stops.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   logger.info({ port: config.port, host: config.host }, 'api listening');
   return {
     server,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import Joi from 'joi';
 import { type SecretRules, secretProblem } from './secret-strength.js';
 import { parseAllowEntry } from './webhooks/address-guard.js';
@@ -44,6 +45,8 @@ export interface Config {
   reconcileGraceMs: number;
   startupTimeoutMs: number;
   dbPoolMax: number;
+  /** API processes `npm start` forks beside its one worker process (API_PROCESSES). */
+  apiProcesses: number;
   jobLockMs: number;
   /** Bearer token `/metrics` requires (METRICS_TOKEN); unset, the endpoint is open. */
   metricsToken?: string;
@@ -216,6 +219,13 @@ const schema = Joi.object({
   RECONCILE_GRACE_MS: Joi.number().integer().min(0).default(10000),
   STARTUP_TIMEOUT_MS: Joi.number().integer().min(500).max(60000).default(8000),
   DB_POOL_MAX: Joi.number().integer().min(1).max(200).default(10),
+  // One per core this process may run on: one API process keeps one core busy at most (its
+  // JavaScript is single-threaded), and under load the API is CPU-bound.
+  API_PROCESSES: Joi.number()
+    .integer()
+    .min(1)
+    .max(1024)
+    .default(() => availableParallelism()),
   JOB_LOCK_MS: Joi.number().integer().min(1000).max(600000).default(10000),
   METRICS_TOKEN: Joi.string()
     .min(16)
@@ -320,6 +330,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reconcileGraceMs: value.RECONCILE_GRACE_MS,
     startupTimeoutMs: value.STARTUP_TIMEOUT_MS,
     dbPoolMax: value.DB_POOL_MAX,
+    apiProcesses: value.API_PROCESSES,
     jobLockMs: value.JOB_LOCK_MS,
     metricsToken: value.METRICS_TOKEN,
     workerMetricsPort: value.WORKER_METRICS_PORT,

@@ -1,12 +1,16 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import request from 'supertest';
+import { requestDecidedChannel } from '../shared/queues.js';
+import { type Actor, createEvent, registerUser } from './support/actors.js';
 import { testEnv } from './support/config.js';
-import { TEST_DATABASE_URL } from './support/database.js';
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from './support/database.js';
 import { freePort } from './support/environment.js';
-import { flushRedisPrefix, repoRoot, waitFor } from './support/harness.js';
+import { DEFAULT_WAIT_MS, flushRedisPrefix, repoRoot, waitFor } from './support/harness.js';
 
 /** Runs `npm start`'s entry with `env` and collects how it ends. */
 function start(env: Record<string, string>): Promise<{ code: number | null; stderr: string; ms: number }> {
@@ -116,19 +120,27 @@ async function dropDatabase(name: string): Promise<void> {
   await client.end();
 }
 
-/** A service started by `npm start`'s entry on its own database and port, ready to serve. */
-interface RunningService {
+/** `npm start`'s entry (the supervisor) started on its own database and port, not yet ready. */
+interface LaunchedService {
   base: string;
-  /** Its JSON log lines so far. */
+  /** The supervisor's process id. */
+  pid: number;
+  /** Its JSON log lines so far: the supervisor's and, through its stdout, its children's. */
   lines: () => Record<string, unknown>[];
+  /** Everything it wrote so far, for failure messages. */
+  output: () => string;
+  /** Resolves to the exit code once the supervisor has exited. */
+  exited: Promise<number | null>;
   /** SIGTERM; resolves to the exit code. */
   stop: () => Promise<number | null>;
 }
 
-async function startService(dbName: string, env: Record<string, string>): Promise<RunningService> {
+/** A service that answered `/health/ready`. */
+type RunningService = LaunchedService;
+
+function launchService(dbName: string, env: Record<string, string>, port: number): LaunchedService {
   const url = new URL(TEST_DATABASE_URL);
   url.pathname = `/${dbName}`;
-  const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'bin/start.ts')], {
     cwd: repoRoot,
     env: { ...process.env, ...env, NODE_OPTIONS: '', DATABASE_URL: url.toString(), PORT: String(port) },
@@ -141,43 +153,51 @@ async function startService(dbName: string, env: Record<string, string>): Promis
   child.stderr!.on('data', (chunk) => {
     output += chunk;
   });
-  let exitCode: number | null | undefined;
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      exitCode = code;
-      resolve(code);
-    }),
-  );
-  const stop = async () => {
-    child.kill('SIGTERM');
-    return exited;
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    base: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    output: () => output,
+    lines: () =>
+      output
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    exited,
+    stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
   };
-  const base = `http://127.0.0.1:${port}`;
+}
+
+async function startService(dbName: string, env: Record<string, string>): Promise<RunningService> {
+  const service = launchService(dbName, env, await freePort());
+  let exitCode: number | null | undefined;
+  void service.exited.then((code) => {
+    exitCode = code;
+  });
   try {
     await waitFor(
       async () => {
-        if (exitCode !== undefined) throw new Error(`the service exited with ${exitCode}:\n${output}`);
+        if (exitCode !== undefined)
+          throw new Error(`the service exited with ${exitCode}:\n${service.output()}`);
         return (
           (
-            await request(base)
+            await request(service.base)
               .get('/health/ready')
               .catch(() => null)
           )?.status === 200
         );
       },
-      30000,
-      () => `the service to be ready; its output:\n${output}`,
+      60000,
+      () => `the service to be ready; its output:\n${service.output()}`,
     );
   } catch (err) {
-    await stop();
+    await service.stop();
     throw err;
   }
-  const lines = () =>
-    output
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { base, lines, stop };
+  return service;
 }
 
 describe('npm start on a fresh PostgreSQL (the README set-up)', () => {
@@ -212,11 +232,13 @@ describe('npm start on a fresh PostgreSQL (the README set-up)', () => {
 
 describe('npm start without admin settings (development)', () => {
   const dbName = `evently_start_${randomUUID().slice(0, 8)}`;
-  // Development with nothing set: no JWT_SECRET either (the tests' key is refused there).
+  // Development with nothing set: no JWT_SECRET either (the tests' key is refused there). Two
+  // API processes whatever the machine, so a token one signs must be accepted by the other.
   const { JWT_SECRET: _, ...env } = testEnv({
     NODE_ENV: 'development',
     LOG_LEVEL: 'info',
     WORKER_METRICS_PORT: '0',
+    API_PROCESSES: '2',
   });
 
   afterAll(async () => {
@@ -252,4 +274,239 @@ describe('npm start without admin settings (development)', () => {
       expect(await second.stop()).toBe(0);
     }
   });
+});
+
+/** The supervisor's children as its log tells them: every one it started, and those now serving. */
+function childrenOf(service: LaunchedService) {
+  const supervisorSays = (msg: string) =>
+    service
+      .lines()
+      .filter((l) => l.role === 'supervisor' && l.msg === msg)
+      .map((l) => ({ role: String(l.childRole), pid: Number(l.childPid) }));
+  const gone = new Set(supervisorSays('child process exited; restarting it').map((c) => c.pid));
+  return {
+    started: supervisorSays('started a child process'),
+    ready: supervisorSays('child process ready').filter((c) => !gone.has(c.pid)),
+  };
+}
+
+/** Whether a process with this id exists (signal 0 only checks). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('npm start uses the machine: API_PROCESSES API processes and one worker under one supervisor', () => {
+  const dbName = `evently_start_${randomUUID().slice(0, 8)}`;
+  const admin = { email: 'cluster-admin@example.test', password: 'cluster-admin-password' };
+  const env = testEnv({
+    API_PROCESSES: '2',
+    LOG_LEVEL: 'info',
+    ADMIN_EMAIL: admin.email,
+    ADMIN_PASSWORD: admin.password,
+  });
+
+  afterAll(async () => {
+    await dropDatabase(dbName);
+    await flushRedisPrefix(env.REDIS_PREFIX!);
+  });
+
+  test('forks two API processes on one port and a worker, books across them, merges /metrics, and stops them all on SIGTERM', async () => {
+    const service = await startService(dbName, env);
+    let children: { role: string; pid: number }[] = [];
+    try {
+      children = await waitFor(
+        async () => childrenOf(service).ready.length === 3 && childrenOf(service).ready,
+        60000,
+        () => `three children to be ready; output:\n${service.output()}`,
+      );
+      const apiPids = children.filter((c) => c.role === 'api').map((c) => c.pid);
+      expect(apiPids).toHaveLength(2);
+      expect(children.filter((c) => c.role === 'worker')).toHaveLength(1);
+      expect(new Set([service.pid, ...children.map((c) => c.pid)]).size).toBe(4);
+      expect(children.every((c) => alive(c.pid))).toBe(true);
+      // One log stream: the children's lines come out of the supervisor's stdout, each saying
+      // which role and process wrote it.
+      const lines = service.lines();
+      expect(lines.every((l) => ['supervisor', 'api', 'worker'].includes(String(l.role)))).toBe(true);
+      expect(lines.every((l) => typeof l.pid === 'number')).toBe(true);
+      expect(new Set(lines.filter((l) => l.msg === 'api listening').map((l) => l.pid))).toEqual(
+        new Set(apiPids),
+      );
+      // Migrations ran once, in the supervisor, before any child existed.
+      const migrated = lines.filter((l) => l.event === 'migrated');
+      expect(migrated.length).toBeGreaterThan(0);
+      expect(migrated.every((l) => l.pid === service.pid)).toBe(true);
+
+      // Every API process hears the worker's decisions, so a long-poll wakes wherever it landed.
+      const redis = new Redis(TEST_REDIS_URL);
+      try {
+        const [, subscribers] = (await redis.pubsub('NUMSUB', requestDecidedChannel(env.REDIS_PREFIX!))) as [
+          string,
+          number,
+        ];
+        expect(subscribers).toBe(2);
+      } finally {
+        await redis.quit();
+      }
+
+      // A booking end to end, until one was submitted to one API process and its long-poll
+      // answered by the other (connections are handed out round-robin, so it comes at once).
+      const login = await request(service.base).post('/auth/login').send(admin);
+      expect(login.status).toBe(200);
+      const adminActor: Actor = {
+        id: login.body.user?.id ?? '',
+        email: admin.email,
+        token: login.body.accessToken,
+        refreshToken: login.body.refreshToken,
+        auth: { Authorization: `Bearer ${login.body.accessToken}` },
+      };
+      const event = await createEvent(service.base, adminActor);
+      const user = await registerUser(service.base);
+      const servedBy = (requestId: string) =>
+        waitFor(
+          async () => service.lines().find((l) => l.requestId === requestId && l.msg === 'request')?.pid,
+          DEFAULT_WAIT_MS,
+          `the log line of ${requestId}`,
+        );
+      let crossed = false;
+      for (let attempt = 0; attempt < 6 && !crossed; attempt++) {
+        const submitId = `submit-${randomUUID()}`;
+        const submitted = await request(service.base)
+          .post(`/events/${event.id}/bookings`)
+          .set(user.auth)
+          .set('X-Request-Id', submitId)
+          .send({ quantity: 1 });
+        expect(submitted.status).toBe(202);
+        const pollId = `poll-${randomUUID()}`;
+        const decided = await waitFor(
+          async () => {
+            const res = await request(service.base)
+              .get(`/booking-requests/${submitted.body.id}`)
+              .set(user.auth)
+              .set('X-Request-Id', pollId)
+              .set('Prefer', 'wait=20');
+            return res.body.status !== 'queued' && res;
+          },
+          DEFAULT_WAIT_MS,
+          'the booking request to be decided',
+        );
+        expect(decided.body.status).toBe('confirmed');
+        crossed = (await servedBy(submitId)) !== (await servedBy(pollId));
+      }
+      expect(crossed).toBe(true);
+
+      // /metrics answers for every process, whichever one a scrape reaches: the requests
+      // counted here went to both API processes, and the decisions are the worker's.
+      const probes = 6;
+      for (let i = 0; i < probes; i++)
+        expect((await request(service.base).get('/health/live')).status).toBe(200);
+      const metrics = await request(service.base).get('/metrics');
+      expect(metrics.status).toBe(200);
+      expect(metrics.text).toContain(
+        `evently_http_request_duration_seconds_count{method="GET",route="/health/live",status_code="200"} ${probes}`,
+      );
+      expect(metrics.text).toMatch(/evently_bookings_decided_total\{outcome="confirmed"\} [1-9]/);
+    } finally {
+      expect(await service.stop()).toBe(0);
+    }
+    // Graceful: every child drained and exited 0 before the supervisor did, and none is left.
+    const stopped = service
+      .lines()
+      .filter((l) => l.role === 'supervisor' && l.msg === 'child process stopped');
+    expect(stopped.map((l) => Number(l.childPid)).sort()).toEqual(children.map((c) => c.pid).sort());
+    expect(stopped.every((l) => l.code === 0)).toBe(true);
+    expect(childrenOf(service).started.filter((c) => alive(c.pid))).toEqual([]);
+  }, 180000);
+});
+
+describe('npm start restarts a crashed child, and gives up on a crash loop', () => {
+  const dbName = `evently_start_${randomUUID().slice(0, 8)}`;
+  const env = testEnv({ API_PROCESSES: '1', LOG_LEVEL: 'info' });
+
+  afterAll(async () => {
+    await dropDatabase(dbName);
+    await flushRedisPrefix(env.REDIS_PREFIX!);
+  });
+
+  test('a killed API or worker process is replaced and the service keeps serving', async () => {
+    const service = await startService(dbName, env);
+    try {
+      const first = await waitFor(
+        async () => childrenOf(service).ready.length === 2 && childrenOf(service).ready,
+        60000,
+        () => `both children to be ready; output:\n${service.output()}`,
+      );
+      for (const role of ['api', 'worker']) {
+        const victim = first.find((c) => c.role === role)!;
+        process.kill(victim.pid, 'SIGKILL');
+        const replacement = await waitFor(
+          async () => childrenOf(service).ready.find((c) => c.role === role && c.pid !== victim.pid),
+          60000,
+          () => `a new ${role} process; output:\n${service.output()}`,
+        );
+        expect(alive(replacement.pid)).toBe(true);
+        const exited = service
+          .lines()
+          .find((l) => l.msg === 'child process exited; restarting it' && l.childPid === victim.pid);
+        expect(exited).toMatchObject({ role: 'supervisor', childRole: role, signal: 'SIGKILL', level: 50 });
+        expect(Number(exited!.delayMs)).toBeGreaterThan(0);
+      }
+      expect((await request(service.base).get('/health/ready')).status).toBe(200);
+    } finally {
+      expect(await service.stop()).toBe(0);
+    }
+    expect(childrenOf(service).started.filter((c) => alive(c.pid))).toEqual([]);
+  }, 180000);
+
+  test('a second signal during the graceful stop kills every child at once and exits 1', async () => {
+    const service = await startService(dbName, env);
+    await waitFor(
+      async () => childrenOf(service).ready.length === 2,
+      60000,
+      () => `both children to be ready; output:\n${service.output()}`,
+    );
+    // Two different signals: two of the same sent together may be delivered as one.
+    process.kill(service.pid, 'SIGTERM');
+    process.kill(service.pid, 'SIGINT');
+    expect(await service.exited).toBe(1);
+    // Pending signals are delivered lowest number first, so either may be the second.
+    expect(service.lines().find((l) => l.msg === 'second signal: killing every child process')).toMatchObject(
+      {
+        role: 'supervisor',
+        level: 50,
+      },
+    );
+    expect(childrenOf(service).started.filter((c) => alive(c.pid))).toEqual([]);
+  }, 180000);
+
+  test('an API that cannot listen (port taken) is restarted a few times, then the supervisor exits 1', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as net.AddressInfo;
+    try {
+      const service = launchService(dbName, env, port);
+      expect(await service.exited).toBe(1);
+      const lines = service.lines();
+      expect(
+        lines.filter((l) => l.msg === 'child process exited; restarting it' && l.childRole === 'api'),
+      ).toHaveLength(3);
+      expect(
+        lines.find((l) => l.msg === 'child process is crash-looping; stopping everything'),
+      ).toMatchObject({
+        role: 'supervisor',
+        childRole: 'api',
+        level: 60,
+      });
+      expect(service.output()).toContain('EADDRINUSE');
+      // The healthy worker was stopped with the rest, not left behind.
+      expect(childrenOf(service).started.filter((c) => alive(c.pid))).toEqual([]);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  }, 180000);
 });

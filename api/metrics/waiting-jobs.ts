@@ -46,6 +46,9 @@ function gauges(): void {
     name: 'evently_active_events',
     help: 'Events whose queue may hold work (the active-events set)',
     registers: [metricsRegistry],
+    // Every API process reads the same Redis set: merged across processes (npm start), one
+    // reading, not their sum.
+    aggregator: 'first',
     async collect() {
       this.reset();
       const read = await readOnce();
@@ -57,6 +60,7 @@ function gauges(): void {
     help: `Waiting jobs (doorbells) per event queue; beyond the ${LABELLED_EVENTS} fullest queues, summed as event="other"`,
     labelNames: ['event'],
     registers: [metricsRegistry],
+    aggregator: 'first',
     async collect() {
       this.reset();
       const read = await readOnce();

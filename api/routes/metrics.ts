@@ -1,15 +1,17 @@
 import Router from '@koa/router';
+import { scrapeMetrics } from '../../shared/cluster-metrics.js';
 import { Forbidden, Unauthorized } from '../../shared/errors.js';
-import { collectProcessMetrics, metricsAccessAllowed, metricsRegistry } from '../../shared/metrics.js';
+import { collectProcessMetrics, metricsAccessAllowed } from '../../shared/metrics.js';
 import type { ApiDeps, AppState } from '../context.js';
 import { observeWaitingJobs } from '../metrics/waiting-jobs.js';
 
 /**
  * `GET /metrics`, Prometheus text format: the API's series, the waiting jobs per event, and
- * under `npm start` the worker's too (one registry per process). With METRICS_TOKEN set, a
- * scraper sends it as a bearer token (Prometheus: `authorization: {credentials: ...}`). Without
- * it the endpoint is open, except in production: its series name event ids, drafts' included,
- * which only operators may see.
+ * under `npm start` those of every API process and of the worker, merged by the supervisor
+ * (shared/cluster-metrics.ts): whichever API process a scrape reaches, it answers for all. With
+ * METRICS_TOKEN set, a scraper sends it as a bearer token (Prometheus: `authorization:
+ * {credentials: ...}`). Without it the endpoint is open, except in production: its series name
+ * event ids, drafts' included, which only operators may see.
  */
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
@@ -33,9 +35,9 @@ export function metricsRoutes(deps: ApiDeps): Router<AppState> {
     if (!metricsAccessAllowed(deps.config.metricsToken, ctx.get('Authorization'))) {
       throw new Unauthorized('This endpoint needs the METRICS_TOKEN bearer token');
     }
-    const body = await metricsRegistry.metrics();
-    ctx.type = metricsRegistry.contentType;
-    ctx.body = body;
+    const { text, contentType } = await scrapeMetrics();
+    ctx.type = contentType;
+    ctx.body = text;
   });
   return router;
 }
