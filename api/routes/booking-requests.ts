@@ -56,16 +56,20 @@ export function bookingRequestRoutes(deps: ApiDeps, tokens: Tokens): Router<AppS
   router.get('/:id', authenticate(tokens), async (ctx) => {
     const principal = principalOf(ctx.state);
     const { id } = validate(uuidParam, ctx.params, 'params');
-    let request = await visibleRequest(principal, id);
     const wait = preferredWaitSeconds(ctx.get('Prefer'), deps.config.longPollMaxSeconds);
-    if (wait > 0 && request.status === 'queued') {
-      await deps.decisions.waitFor(id, wait * 1000, async () => {
-        request = (await BookingRequest.findByPk(id))!;
-        return request.status !== 'queued';
-      });
-      ctx.set('Preference-Applied', `wait=${wait}`);
+    // Watched before the read, so a decision published while the row is read still wakes this
+    // long-poll, and the read is its only one until the decision hands over the decided row.
+    const watch = wait > 0 ? deps.decisions.watch(id) : null;
+    try {
+      let request = await visibleRequest(principal, id);
+      if (watch && request.status === 'queued') {
+        request = (await watch.decided(wait * 1000)) ?? request;
+        ctx.set('Preference-Applied', `wait=${wait}`);
+      }
+      ctx.body = presentBookingRequest(request, await requestResults(deps.sequelize, request));
+    } finally {
+      watch?.stop();
     }
-    ctx.body = presentBookingRequest(request, await requestResults(deps.sequelize, request));
   });
 
   return router;
