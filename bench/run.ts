@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { Redis } from 'ioredis';
-import { freePort, type Role, sampleMemory, startRole, stopRole } from './cluster.js';
+import { cpuSeconds, freePort, type Role, sampleMemory, startRole, stopRole } from './cluster.js';
 import { type Callbacks, type ClientMode, fire, fireAtRate, type Learned, type Sent } from './load.js';
 import { type BenchDatabase, freshDatabase, seedUsers } from './setup.js';
 import { percentile, round } from './stats.js';
@@ -117,7 +117,12 @@ async function main() {
     log(
       `${scenario}: ${requestCount} requests from ${clients} clients over ${eventCount} event(s) of ${seats} seats`,
     );
+    const cpuBefore = roles.map(cpuSeconds);
     const result = await runLoad(baseUrl, db, plan, events, args.backlog ? startWorkers : async () => {});
+    // CPU of the load alone (not start-up, not the read-back), per accepted booking request;
+    // `--backlog` workers start during the load, so theirs includes their start-up.
+    const cpuMs = roles.map((role, i) => (cpuSeconds(role) - (cpuBefore[i] ?? 0)) * 1000);
+    const perRequest = (ms: number) => round(ms / Math.max(1, result.accepted.length), 2);
     let cancellations = { requests: 0, accepted: 0 };
     if (scenario === 'mixed') cancellations = await cancelSome(baseUrl, db, users, result.accepted);
 
@@ -157,6 +162,8 @@ async function main() {
       targetRate,
       achievedRate: result.achievedRate === null ? null : round(result.achievedRate, 0),
       wallSeconds: round(result.wallSeconds, 2),
+      apiCpuMsPerRequest: perRequest(cpuMs[0]!),
+      workerCpuMsPerRequest: perRequest(cpuMs.slice(1).reduce((sum, ms) => sum + ms, 0)),
       apiRssMb: round(api.peakRssMb, 0),
       workerRssMb: round(Math.max(...workers.map((w) => w.peakRssMb)), 0),
       redisConnections: peakRedisClients,
