@@ -34,6 +34,8 @@ const { values: args } = parseArgs({
     backlog: { type: 'boolean', default: false },
     batch: { type: 'string' },
     'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+    // The run drops and re-creates this database: runs that may overlap need names of their own.
+    database: { type: 'string', default: 'evently_bench_load' },
     'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379' },
   },
 });
@@ -47,6 +49,8 @@ const workerCount = Number(args.workers);
 // A backlog is submitted before any worker runs: a client waiting for its outcome would wait forever.
 const mode: ClientMode = args.backlog ? 'submit' : (args.mode as ClientMode);
 if (mode !== 'poll' && mode !== 'submit') throw new Error('--mode is poll or submit');
+// The name goes into DROP/CREATE DATABASE as is.
+if (!/^[a-z_][a-z0-9_]{0,62}$/.test(args.database!)) throw new Error('--database is a lower-case SQL name');
 const targetRate = args.rate ? Number(args.rate) : null;
 if (targetRate !== null && !(targetRate > 0)) throw new Error('--rate is a number of requests a second');
 
@@ -56,7 +60,7 @@ async function main() {
   const jwtSecret = randomBytes(32).toString('hex');
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
   log(`preparing a fresh database and ${workerCount} worker process(es)...`);
-  const db = await freshDatabase(args['database-url']!, 'evently_bench_load');
+  const db = await freshDatabase(args['database-url']!, args.database!);
   const port = await freePort();
   const env = {
     NODE_ENV: 'production',
