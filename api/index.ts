@@ -34,7 +34,7 @@ export async function createApiDeps(
     prefix: config.redisPrefix,
   });
   webhookQueue.on('error', (err) => logger.warn({ err }, 'webhook queue error'));
-  const decisions = new DecisionWaiter(subscriber, config.redisPrefix, logger);
+  const decisions = new DecisionWaiter(subscriber, config.redisPrefix, sequelize, logger);
   await decisions.start();
   return {
     config,

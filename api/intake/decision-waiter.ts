@@ -1,34 +1,65 @@
 import type { Redis } from 'ioredis';
-import { Op } from 'sequelize';
+import type { Sequelize } from 'sequelize';
 import { BookingRequest } from '../../shared/db/models/index.js';
 import type { Logger } from '../../shared/logger.js';
 import { requestDecidedChannel } from '../../shared/queues.js';
+import type { RequestResults } from '../presenters.js';
+import { requestResultsOfMany } from './view.js';
 
-type Deliver = (decided: BookingRequest) => void;
+/** A booking request as a long-poll read it: with what it produced once decided, else null. */
+export interface Read {
+  request: BookingRequest;
+  results: RequestResults | null;
+}
+
+/** A decided booking request with what it produced: all a long-poll needs to answer. */
+export interface Decided {
+  request: BookingRequest;
+  results: RequestResults;
+}
+
+type Deliver = (decided: Decided) => void;
+
+interface FirstRead {
+  resolve: (read: Read | null) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Most booking requests one read asks for; more wait for the next read. */
+const MAX_READ = 1000;
 
 /** One long-poll's interest in one booking request, from before its first read to its answer. */
 export interface Watch {
-  /** The request's row once decided, or null if `timeoutMs` passes first. */
-  decided(timeoutMs: number): Promise<BookingRequest | null>;
+  /** The request as it is now (null: no such request), read together with other long-polls'. */
+  current(): Promise<Read | null>;
+  /** The request once decided, or null if `timeoutMs` passes first. */
+  decided(timeoutMs: number): Promise<Decided | null>;
   /** Stops watching; call it whatever happened (a `finally`). */
   stop(): void;
 }
 
 /**
- * Long-polling support: one Redis subscription per API process on the "request decided"
- * channel, fanned out in memory to the long-polls waiting in this process. A message's decided
- * requests are re-read in one query for all their long-polls, and each long-poll gets its row
- * from it, so a flash sale's long-polls cost one query per allocation step, not one each.
- * Pub/sub is best effort, so every `recheckMs` one query re-reads every watched request: a lost
+ * Long-polling support. One Redis subscription per API process on the "request decided"
+ * channel, fanned out in memory to the long-polls waiting in this process, and one read of
+ * PostgreSQL in flight at a time for all of them: what long-polls need while a read runs (their
+ * first look at a request, the requests a message says are decided) is read together by the
+ * next one, with what the decided ones produced, in one query per table. So a busy process
+ * makes larger reads rather than more of them, as the intake's group commit does with inserts;
+ * a flash sale's long-polls cost a few queries per read, not a few each.
+ * Pub/sub is best effort, so every `recheckMs` every watched request is read again: a lost
  * message costs latency, never correctness.
  */
 export class DecisionWaiter {
   private readonly waiting = new Map<string, Set<Deliver>>();
+  private readonly firstReads = new Map<string, FirstRead[]>();
+  private readonly toRead = new Set<string>();
+  private reading = false;
   private recheck: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly subscriber: Redis,
     private readonly prefix: string,
+    private readonly sequelize: Sequelize,
     private readonly logger: Logger,
     private readonly recheckMs = 1000,
   ) {}
@@ -36,11 +67,10 @@ export class DecisionWaiter {
   async start(): Promise<void> {
     this.subscriber.on('message', (channel: string, message: string) => {
       if (channel !== requestDecidedChannel(this.prefix)) return;
-      const watched = (JSON.parse(message) as string[]).filter((id) => this.waiting.has(id));
-      this.readDecided(watched);
+      this.read((JSON.parse(message) as string[]).filter((id) => this.waiting.has(id)));
     });
     await this.subscriber.subscribe(requestDecidedChannel(this.prefix));
-    this.recheck = setInterval(() => this.readDecided([...this.waiting.keys()]), this.recheckMs);
+    this.recheck = setInterval(() => this.read([...this.waiting.keys()]), this.recheckMs);
   }
 
   close(): void {
@@ -48,12 +78,12 @@ export class DecisionWaiter {
   }
 
   /**
-   * Starts watching a booking request. Call it before reading the request: a decision published
-   * while the caller reads it then still reaches this watch.
+   * Starts watching a booking request. Its first read comes after this, so a decision
+   * published at any time from now on reaches the watch.
    */
   watch(bookingRequestId: string): Watch {
     let deliver: Deliver = () => {};
-    const delivered = new Promise<BookingRequest>((resolve) => {
+    const delivered = new Promise<Decided>((resolve) => {
       deliver = resolve;
     });
     const set = this.waiting.get(bookingRequestId) ?? new Set<Deliver>();
@@ -65,6 +95,13 @@ export class DecisionWaiter {
     };
     return {
       stop,
+      current: () =>
+        new Promise<Read | null>((resolve, reject) => {
+          const readers = this.firstReads.get(bookingRequestId) ?? [];
+          this.firstReads.set(bookingRequestId, readers);
+          readers.push({ resolve, reject });
+          this.read([bookingRequestId]);
+        }),
       async decided(timeoutMs: number) {
         let timer: NodeJS.Timeout | undefined;
         const timedOut = new Promise<null>((resolve) => {
@@ -80,20 +117,53 @@ export class DecisionWaiter {
     };
   }
 
-  /** Reads which of `ids` are decided, in one query, and hands each row to its long-polls. */
-  private readDecided(ids: string[]): void {
-    if (ids.length === 0) return;
-    BookingRequest.findAll({ where: { id: { [Op.in]: ids }, status: { [Op.ne]: 'queued' } } })
-      .then((rows) => {
-        for (const row of rows) {
-          const set = this.waiting.get(row.id);
-          if (!set) continue;
-          this.waiting.delete(row.id);
-          for (const deliver of set) deliver(row);
+  /** Asks for `ids` in the next read; starts one (after this event-loop turn) unless one runs. */
+  private read(ids: readonly string[]): void {
+    for (const id of ids) this.toRead.add(id);
+    if (this.reading || this.toRead.size === 0) return;
+    this.reading = true;
+    setImmediate(() => void this.drain());
+  }
+
+  private async drain(): Promise<void> {
+    while (this.toRead.size > 0) {
+      const ids = [...this.toRead].slice(0, MAX_READ);
+      // First reads asked for from now on need a read that starts after them: the next one.
+      const readers = new Map<string, FirstRead[]>();
+      for (const id of ids) {
+        this.toRead.delete(id);
+        readers.set(id, this.firstReads.get(id) ?? []);
+        this.firstReads.delete(id);
+      }
+      try {
+        const reads = await this.readMany(ids);
+        for (const id of ids) {
+          const read = reads.get(id) ?? null;
+          for (const reader of readers.get(id)!) reader.resolve(read);
+          const set = this.waiting.get(id);
+          if (!read?.results || !set) continue;
+          this.waiting.delete(id);
+          for (const deliver of set) deliver({ request: read.request, results: read.results });
         }
-      })
-      // The next recheck reads them again: a failed read delays these answers, it loses none.
-      .catch((err: unknown) => this.logger.warn({ err }, 'reading decided booking requests failed'));
+      } catch (err) {
+        // Watchers hear at the next recheck; a first read has no later chance, so it fails.
+        this.logger.warn({ err }, 'reading long-polled booking requests failed');
+        for (const reader of [...readers.values()].flat()) reader.reject(err);
+      }
+    }
+    this.reading = false;
+  }
+
+  /** The requests of `ids` that exist, with what the decided ones produced, in one query per table. */
+  private async readMany(ids: string[]): Promise<Map<string, Read>> {
+    const requests = await BookingRequest.findAll({ where: { id: ids } });
+    const decided = requests.filter((r) => r.status !== 'queued');
+    const results = await requestResultsOfMany(this.sequelize, decided);
+    const reads = new Map<string, Read>(requests.map((request) => [request.id, { request, results: null }]));
+    decided.forEach((request, i) => {
+      reads.get(request.id)!.results = results[i]!;
+    });
+    return reads;
   }
 
   /** How many requests this process is long-polling for (exposed for tests and metrics). */
