@@ -34,7 +34,7 @@ export async function createApiDeps(
     prefix: config.redisPrefix,
   });
   webhookQueue.on('error', (err) => logger.warn({ err }, 'webhook queue error'));
-  const decisions = new DecisionWaiter(subscriber, config.redisPrefix);
+  const decisions = new DecisionWaiter(subscriber, config.redisPrefix, sequelize, logger);
   await decisions.start();
   return {
     config,
@@ -46,6 +46,7 @@ export async function createApiDeps(
     decisions,
     intake: new Intake({ sequelize, queues, redis, config, logger }),
     async close() {
+      decisions.close();
       await queues.closeAll();
       await webhookQueue.close();
       await database.release();

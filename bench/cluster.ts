@@ -103,6 +103,24 @@ function rssMb(pid: number | undefined): number {
   }
 }
 
+/**
+ * User + system CPU time the role's process has used so far, seconds (Linux /proc; 0 once it has
+ * exited). Other work shares this machine's cores, so CPU time per request compares runs better
+ * than throughput alone.
+ */
+export function cpuSeconds(role: Role): number {
+  try {
+    // The fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${role.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return 0; // the process has exited: nothing to read
+  }
+}
+
+/** USER_HZ: 100 on the Linux kernels the bench runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 /** Samples every role's RSS every 200 ms, keeping the peak; returns a stop function. */
 export function sampleMemory(roles: Role[]): () => void {
   const timer = setInterval(() => {

@@ -1,11 +1,20 @@
 // `npm run bench`: a flash sale (or a mixed load) against real API and worker processes.
+//
+// Clients (bench/load.ts) act as the README tells them to: submit a booking request (`202`),
+// then `GET` it with `Prefer: wait=10` until decided, then send their next one (`--mode poll`,
+// the default). `--mode submit` stops each client at the `202`, as the figures before issue 13
+// did: the workers then decide a backlog the clients never wait on (`decidedPerSec`).
+// `--clients N` is a closed loop of N clients; `--rate N` is an open loop instead: N booking
+// requests a second on a fixed schedule whatever the answers, latencies from each request's
+// intended start (`--clients` then only sizes the cancellations of `--scenario mixed`).
+// `--backlog` submits everything before the workers start, so it implies `--mode submit`.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { Redis } from 'ioredis';
-import { freePort, type Role, sampleMemory, startRole, stopRole } from './cluster.js';
-import { fire, type Sent } from './load.js';
+import { cpuSeconds, freePort, type Role, sampleMemory, startRole, stopRole } from './cluster.js';
+import { type Callbacks, type ClientMode, fire, fireAtRate, type Learned, type Sent } from './load.js';
 import { type BenchDatabase, freshDatabase, seedUsers } from './setup.js';
 import { percentile, round } from './stats.js';
 import { checkOutcomes } from './verify.js';
@@ -19,10 +28,14 @@ const { values: args } = parseArgs({
     clients: { type: 'string', default: '500' },
     workers: { type: 'string', default: '2' },
     json: { type: 'string' },
+    mode: { type: 'string', default: 'poll' },
+    rate: { type: 'string' },
     // Submit everything first, then start the workers: measures how fast a backlog drains.
     backlog: { type: 'boolean', default: false },
     batch: { type: 'string' },
     'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+    // The run drops and re-creates this database: runs that may overlap need names of their own.
+    database: { type: 'string', default: 'evently_bench_load' },
     'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379' },
   },
 });
@@ -33,6 +46,13 @@ const seats = Number(args.seats);
 const requestCount = Number(args.requests);
 const clients = Number(args.clients);
 const workerCount = Number(args.workers);
+// A backlog is submitted before any worker runs: a client waiting for its outcome would wait forever.
+const mode: ClientMode = args.backlog ? 'submit' : (args.mode as ClientMode);
+if (mode !== 'poll' && mode !== 'submit') throw new Error('--mode is poll or submit');
+// The name goes into DROP/CREATE DATABASE as is.
+if (!/^[a-z_][a-z0-9_]{0,62}$/.test(args.database!)) throw new Error('--database is a lower-case SQL name');
+const targetRate = args.rate ? Number(args.rate) : null;
+if (targetRate !== null && !(targetRate > 0)) throw new Error('--rate is a number of requests a second');
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -40,7 +60,7 @@ async function main() {
   const jwtSecret = randomBytes(32).toString('hex');
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
   log(`preparing a fresh database and ${workerCount} worker process(es)...`);
-  const db = await freshDatabase(args['database-url']!, 'evently_bench_load');
+  const db = await freshDatabase(args['database-url']!, args.database!);
   const port = await freePort();
   const env = {
     NODE_ENV: 'production',
@@ -101,7 +121,12 @@ async function main() {
     log(
       `${scenario}: ${requestCount} requests from ${clients} clients over ${eventCount} event(s) of ${seats} seats`,
     );
+    const cpuBefore = roles.map(cpuSeconds);
     const result = await runLoad(baseUrl, db, plan, events, args.backlog ? startWorkers : async () => {});
+    // CPU of the load alone (not start-up, not the read-back), per accepted booking request;
+    // `--backlog` workers start during the load, so theirs includes their start-up.
+    const cpuMs = roles.map((role, i) => (cpuSeconds(role) - (cpuBefore[i] ?? 0)) * 1000);
+    const perRequest = (ms: number) => round(ms / Math.max(1, result.accepted.length), 2);
     let cancellations = { requests: 0, accepted: 0 };
     if (scenario === 'mixed') cancellations = await cancelSome(baseUrl, db, users, result.accepted);
 
@@ -112,8 +137,11 @@ async function main() {
       events.map((e) => e.id),
       result.accepted,
     );
+    // Outcomes known to clients exist only when they poll; submit mode reports null for them.
+    const learned = mode === 'poll' ? result.outcomeLatencies.length : null;
     const figures = {
       scenario,
+      mode,
       requests: requestCount + cancellations.requests,
       accepted: result.accepted.length + cancellations.accepted,
       confirmed: outcomes.confirmed,
@@ -131,7 +159,15 @@ async function main() {
       drainPerSec: round(outcomes.drainPerSec, 0),
       decideP50Ms: round(outcomes.decideP50Ms),
       decideP99Ms: round(outcomes.decideP99Ms),
+      outcomesPerSec: learned === null ? null : round(learned / Math.max(0.001, result.outcomeSeconds), 0),
+      outcomeP50Ms: learned === null ? null : round(percentile(result.outcomeLatencies, 50)),
+      outcomeP99Ms: learned === null ? null : round(percentile(result.outcomeLatencies, 99)),
+      pollsPerOutcome: learned === null ? null : round(result.polls / Math.max(1, learned), 2),
+      targetRate,
+      achievedRate: result.achievedRate === null ? null : round(result.achievedRate, 0),
       wallSeconds: round(result.wallSeconds, 2),
+      apiCpuMsPerRequest: perRequest(cpuMs[0]!),
+      workerCpuMsPerRequest: perRequest(cpuMs.slice(1).reduce((sum, ms) => sum + ms, 0)),
       apiRssMb: round(api.peakRssMb, 0),
       workerRssMb: round(Math.max(...workers.map((w) => w.peakRssMb)), 0),
       redisConnections: peakRedisClients,
@@ -215,13 +251,16 @@ async function runLoad(
   afterSubmit: () => Promise<void>,
 ) {
   const bar = new SingleBar({
-    format: ' {bar} {value}/{total} submitted | decided {decided}',
+    format: ' {bar} {value}/{total} submitted | decided {decided} | outcomes known {learned}',
     hideCursor: true,
   });
-  bar.start(plan.length, 0, { decided: 0 });
+  bar.start(plan.length, 0, { decided: 0, learned: 0 });
   const accepted: string[] = [];
   const latencies: number[] = [];
+  const outcomeLatencies: number[] = [];
   let errors = 0;
+  let polls = 0;
+  let lastLearnedAt = 0;
   const started = performance.now();
   const eventIds = events.map((e) => e.id);
   const decidedCount = async () =>
@@ -234,13 +273,31 @@ async function runLoad(
       ).rows[0].n,
     );
   let done = 0;
-  const progress = setInterval(async () => bar.update(done, { decided: await decidedCount() }), 500);
-  await fire(baseUrl, clients, plan, (sent: Sent) => {
-    done += 1;
-    latencies.push(sent.latencyMs);
-    if (sent.status === 202) accepted.push((sent.body as { id: string }).id);
-    else errors += 1;
-  });
+  const progress = setInterval(
+    async () => bar.update(done, { decided: await decidedCount(), learned: outcomeLatencies.length }),
+    500,
+  );
+  const callbacks: Callbacks = {
+    onSubmitted(sent: Sent) {
+      done += 1;
+      latencies.push(sent.latencyMs);
+      if (sent.status === 202) accepted.push((sent.body as { id: string }).id);
+      else errors += 1;
+    },
+    onLearned(learned: Learned) {
+      polls += learned.polls;
+      if (learned.status === null) {
+        errors += 1;
+        if (errors <= 5) log(`a poll failed: ${learned.error}`);
+        return;
+      }
+      outcomeLatencies.push(learned.latencyMs);
+      lastLearnedAt = performance.now();
+    },
+  };
+  const achievedRate =
+    targetRate === null ? null : (await fireAtRate(baseUrl, targetRate, plan, mode, callbacks)).achievedRate;
+  if (targetRate === null) await fire(baseUrl, clients, plan, mode, callbacks);
   const submitSeconds = (performance.now() - started) / 1000;
   await afterSubmit();
   // Wait for every accepted request to be decided (bounded, so a bug cannot hang the run).
@@ -251,10 +308,21 @@ async function runLoad(
     decided = await decidedCount();
   }
   clearInterval(progress);
-  bar.update(done, { decided });
+  bar.update(done, { decided, learned: outcomeLatencies.length });
   bar.stop();
   latencies.sort((a, b) => a - b);
-  return { accepted, latencies, errors, submitSeconds, wallSeconds: (performance.now() - started) / 1000 };
+  outcomeLatencies.sort((a, b) => a - b);
+  return {
+    accepted,
+    latencies,
+    outcomeLatencies,
+    polls,
+    errors,
+    achievedRate,
+    submitSeconds,
+    outcomeSeconds: (lastLearnedAt - started) / 1000,
+    wallSeconds: (performance.now() - started) / 1000,
+  };
 }
 
 /** Mixed scenario: cancel a tenth of the confirmed bookings through the API, then wait for them. */
@@ -277,8 +345,10 @@ async function cancelSome(
   }));
   log(`cancelling ${plan.length} bookings...`);
   const ids: string[] = [];
-  await fire(baseUrl, Math.min(clients, 100), plan, (sent) => {
-    if (sent.status === 202) ids.push((sent.body as { id: string }).id);
+  await fire(baseUrl, Math.min(clients, 100), plan, mode, {
+    onSubmitted(sent) {
+      if (sent.status === 202) ids.push((sent.body as { id: string }).id);
+    },
   });
   const deadline = Date.now() + 120_000;
   for (;;) {
@@ -292,11 +362,11 @@ async function cancelSome(
   return { requests: plan.length, accepted: ids.length };
 }
 
-function printTable(figures: Record<string, string | number>) {
+function printTable(figures: Record<string, string | number | null>) {
   const width = Math.max(...Object.keys(figures).map((k) => k.length));
   process.stdout.write(`\n${'figure'.padEnd(width)}  value\n${'-'.repeat(width)}  -----\n`);
   for (const [key, value] of Object.entries(figures))
-    process.stdout.write(`${key.padEnd(width)}  ${value}\n`);
+    process.stdout.write(`${key.padEnd(width)}  ${value ?? '-'}\n`);
 }
 
 main().catch((err) => {

@@ -14,16 +14,42 @@ export async function requestResults(
   request: BookingRequest,
   position?: number | null,
 ): Promise<RequestResults> {
-  const entry =
-    request.kind === 'book' && ['waitlisted', 'confirmed', 'held'].includes(request.status)
-      ? await WaitlistEntry.findOne({ where: { requestId: request.id } })
-      : null;
-  return {
-    position: position !== undefined ? position : await queuePosition(sequelize, request),
-    booking: request.bookingId ? await Booking.findByPk(request.bookingId) : null,
-    hold: request.holdId ? await Hold.findByPk(request.holdId) : null,
-    waitlist: entry ? { entry, position: await waitlistPosition(sequelize, entry) } : null,
-  };
+  return (await requestResultsOfMany(sequelize, [request], position))[0]!;
+}
+
+/**
+ * `requestResults()` of many requests at once, in one query per kind of result whatever their
+ * number: long-polls woken by one allocation step are answered together (decision-waiter.ts).
+ */
+export async function requestResultsOfMany(
+  sequelize: Sequelize,
+  requests: readonly BookingRequest[],
+  position?: number | null,
+): Promise<RequestResults[]> {
+  const bookingIds = requests.flatMap((r) => (r.bookingId ? [r.bookingId] : []));
+  const holdIds = requests.flatMap((r) => (r.holdId ? [r.holdId] : []));
+  const entryRequestIds = requests
+    .filter((r) => r.kind === 'book' && ['waitlisted', 'confirmed', 'held'].includes(r.status))
+    .map((r) => r.id);
+  const [bookings, holds, entries] = await Promise.all([
+    bookingIds.length > 0 ? Booking.findAll({ where: { id: bookingIds } }) : [],
+    holdIds.length > 0 ? Hold.findAll({ where: { id: holdIds } }) : [],
+    entryRequestIds.length > 0 ? WaitlistEntry.findAll({ where: { requestId: entryRequestIds } }) : [],
+  ]);
+  const bookingById = new Map(bookings.map((b) => [b.id, b]));
+  const holdById = new Map(holds.map((h) => [h.id, h]));
+  const entryByRequest = new Map(entries.map((e) => [e.requestId, e]));
+  return Promise.all(
+    requests.map(async (request) => {
+      const entry = entryByRequest.get(request.id);
+      return {
+        position: position !== undefined ? position : await queuePosition(sequelize, request),
+        booking: request.bookingId ? (bookingById.get(request.bookingId) ?? null) : null,
+        hold: request.holdId ? (holdById.get(request.holdId) ?? null) : null,
+        waitlist: entry ? { entry, position: await waitlistPosition(sequelize, entry) } : null,
+      };
+    }),
+  );
 }
 
 /** What to answer a submission: status, headers and body. */

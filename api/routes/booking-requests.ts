@@ -56,19 +56,40 @@ export function bookingRequestRoutes(deps: ApiDeps, tokens: Tokens): Router<AppS
   router.get('/:id', authenticate(tokens), async (ctx) => {
     const principal = principalOf(ctx.state);
     const { id } = validate(uuidParam, ctx.params, 'params');
-    let request = await visibleRequest(principal, id);
     const wait = preferredWaitSeconds(ctx.get('Prefer'), deps.config.longPollMaxSeconds);
-    if (wait > 0 && request.status === 'queued') {
-      await deps.decisions.waitFor(id, wait * 1000, async () => {
-        request = (await BookingRequest.findByPk(id))!;
-        return request.status !== 'queued';
-      });
-      ctx.set('Preference-Applied', `wait=${wait}`);
+    if (wait > 0) {
+      const { body, waited } = await longPoll(deps, principal, id, wait);
+      // Applied only when there was something to wait for: the request was still queued.
+      if (waited) ctx.set('Preference-Applied', `wait=${wait}`);
+      ctx.body = body;
+      return;
     }
+    const request = await visibleRequest(principal, id);
     ctx.body = presentBookingRequest(request, await requestResults(deps.sequelize, request));
   });
 
   return router;
+}
+
+/**
+ * Waits up to `wait` seconds for the request to be decided. Watched before its first read, so a
+ * decision published while it is read still wakes it; both reads are shared with the other
+ * long-polls of this process (decision-waiter.ts).
+ */
+async function longPoll(deps: ApiDeps, principal: Principal, id: string, wait: number) {
+  const watch = deps.decisions.watch(id);
+  try {
+    const read = await watch.current();
+    const request = ownedBy(principal, read?.request ?? null, (r) => r.userId, 'Booking request');
+    if (read?.results) return { body: presentBookingRequest(request, read.results), waited: false };
+    const decided = await watch.decided(wait * 1000);
+    const body = decided
+      ? presentBookingRequest(decided.request, decided.results)
+      : presentBookingRequest(request, await requestResults(deps.sequelize, request));
+    return { body, waited: true };
+  } finally {
+    watch.stop();
+  }
 }
 
 async function visibleRequest(principal: Principal, id: string): Promise<BookingRequest> {
