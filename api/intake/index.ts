@@ -7,7 +7,8 @@
  *   seat-selection.ts the body of a booking or hold, and its seats checked against the map (422)
  *   submit.ts         `Intake.submit()`: backpressure, group commit, replays, refusals, the answer
  *   queued-requests.ts backpressure's reading of an event's queued requests
- *   group-commit.ts   one statement and one ring per group of requests arriving together
+ *   group-commit.ts   one statement per group of requests arriving together (any events), one ring
+ *                     per event of the group; exported for tests that drive it directly
  *   insert-statement.ts the statement: barrier, the booking rule, account check, insert, positions
  *   ring.ts           rings the event (shared/enqueue.ts), leaving failures to the reconciler
  *   refusal.ts        404 or 409 for an event that cannot take the booking
@@ -15,6 +16,7 @@
  *   decision-waiter.ts long-polls woken when a request is decided
  */
 export { DecisionWaiter } from './decision-waiter.js';
+export { GroupCommit } from './group-commit.js';
 export { readIdempotencyKey, reply, seatRequestHandler } from './http.js';
 export { Intake, type IntakeDeps, type Submission } from './submit.js';
 export { type IntakeAnswer, requestResults } from './view.js';

@@ -28,8 +28,9 @@ const fingerprint = (s: string) => createHash('sha256').update(s).digest('hex');
  * Intake: records a booking request durably, rings its event, and says what to answer. The row is
  * committed before the client hears 202, so an accepted request survives any crash after that;
  * if the ring fails the reconciler rings later, so the client still gets its 202. Requests
- * arriving together for one event are inserted by one statement and rung by one job
- * (GroupCommit). One way down: submit -> backpressure -> group commit -> ring -> answer.
+ * arriving together, for one event or many, are inserted by one statement, and each event is
+ * rung by one job (GroupCommit). One way down: submit -> backpressure -> group commit -> ring ->
+ * answer.
  */
 export class Intake {
   /** Backpressure's reading of each event's queued requests (read by tests too). */

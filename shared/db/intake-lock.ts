@@ -8,4 +8,5 @@
  * earlier request that was still committing. Intake never waits on the allocation itself.
  */
 // migrations/0010 (booking_arrival_horizon) computes the same key: change both or neither.
-export const INTAKE_LOCK_KEY_SQL = "hashtextextended('booking-intake:' || $eventId::text, 0)";
+export const intakeLockKeySql = (eventIdSql: string) =>
+  `hashtextextended('booking-intake:' || ${eventIdSql}::text, 0)`;
