@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,8 +9,6 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export interface Role {
   name: string;
   child: ChildProcess;
-  /** Peak resident memory seen so far, MB (sampled from /proc). */
-  peakRssMb: number;
 }
 
 export async function freePort(): Promise<number> {
@@ -81,14 +79,18 @@ export async function startRole(
       reject(new Error(`${name} exited with ${code}:\n${log}`));
     });
   });
-  return { name, child, peakRssMb: 0 };
+  return { name, child };
 }
 
-export async function stopRole(role: Role): Promise<void> {
-  if (role.child.exitCode !== null) return;
-  const exited = new Promise((resolve) => role.child.on('exit', resolve));
-  role.child.kill('SIGTERM');
-  await exited;
+/** Sends SIGTERM and waits for the exit: the exit code, or the signal's name if one ended it. */
+export async function stopRole(role: Role): Promise<number | string> {
+  const { child } = role;
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode ?? child.signalCode!;
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
+  child.kill('SIGTERM');
+  return exited;
 }
 
 /** Reads the process's resident set size from /proc (Linux), MB. */
@@ -103,28 +105,81 @@ function rssMb(pid: number | undefined): number {
   }
 }
 
+/** The fields of /proc/<pid>/stat after the command name (which may hold spaces and parentheses). */
+function statFields(pid: number): string[] | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  } catch {
+    return null; // the process has exited
+  }
+}
+
 /**
- * User + system CPU time the role's process has used so far, seconds (Linux /proc; 0 once it has
+ * User + system CPU time the process has used so far, seconds (Linux /proc; 0 once it has
  * exited). Other work shares this machine's cores, so CPU time per request compares runs better
  * than throughput alone.
  */
-export function cpuSeconds(role: Role): number {
-  try {
-    // The fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const fields = readFileSync(`/proc/${role.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return 0; // the process has exited: nothing to read
-  }
+export function cpuSeconds(pid: number | undefined): number {
+  const fields = pid ? statFields(pid) : null;
+  if (!fields) return 0;
+  // utime and stime are the 14th and 15th fields of the line, the 12th and 13th after the name.
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
 /** USER_HZ: 100 on the Linux kernels the bench runs on. */
 const CLOCK_TICKS_PER_SECOND = 100;
 
-/** Samples every role's RSS every 200 ms, keeping the peak; returns a stop function. */
-export function sampleMemory(roles: Role[]): () => void {
+/** A process of the service under test and what it does there. */
+export interface ServiceProcess {
+  pid: number;
+  role: 'api' | 'worker' | 'supervisor';
+}
+
+/**
+ * The supervisor's children (`npm start`, bin/supervisor.ts) and their roles. node:cluster forks
+ * `node <execArgv> bin/start.ts <role>`, so a child's role is the last argument of its command
+ * line. Found by scanning /proc for processes whose parent is the supervisor: this kernel has no
+ * /proc/<pid>/task/<tid>/children. A child that is being forked, or whose command line names no
+ * role, is left out.
+ */
+export function supervisedChildren(supervisorPid: number): ServiceProcess[] {
+  const children: ServiceProcess[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    // ppid is the 4th field of the line, the 2nd after the name.
+    if (Number(statFields(pid)?.[1]) !== supervisorPid) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    } catch {
+      continue; // it exited meanwhile
+    }
+    const role = argv.at(-1);
+    if (role === 'api' || role === 'worker') children.push({ pid, role });
+  }
+  return children;
+}
+
+export interface MemoryPeaks {
+  /** Peak RSS of each process seen, MB. */
+  byPid: Map<number, number>;
+  /** Peak of the sum over every process at one sample, MB: what the whole service held at once. */
+  totalMb: number;
+}
+
+/** Samples the RSS of `processes()` every 200 ms, keeping the peaks; returns them and a stop function. */
+export function sampleMemory(processes: () => ServiceProcess[]): { peaks: MemoryPeaks; stop: () => void } {
+  const peaks: MemoryPeaks = { byPid: new Map(), totalMb: 0 };
   const timer = setInterval(() => {
-    for (const role of roles) role.peakRssMb = Math.max(role.peakRssMb, rssMb(role.child.pid));
+    let total = 0;
+    for (const { pid } of processes()) {
+      const mb = rssMb(pid);
+      total += mb;
+      peaks.byPid.set(pid, Math.max(peaks.byPid.get(pid) ?? 0, mb));
+    }
+    peaks.totalMb = Math.max(peaks.totalMb, total);
   }, 200);
-  return () => clearInterval(timer);
+  return { peaks, stop: () => clearInterval(timer) };
 }
