@@ -41,7 +41,9 @@ export function createAllocationProcessor(deps: AllocationDeps) {
   // requests whose own jobs then find their answer here without a database read.
   const recent = new RecentOutcomes(50_000);
   // The steps this process's slots ask for at the same time share one transaction.
-  const steps = new StepBatcher(deps.sequelize, deps.batchSize, deps.rules, deps.logger);
+  const steps = new StepBatcher(deps.sequelize, deps.batchSize, deps.rules, deps.logger, (ids) =>
+    deps.redis.publish(requestDecidedChannel(deps.redisPrefix), JSON.stringify(ids)),
+  );
 
   async function step(job: Job<AllocationJobData>): Promise<AllocationStepResult> {
     const { eventId, requestId: bookingRequestId } = job.data;
@@ -51,10 +53,6 @@ export function createAllocationProcessor(deps: AllocationDeps) {
       deps.logger.debug(
         { eventId, jobId: job.id, bookingRequestId, decided: result.decided.length },
         'allocation step decided',
-      );
-      await deps.redis.publish(
-        requestDecidedChannel(deps.redisPrefix),
-        JSON.stringify(result.changedRequestIds),
       );
     }
     recordDecisions(result.decided);
@@ -127,10 +125,11 @@ async function dropDoorbells(
   decided: readonly { requestId: string }[],
   currentJobId: string | undefined,
 ): Promise<void> {
+  const others = decided.filter((d) => d.requestId !== currentJobId);
+  // Most steps of a quiet event decide only their own job's request: no queue handle needed.
+  if (others.length === 0) return;
   const queue = deps.queues!.get(eventId);
-  const results = await Promise.allSettled(
-    decided.filter((d) => d.requestId !== currentJobId).map((d) => queue.remove(d.requestId)),
-  );
+  const results = await Promise.allSettled(others.map((d) => queue.remove(d.requestId)));
   const failed = results.filter((r) => r.status === 'rejected').length;
   if (failed > 0) deps.logger.debug({ eventId, failed }, 'some decided doorbells were not removed');
 }

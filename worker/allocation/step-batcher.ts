@@ -32,6 +32,12 @@ export class StepBatcher {
     private readonly limit: number,
     private readonly rules: AllocationRules,
     private readonly logger: Logger,
+    /**
+     * Told, once per committed transaction, every request whose status it changed: one
+     * `request-decided` message for all the events it stepped. Best effort: the decisions are
+     * committed whatever it does, so its failure is logged, not passed to the steps.
+     */
+    private readonly announce: (changedRequestIds: string[]) => Promise<unknown>,
   ) {}
 
   step(eventId: string): Promise<AllocationStepResult> {
@@ -49,12 +55,7 @@ export class StepBatcher {
     while (this.waiting.length > 0) {
       const batch = this.takeBatch();
       try {
-        const results = await runAllocationSteps(
-          this.sequelize,
-          batch.map((w) => w.eventId),
-          this.limit,
-          this.rules,
-        );
+        const results = await this.run(batch.map((w) => w.eventId));
         for (const w of batch) w.resolve(results.get(w.eventId)!);
       } catch (err) {
         if (batch.length === 1) {
@@ -66,14 +67,25 @@ export class StepBatcher {
           'a shared allocation step failed; stepping its events one by one',
         );
         for (const w of batch) {
-          await runAllocationSteps(this.sequelize, [w.eventId], this.limit, this.rules).then(
-            (results) => w.resolve(results.get(w.eventId)!),
-            w.reject,
-          );
+          await this.run([w.eventId]).then((results) => w.resolve(results.get(w.eventId)!), w.reject);
         }
       }
     }
     this.inFlight -= 1;
+  }
+
+  private async run(eventIds: string[]): Promise<Map<string, AllocationStepResult>> {
+    const results = await runAllocationSteps(this.sequelize, eventIds, this.limit, this.rules);
+    const changed = [...results.values()].flatMap((r) => r.changedRequestIds);
+    if (changed.length > 0) {
+      await this.announce(changed).catch((err: unknown) =>
+        this.logger.warn(
+          { err, requests: changed.length },
+          'decisions not announced; long-polls find them by their re-read',
+        ),
+      );
+    }
+    return results;
   }
 
   /** The oldest waiting steps, one per event (a second ask for an event waits for the next batch). */
