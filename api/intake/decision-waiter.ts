@@ -117,6 +117,21 @@ export class DecisionWaiter {
     };
   }
 
+  /**
+   * A booking request's outcome once decided, or null if `timeoutMs` passes first: one read (it
+   * may be decided already), then the wait. For callers that already know the request is theirs.
+   */
+  async outcome(bookingRequestId: string, timeoutMs: number): Promise<Decided | null> {
+    const watch = this.watch(bookingRequestId);
+    try {
+      const read = await watch.current();
+      if (read?.results) return { request: read.request, results: read.results };
+      return await watch.decided(timeoutMs);
+    } finally {
+      watch.stop();
+    }
+  }
+
   /** Asks for `ids` in the next read; starts one (after this event-loop turn) unless one runs. */
   private read(ids: readonly string[]): void {
     for (const id of ids) this.toRead.add(id);

@@ -5,6 +5,7 @@ import { ValidationFailed } from '../../shared/errors.js';
 import type { ApiDeps, AppState, Principal } from '../context.js';
 import { principalOf } from '../middleware/authenticate.js';
 import { validate } from '../middleware/validate.js';
+import { presentBookingRequest } from '../presenters.js';
 import { uuidParam } from '../schemas.js';
 import { checkSeatSelection, seatSelectionBody, seatSelectionPayload } from './seat-selection.js';
 import type { IntakeAnswer } from './view.js';
@@ -31,11 +32,29 @@ export function readIdempotencyKey(ctx: Context, principal: Principal): string |
   return validate(idempotencyKey, raw, 'headers');
 }
 
-/** Sends what the intake said to answer. */
-export function reply(ctx: Context, answer: IntakeAnswer): void {
-  ctx.status = answer.status;
+/** `Prefer: wait=N` (RFC 7240), N capped at `max`; 0 without one. */
+export function preferredWaitSeconds(header: string, max: number): number {
+  const match = /(?:^|[;,\s])wait=(\d{1,6})(?:$|[;,\s])/.exec(header);
+  return match ? Math.min(Number(match[1]), max) : 0;
+}
+
+/**
+ * Sends what the intake said to answer. With `Prefer: wait=N`, a request still queued is answered
+ * once it is decided (200 with its outcome) or after N seconds (the 202, as without), so a client
+ * can learn the outcome in the round trip that submitted it.
+ */
+export async function reply(
+  ctx: Context,
+  deps: Pick<ApiDeps, 'decisions' | 'config'>,
+  answer: IntakeAnswer,
+): Promise<void> {
+  const wait =
+    answer.status === 202 ? preferredWaitSeconds(ctx.get('Prefer'), deps.config.longPollMaxSeconds) : 0;
+  const decided = wait > 0 ? await deps.decisions.outcome(answer.body.id, wait * 1000) : null;
+  ctx.status = decided ? 200 : answer.status;
   ctx.set(answer.headers);
-  ctx.body = answer.body;
+  if (wait > 0) ctx.set('Preference-Applied', `wait=${wait}`);
+  ctx.body = decided ? presentBookingRequest(decided.request, decided.results) : answer.body;
 }
 
 /**
@@ -50,8 +69,9 @@ export function seatRequestHandler(deps: ApiDeps, kind: 'book' | 'hold') {
     const { payload, fingerprint } = seatSelectionPayload(validate(schema, ctx.request.body, 'body'));
     const key = readIdempotencyKey(ctx, principal);
     await checkSeatSelection(deps.sequelize, id, payload);
-    reply(
+    await reply(
       ctx,
+      deps,
       await deps.intake.submit({
         principal,
         eventId: id,

@@ -17,6 +17,6 @@
  */
 export { DecisionWaiter } from './decision-waiter.js';
 export { GroupCommit } from './group-commit.js';
-export { readIdempotencyKey, reply, seatRequestHandler } from './http.js';
+export { preferredWaitSeconds, readIdempotencyKey, reply, seatRequestHandler } from './http.js';
 export { Intake, type IntakeDeps, type Submission } from './submit.js';
 export { type IntakeAnswer, requestResults } from './view.js';

@@ -12,6 +12,15 @@ export const parameters = {
     schema: { type: 'string', format: 'uuid' },
   },
 
+  PreferWait: {
+    name: 'Prefer',
+    in: 'header',
+    description:
+      'RFC 7240 `wait=N`: while the request is queued, hold the answer up to N seconds ' +
+      '(capped at `LONG_POLL_MAX_SECONDS`, default 30) until it is decided. On a submission the ' +
+      'answer is then `200` with the outcome, or the `202` once N seconds have passed.',
+    schema: { type: 'string', example: 'wait=10' },
+  },
   IdempotencyKey: {
     name: 'Idempotency-Key',
     in: 'header',

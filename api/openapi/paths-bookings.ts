@@ -13,20 +13,22 @@ import {
 import { examples } from './examples.js';
 import { ref } from './schemas.js';
 
-/** 202 while queued (new or replayed), 200 for a replay already decided; both point at the request. */
+/**
+ * 202 while queued (new or replayed), 200 once decided (within `Prefer: wait`, or a replay of a
+ * request already decided); both point at the request.
+ */
 export const accepted = (what: string, queued?: Examples): oas.ResponsesObject => ({
   '202': json(
-    `${what} accepted and queued (or a replay still queued)`,
+    `${what} accepted and queued (or a replay still queued; with \`Prefer: wait=N\`, still queued after N seconds)`,
     ref('BookingRequest'),
-    ['Location', 'Idempotent-Replayed', 'RateLimit', 'RateLimit-Policy'],
+    ['Location', 'Idempotent-Replayed', 'Preference-Applied', 'RateLimit', 'RateLimit-Policy'],
     queued,
   ),
-  '200': json('A replay (same Idempotency-Key) of a request already decided', ref('BookingRequest'), [
-    'Location',
-    'Idempotent-Replayed',
-    'RateLimit',
-    'RateLimit-Policy',
-  ]),
+  '200': json(
+    `${what} decided: within the \`Prefer: wait=N\` it asked for, or a replay (same Idempotency-Key) of a request already decided`,
+    ref('BookingRequest'),
+    ['Location', 'Idempotent-Replayed', 'Preference-Applied', 'RateLimit', 'RateLimit-Policy'],
+  ),
 });
 
 /** Booking, hold and cancellation requests share one budget per caller. */
@@ -77,15 +79,15 @@ export const bookingPaths: oas.PathsObject = {
       operationId: 'requestBooking',
       summary: 'Ask for seats; decided asynchronously, first come first served',
       description:
-        'Commits a booking request and queues it; poll `Location` (long-poll with `Prefer: wait=N`) ' +
-        'for the outcome: `confirmed` with the booking (and its seats, for reserved seating), ' +
+        'Commits a booking request and queues it; with `Prefer: wait=N` the answer waits for the ' +
+        'outcome (200), else poll `Location` (long-poll with `Prefer: wait=N`) for it: `confirmed` with the booking (and its seats, for reserved seating), ' +
         '`rejected` with a `reason` (`sold_out`, `seat_taken` with `reasonDetails.seats`, …), or, with ' +
         '`waitlist: true` and nothing free, `waitlisted` with its `waitlistEntry`: the request is ' +
         'then promoted in line order (`confirmed`, or `held` when the event’s `waitlistPromotion` is ' +
         '`hold`) as seats free up. Seats and sections are checked against the map before anything ' +
         'is recorded (422).',
       security: bearer,
-      parameters: [param('IdempotencyKey')],
+      parameters: [param('IdempotencyKey'), param('PreferWait')],
       requestBody: body('BookRequest', examples.bookBodies),
       responses: {
         ...accepted('Booking request', examples.bookAccepted),
@@ -131,7 +133,7 @@ export const bookingPaths: oas.PathsObject = {
       operationId: 'cancelBooking',
       summary: 'Ask to cancel a booking: a booking request of kind cancel, decided in the event’s queue',
       security: bearer,
-      parameters: [param('IdempotencyKey')],
+      parameters: [param('IdempotencyKey'), param('PreferWait')],
       responses: {
         ...accepted('Cancellation request'),
         '400': error('Invalid id or Idempotency-Key, or a partner without an Idempotency-Key', [
@@ -167,16 +169,7 @@ export const bookingPaths: oas.PathsObject = {
       operationId: 'getBookingRequest',
       summary: 'A booking request and its outcome; long-polls with Prefer: wait=N',
       security: bearer,
-      parameters: [
-        {
-          name: 'Prefer',
-          in: 'header',
-          description:
-            'RFC 7240 `wait=N`: while the request is queued, hold the answer up to N seconds ' +
-            '(capped at `LONG_POLL_MAX_SECONDS`, default 30) until it is decided',
-          schema: { type: 'string', example: 'wait=10' },
-        },
-      ],
+      parameters: [param('PreferWait')],
       responses: {
         '200': json(
           'The booking request',

@@ -99,7 +99,7 @@ const holdAction = (
     summary,
     description,
     security: bearer,
-    parameters: [param('IdempotencyKey')],
+    parameters: [param('IdempotencyKey'), param('PreferWait')],
     responses: {
       ...(queued ?? accepted('Request')),
       '400': error('Invalid id or Idempotency-Key, or a partner without an Idempotency-Key', [
@@ -190,7 +190,7 @@ export const seatingPaths: oas.PathsObject = {
         '(`POST /holds/{id}/confirm`) to book its seats, or release it. A hold cannot join the ' +
         'waitlist.',
       security: bearer,
-      parameters: [param('IdempotencyKey')],
+      parameters: [param('IdempotencyKey'), param('PreferWait')],
       requestBody: body('HoldRequest', examples.holdBodies),
       responses: {
         ...accepted('Hold request', examples.holdAccepted),

@@ -4,7 +4,7 @@ import { Op, type WhereOptions } from 'sequelize';
 import { BookingRequest } from '../../shared/db/models/index.js';
 import { BOOKING_REQUEST_KINDS, BOOKING_REQUEST_STATUSES } from '../../shared/domain.js';
 import type { ApiDeps, AppState, Principal } from '../context.js';
-import { requestResults } from '../intake/index.js';
+import { preferredWaitSeconds, requestResults } from '../intake/index.js';
 import { authenticate, principalOf } from '../middleware/authenticate.js';
 import { validate } from '../middleware/validate.js';
 import { ownedBy } from '../ownership.js';
@@ -19,12 +19,6 @@ export const listQuery = Joi.object({
   status: Joi.string().valid(...BOOKING_REQUEST_STATUSES),
   kind: Joi.string().valid(...BOOKING_REQUEST_KINDS),
 });
-
-/** `Prefer: wait=N` (RFC 7240): hold the response up to N seconds until the request is decided. */
-function preferredWaitSeconds(header: string, max: number): number {
-  const match = /(?:^|[;,\s])wait=(\d{1,6})(?:$|[;,\s])/.exec(header);
-  return match ? Math.min(Number(match[1]), max) : 0;
-}
 
 export function bookingRequestRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/booking-requests' });

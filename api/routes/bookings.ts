@@ -50,8 +50,9 @@ export function bookingRoutes(deps: ApiDeps, tokens: Tokens, limits: RateLimits)
     if (booking.status === 'cancelled' && !key) {
       throw new Conflict('already_cancelled', 'This booking is already cancelled');
     }
-    reply(
+    await reply(
       ctx,
+      deps,
       await deps.intake.submit({
         principal,
         eventId: booking.eventId,

@@ -52,8 +52,9 @@ export function holdRoutes(deps: ApiDeps, tokens: Tokens, limits: RateLimits): R
       const { id } = validate(uuidParam, ctx.params, 'params');
       const key = readIdempotencyKey(ctx, principal);
       const hold = await visibleHold(principal, id);
-      reply(
+      await reply(
         ctx,
+        deps,
         await deps.intake.submit({
           principal,
           eventId: hold.eventId,
