@@ -3,12 +3,17 @@ import { type Dispatcher, Pool } from 'undici';
 /**
  * The bench's HTTP load generator. A client submits a booking request and, in `poll` mode, then
  * does what the README tells clients to: `GET` the request's `Location` with `Prefer: wait=10`
- * until it is decided. `submit` mode stops at the `202` (the figures before issue 13 goal 2).
+ * until it is decided; in `wait` mode it sends `Prefer: wait=10` with the submission itself (the
+ * README's one-round-trip form). `submit` mode stops at the `202`.
  * `fire()` is a closed loop of `clients` clients; `fireAtRate()` an open loop at a fixed rate.
  */
 
-/** How a client treats a `202`: poll until its outcome is known, or stop at the submission. */
-export type ClientMode = 'poll' | 'submit';
+/**
+ * How a client learns its outcome: `poll` submits, then long-polls the `202`'s `Location`;
+ * `wait` sends `Prefer: wait` with the submission itself (a `200` carries the outcome) and
+ * long-polls only if it still gets a `202`; `submit` stops at the submission.
+ */
+export type ClientMode = 'poll' | 'wait' | 'submit';
 
 /** The long-poll each client asks for, seconds (the README's example). */
 const POLL_WAIT_SECONDS = 10;
@@ -116,15 +121,22 @@ async function buyer(
 ): Promise<void> {
   let location: string | undefined;
   try {
+    const prefer: Record<string, string> = mode === 'wait' ? { prefer: `wait=${POLL_WAIT_SECONDS}` } : {};
     const res = await dispatcher.request({
       method: 'POST',
       path: request.path,
-      headers: { 'content-type': 'application/json', ...request.headers },
+      headers: { 'content-type': 'application/json', ...request.headers, ...prefer },
       body: JSON.stringify(request.body),
     });
-    const body = await res.body.json().catch(() => null);
-    callbacks.onSubmitted({ status: res.statusCode, latencyMs: performance.now() - startedAt, body }, index);
+    const body = (await res.body.json().catch(() => null)) as { status?: string } | null;
+    const latencyMs = performance.now() - startedAt;
+    callbacks.onSubmitted({ status: res.statusCode, latencyMs, body }, index);
     if (res.statusCode === 202) location = String(res.headers.location);
+    // Decided within the submission's own wait: the outcome is known without a poll.
+    if (mode === 'wait' && res.statusCode === 200 && body?.status && body.status !== 'queued') {
+      callbacks.onLearned?.({ status: body.status, latencyMs, polls: 0 }, index);
+      return;
+    }
   } catch (err) {
     callbacks.onSubmitted({ status: 0, latencyMs: performance.now() - startedAt, body: String(err) }, index);
   }

@@ -2,8 +2,10 @@
 //
 // Clients (bench/load.ts) act as the README tells them to: submit a booking request (`202`),
 // then `GET` it with `Prefer: wait=10` until decided, then send their next one (`--mode poll`,
-// the default). `--mode submit` stops each client at the `202`, as the figures before issue 13
-// did: the workers then decide a backlog the clients never wait on (`decidedPerSec`).
+// the default). `--mode wait` sends `Prefer: wait=10` with the submission itself (one round trip
+// when decided within it; its submit latency is then the outcome's). `--mode submit` stops each
+// client at the `202`, as the figures before issue 13 did: the workers then decide a backlog the
+// clients never wait on (`decidedPerSec`).
 // `--clients N` is a closed loop of N clients; `--rate N` is an open loop instead: N booking
 // requests a second on a fixed schedule whatever the answers, latencies from each request's
 // intended start (`--clients` then only sizes the cancellations of `--scenario mixed`).
@@ -86,7 +88,8 @@ if (clusterMasters !== null && !(Number.isInteger(clusterMasters) && clusterMast
   throw new Error('--redis-cluster is a number of masters, at least 3');
 // A backlog is submitted before any worker runs: a client waiting for its outcome would wait forever.
 const mode: ClientMode = args.backlog ? 'submit' : (args.mode as ClientMode);
-if (mode !== 'poll' && mode !== 'submit') throw new Error('--mode is poll or submit');
+if (mode !== 'poll' && mode !== 'wait' && mode !== 'submit')
+  throw new Error('--mode is poll, wait or submit');
 // The name goes into DROP/CREATE DATABASE as is.
 if (!/^[a-z_][a-z0-9_]{0,62}$/.test(args.database!)) throw new Error('--database is a lower-case SQL name');
 const targetRate = args.rate ? Number(args.rate) : null;
@@ -239,7 +242,7 @@ async function bench(cluster: OwnRedisCluster | null) {
       result.accepted,
     );
     // Outcomes known to clients exist only when they poll; submit mode reports null for them.
-    const learned = mode === 'poll' ? result.outcomeLatencies.length : null;
+    const learned = mode === 'submit' ? null : result.outcomeLatencies.length;
     const peakRss = (role: ServiceProcess['role']) => {
       const peaks = [...memory.peaks.byPid]
         .filter(([pid]) => cpu.roles.get(pid) === role)
@@ -534,7 +537,8 @@ async function runLoad(
     onSubmitted(sent: Sent) {
       done += 1;
       latencies.push(sent.latencyMs);
-      if (sent.status === 202) accepted.push((sent.body as { id: string }).id);
+      // 202: queued; 200: decided within the submission's own `Prefer: wait` (`--mode wait`).
+      if (sent.status === 202 || sent.status === 200) accepted.push((sent.body as { id: string }).id);
       else errors += 1;
     },
     onLearned(learned: Learned) {
@@ -600,7 +604,7 @@ async function cancelSome(
   const ids: string[] = [];
   await fire(baseUrl, Math.min(clients, 100), plan, mode, {
     onSubmitted(sent) {
-      if (sent.status === 202) ids.push((sent.body as { id: string }).id);
+      if (sent.status === 202 || sent.status === 200) ids.push((sent.body as { id: string }).id);
     },
   });
   const deadline = Date.now() + 120_000;
