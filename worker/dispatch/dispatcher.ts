@@ -49,6 +49,12 @@ export class Dispatcher {
   private readonly active: ActiveEvents;
   private readonly runners = new Map<string, EventRunner>();
   private readonly serving = new Map<string, Promise<void>>();
+  /**
+   * Events whose claims this process renews: those being served, until their release starts.
+   * Not `serving`: a renewal after the release would push an event back in line 3 s ahead of
+   * when its turn is due, with nobody serving it.
+   */
+  private readonly claimed = new Set<string>();
   private readonly signal = new Signal();
   private readonly stalledRecheckMs: number;
   private loop: Promise<void> | undefined;
@@ -79,8 +85,8 @@ export class Dispatcher {
     const { concurrency, pollMs, logger } = this.options;
     while (!this.closed) {
       try {
-        const claimed = await this.active.claim(concurrency - this.serving.size, CLAIM_LEASE_MS);
-        for (const eventId of claimed) this.serve(eventId);
+        const taken = await this.active.claim(concurrency - this.serving.size, CLAIM_LEASE_MS);
+        for (const eventId of taken) this.serve(eventId);
       } catch (err) {
         logger.error({ err }, 'could not claim events; will retry');
       }
@@ -90,12 +96,14 @@ export class Dispatcher {
   }
 
   private serve(eventId: string): void {
+    this.claimed.add(eventId);
     const turn = this.turn(eventId)
       .catch((err) => {
         // The claim runs out by itself and the event is served again (Redis down, say).
         this.options.logger.error({ err, eventId }, 'event turn failed; the event will be retried');
       })
       .finally(() => {
+        this.claimed.delete(eventId);
         this.serving.delete(eventId);
         this.signal.notify();
       });
@@ -115,6 +123,7 @@ export class Dispatcher {
         state = await this.active.queueState(eventId);
       }
     }
+    this.claimed.delete(eventId);
     await this.active.release(eventId, state, this.stalledRecheckMs);
   }
 
@@ -157,7 +166,7 @@ export class Dispatcher {
 
   private async renewClaims(): Promise<void> {
     try {
-      await this.active.renew(this.servingEventIds(), CLAIM_LEASE_MS);
+      await this.active.renew([...this.claimed], CLAIM_LEASE_MS);
     } catch (err) {
       this.options.logger.warn({ err }, 'could not renew event claims');
     }
