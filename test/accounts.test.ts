@@ -5,6 +5,7 @@ import { ensureAdmin } from '../api/services/accounts.js';
 import { Tokens } from '../api/services/tokens.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { useTestApi } from './support/environment.js';
+import { withRefusedRows } from './support/rows.js';
 
 describe('accounts: admins list, disable and re-role them; a disabled or deleted account is refused at once', () => {
   const api = useTestApi();
@@ -276,16 +277,14 @@ describe('accounts: admins list, disable and re-role them; a disabled or deleted
       Array.from({ length: 16 }, (_, i) => registerUser(api.baseUrl, `group${i}`)),
     );
     const poisoned = await registerUser(api.baseUrl, 'poisoned');
-    // A trigger that refuses this one principal's rows: any data error of one row would do.
-    const fn = `poison_${poisoned.id.replaceAll('-', '')}`;
-    await api.deps.sequelize.query(`
-      CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.user_id = '${poisoned.id}' THEN RAISE EXCEPTION 'poisoned row'; END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER ${fn} BEFORE INSERT ON booking_requests FOR EACH ROW EXECUTE FUNCTION ${fn}();`);
-    try {
+    // A trigger refuses this one principal's rows: any data error of one row would do.
+    const refused = {
+      table: 'booking_requests',
+      column: 'user_id',
+      value: poisoned.id,
+      message: 'poisoned row',
+    };
+    await withRefusedRows(api.deps.sequelize, refused, async () => {
       // Submitted in one tick, so intake's group commit puts all 17 in one statement.
       const everyone = [...users.slice(0, 8), poisoned, ...users.slice(8)];
       const results = await Promise.allSettled(
@@ -316,8 +315,6 @@ describe('accounts: admins list, disable and re-role them; a disabled or deleted
       expect(res.status).toBe(500);
       expect(res.body.error.code).toBe('internal_error');
       expect(JSON.stringify(res.body)).not.toMatch(/poisoned row|booking_requests/);
-    } finally {
-      await api.deps.sequelize.query(`DROP TRIGGER ${fn} ON booking_requests; DROP FUNCTION ${fn}();`);
-    }
+    });
   });
 });

@@ -3,7 +3,7 @@ import { type Actor, createActor, createEvent, registerUser } from './support/ac
 import { useTestApi } from './support/environment.js';
 import { DEFAULT_WAIT_MS, startInProcessWorker, waitFor } from './support/harness.js';
 
-describe('GET /booking-requests/:id with Prefer: wait=N', () => {
+describe('Prefer: wait=N on GET /booking-requests/:id and on submissions', () => {
   // The cap is far above how long a decision takes even on a loaded machine, so "woken by the
   // decision" and "gave up at the cap" cannot be confused.
   const api = useTestApi({ LONG_POLL_MAX_SECONDS: '30' });
@@ -15,7 +15,7 @@ describe('GET /booking-requests/:id with Prefer: wait=N', () => {
     user = await registerUser(api.baseUrl);
   });
 
-  test('answers as soon as the request is decided, and gives up with the queued state at the deadline', async () => {
+  test('a long-poll answers as soon as the request is decided, and gives up with the queued state at the deadline', async () => {
     const event = await createEvent(api.baseUrl, admin);
     const submitted = await request(api.baseUrl)
       .post(`/events/${event.id}/bookings`)
@@ -53,19 +53,8 @@ describe('GET /booking-requests/:id with Prefer: wait=N', () => {
       await worker.close();
     }
   });
-});
 
-describe('POST with Prefer: wait=N: the outcome in the round trip that submits', () => {
-  const api = useTestApi({ LONG_POLL_MAX_SECONDS: '30' });
-  let admin: Actor;
-  let user: Actor;
-
-  beforeAll(async () => {
-    admin = await createActor(api.baseUrl, 'admin');
-    user = await registerUser(api.baseUrl);
-  });
-
-  test('a submission waits for its decision (200 with the outcome), or answers 202 at the deadline', async () => {
+  test('a submission with Prefer: wait waits for its decision (200 with the outcome), or answers 202 at the deadline', async () => {
     const event = await createEvent(api.baseUrl, admin, { capacity: 1 });
     // No worker yet: the wait runs out and the answer is the usual 202, queued.
     const t0 = Date.now();

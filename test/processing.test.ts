@@ -16,6 +16,7 @@ import { useTestApi } from './support/environment.js';
 import { queueBooking } from './support/factory.js';
 import { outcomeOf, startInProcessWorker } from './support/harness.js';
 import { expectEventInvariants } from './support/invariants.js';
+import { withRefusedRows } from './support/rows.js';
 
 /** No worker runs in this file unless a test starts one: the tests drive processing by hand. */
 describe('processing is idempotent and nothing accepted is lost', () => {
@@ -193,15 +194,8 @@ describe('processing is idempotent and nothing accepted is lost', () => {
       }),
     );
     // Any error of one event's writes would do: a trigger refuses this event's bookings.
-    const fn = `poison_${poisoned.id.replaceAll('-', '')}`;
-    await api.deps.sequelize.query(`
-      CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.event_id = '${poisoned.id}' THEN RAISE EXCEPTION 'poisoned event'; END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER ${fn} BEFORE INSERT ON bookings FOR EACH ROW EXECUTE FUNCTION ${fn}();`);
-    try {
+    const refused = { table: 'bookings', column: 'event_id', value: poisoned.id, message: 'poisoned event' };
+    await withRefusedRows(api.deps.sequelize, refused, async () => {
       const process = createAllocationProcessor({
         sequelize: api.deps.sequelize,
         redis: api.deps.redis,
@@ -228,8 +222,6 @@ describe('processing is idempotent and nothing accepted is lost', () => {
         ),
       );
       expect(statuses).toEqual(['confirmed', 'confirmed', 'queued', 'confirmed']);
-    } finally {
-      await api.deps.sequelize.query(`DROP TRIGGER ${fn} ON bookings; DROP FUNCTION ${fn}();`);
-    }
+    });
   });
 });

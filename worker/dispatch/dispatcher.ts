@@ -49,6 +49,8 @@ export class Dispatcher {
   private readonly active: ActiveEvents;
   private readonly runners = new Map<string, EventRunner>();
   private readonly serving = new Map<string, Promise<void>>();
+  /** Every turn not yet cleaned up, also one whose event a newer turn has taken over. */
+  private readonly turns = new Set<Promise<void>>();
   /**
    * Events whose claims this process renews: those being served, until their release starts.
    * Not `serving`: a renewal after the release would push an event back in line 3 s ahead of
@@ -97,17 +99,23 @@ export class Dispatcher {
 
   private serve(eventId: string): void {
     this.claimed.add(eventId);
-    const turn = this.turn(eventId)
+    const turn: Promise<void> = this.turn(eventId)
       .catch((err) => {
         // The claim runs out by itself and the event is served again (Redis down, say).
         this.options.logger.error({ err, eventId }, 'event turn failed; the event will be retried');
       })
       .finally(() => {
-        this.claimed.delete(eventId);
-        this.serving.delete(eventId);
+        // Released events can be claimed again at once, by this process too: a newer turn of the
+        // same event may have started before this one's clean-up runs, and keeps its entries.
+        if (this.serving.get(eventId) === turn) {
+          this.claimed.delete(eventId);
+          this.serving.delete(eventId);
+        }
+        this.turns.delete(turn);
         this.signal.notify();
       });
     this.serving.set(eventId, turn);
+    this.turns.add(turn);
   }
 
   private async turn(eventId: string): Promise<void> {
@@ -178,7 +186,7 @@ export class Dispatcher {
     this.signal.notify();
     clearInterval(this.renewTimer);
     await this.loop;
-    await Promise.all(this.serving.values());
+    await Promise.all(this.turns);
     await Promise.all([...this.runners.values()].map((runner) => runner.close()));
     this.runners.clear();
   }
