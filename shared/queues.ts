@@ -14,8 +14,9 @@ const EVENT_QUEUE_NAME = /^event-\{([^{}]+)\}$/;
 export const eventIdFromQueueName = (name: string): string | null => EVENT_QUEUE_NAME.exec(name)?.[1] ?? null;
 
 /**
- * Events whose queue may hold work, as a sorted set scored by when each started waiting for a
- * Worker (ms): workers open Workers only for these, longest-waiting first.
+ * The line: events whose queue may hold work, as a sorted set scored by when each may next be
+ * taken (ms): waiting since then, or claimed until then (worker/dispatch/active-events.ts).
+ * Workers serve only these, longest-waiting first.
  */
 export const activeEventsKey = (prefix: string) => `${prefix}:active-events-by-wait`;
 /** Pub/sub channel: an event id that just became active, so workers need not wait for a poll. */
