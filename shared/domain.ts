@@ -111,6 +111,38 @@ function decodeBookPayload(fields: Record<string, unknown>, fail: (why: string) 
   return payload;
 }
 
+/**
+ * A partner's own reference for a purchase, given with the booking or hold request that starts
+ * it and echoed wherever that purchase appears (its requests' polls, its booking, hold or
+ * waitlist entry, every webhook about it). Stored once, on that request (docs/architecture.md).
+ */
+export interface PurchaseReference {
+  externalReference: string | null;
+  /** String keys and values, Stripe's limits (PURCHASE_REFERENCE_LIMITS); `{}` when none. */
+  metadata: Record<string, string>;
+}
+
+export const PURCHASE_REFERENCE_LIMITS = {
+  externalReferenceLength: 100,
+  metadataKeys: 20,
+  metadataKeyLength: 40,
+  metadataValueLength: 500,
+} as const;
+
+/** What a request without a reference (and a purchase begun before references existed) carries. */
+export const NO_REFERENCE: PurchaseReference = Object.freeze({
+  externalReference: null,
+  metadata: Object.freeze({}) as Record<string, string>,
+});
+
+/** A stored reference (`external_reference`, `metadata` columns) as the domain reads it. */
+export function decodeReference(externalReference: string | null, metadata: unknown): PurchaseReference {
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+    throw new Error('booking request metadata is malformed: not an object');
+  }
+  return { externalReference, metadata: metadata as Record<string, string> };
+}
+
 /** How a seat appears in bookings, holds (their `seats` column) and webhooks: enough to print a ticket. */
 export interface SeatLabel {
   id: string;
@@ -129,6 +161,7 @@ export const seatLabel = ({ id, section, row, number }: SeatLabel): SeatLabel =>
 export const REJECTION_REASONS = {
   soldOut: 'sold_out',
   eventNotOnSale: 'event_not_on_sale',
+  eventStarted: 'event_started',
   eventCancelled: 'event_cancelled',
   bookingNotFound: 'booking_not_found',
   alreadyCancelled: 'already_cancelled',

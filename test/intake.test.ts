@@ -1,3 +1,4 @@
+import { NO_REFERENCE } from '../shared/domain.js';
 import { QueryTypes } from 'sequelize';
 import { GroupCommit } from '../api/intake/index.js';
 import { activeEventsKey } from '../shared/queues.js';
@@ -29,6 +30,7 @@ describe('intake group commit: requests for many events, one statement', () => {
           userId: users[i]!.id,
           kind: 'book',
           payload: { quantity: 1 },
+          reference: NO_REFERENCE,
           idempotencyKey: null,
           fingerprint: `book:${event.id}:1`,
         }),

@@ -1,4 +1,4 @@
-import { type BookPayload, decodePayload } from '../shared/domain.js';
+import { type BookPayload, decodePayload, NO_REFERENCE } from '../shared/domain.js';
 import {
   type BookingState,
   type Changes,
@@ -63,6 +63,7 @@ const request = (
   ...decodePayload(kind, payload),
   seq: id,
   queuedAt: NOW,
+  reference: NO_REFERENCE,
 });
 const book = (id: string, quantity: number, more: Partial<BookPayload> = {}, userId?: string) =>
   request(id, 'book', { quantity, ...more }, userId);
@@ -77,6 +78,7 @@ const bookingState = (id: string, quantity: number, more: Partial<BookingState> 
   id,
   userId: `owner-${id}`,
   requestId: `req-${id}`,
+  reference: NO_REFERENCE,
   status: 'confirmed',
   quantity,
   seats: [],
@@ -86,6 +88,7 @@ const holdState = (id: string, quantity: number, more: Partial<HoldState> = {}):
   id,
   userId: `holder-${id}`,
   requestId: `req-${id}`,
+  reference: NO_REFERENCE,
   status: 'active',
   quantity,
   seats: [],
@@ -97,6 +100,7 @@ const entry = (id: string, quantity: number, more: Partial<WaitlistEntryState> =
   id,
   userId: `waiter-${id}`,
   requestId: `wreq-${id}`,
+  reference: NO_REFERENCE,
   seq: id,
   quantity,
   minQuantity: quantity,
@@ -151,7 +155,7 @@ describe('runLedger: general admission', () => {
 
   test('the booking belongs to the principal that asked, with the quantity asked', () => {
     const changes = runLedger(input(), [book('a', 3)]);
-    expect(changes.bookings).toEqual([
+    expect(changes.bookings.map(({ reference: _, ...b }) => b)).toEqual([
       { id: 'id-1', userId: 'user-a', requestId: 'a', quantity: 3, seats: [], holdId: null },
     ]);
     expect(changes.requests).toEqual([
@@ -200,7 +204,7 @@ describe('runLedger: general admission', () => {
     ['cancelled', event({ status: 'cancelled' }), 'event_cancelled'],
     ['draft', event({ status: 'draft' }), 'event_not_on_sale'],
     ['completed', event({ status: 'completed' }), 'event_not_on_sale'],
-    ['started', event({ startsAt: NOW }), 'event_not_on_sale'],
+    ['started', event({ startsAt: NOW }), 'event_started'],
   ])('a %s event rejects books and holds', (_, state, reason) => {
     const changes = runLedger(input({ event: state }), [book('a', 1), hold('b', 1)]);
     expect(outcomes(changes)).toEqual([
@@ -343,7 +347,7 @@ describe('runLedger: reserved seating', () => {
 describe('runLedger: holds', () => {
   test('a hold request is held for holdTtlSeconds and counted as held', () => {
     const changes = runLedger(input({ event: event({ held: 1, holdTtlSeconds: 90 }) }), [hold('h', 2)]);
-    expect(changes.holds).toEqual([
+    expect(changes.holds.map(({ reference: _, ...h }) => h)).toEqual([
       { id: 'id-1', userId: 'user-h', requestId: 'h', quantity: 2, seats: [], expiresAt: at(90) },
     ]);
     expect(changes.requests).toEqual([
@@ -368,7 +372,7 @@ describe('runLedger: holds', () => {
     const changes = runLedger(input({ event: reserved({ held: 2, booked: 1 }), seats, holds: byId(h1) }), [
       confirmHold('c', 'h1'),
     ]);
-    expect(changes.bookings).toEqual([
+    expect(changes.bookings.map(({ reference: _, ...b }) => b)).toEqual([
       { id: 'id-1', userId: 'holder-h1', requestId: 'req-h1', quantity: 2, seats: h1.seats, holdId: 'h1' },
     ]);
     expect(changes.endedHolds).toEqual([{ hold: h1, status: 'confirmed', bookingId: 'id-1' }]);
@@ -401,7 +405,7 @@ describe('runLedger: holds', () => {
       ]);
       expect(outcomes(changes)).toEqual([['c', 'expired', 'hold_expired']]);
       expect(changes.endedHolds).toEqual([{ hold: h1, status: 'expired', bookingId: null }]);
-      expect(changes.bookings).toEqual([]);
+      expect(changes.bookings.map(({ reference: _, ...b }) => b)).toEqual([]);
       expect([changes.booked, changes.held]).toEqual([0, 0]);
       expect(seats.isFree('A5') && seats.isFree('A6')).toBe(true);
       expect(types(changes)).toEqual(['hold.expired', 'booking.rejected']);
@@ -557,6 +561,7 @@ describe('runLedger: waitlist', () => {
         id: 'id-1',
         userId: 'user-a',
         requestId: 'a',
+        reference: NO_REFERENCE,
         seq: 'a',
         quantity: 2,
         minQuantity: 1,
@@ -631,8 +636,8 @@ describe('runLedger: waitlist', () => {
       }),
       [cancel('c1', 'b1')],
     );
-    expect(changes.bookings).toEqual([]);
-    expect(changes.holds).toEqual([
+    expect(changes.bookings.map(({ reference: _, ...b }) => b)).toEqual([]);
+    expect(changes.holds.map(({ reference: _, ...h }) => h)).toEqual([
       { id: 'id-1', userId: 'waiter-e1', requestId: 'wreq-e1', quantity: 2, seats: [], expiresAt: at(30) },
     ]);
     expect(changes.promoted).toEqual([{ entry: entry('e1', 2), bookingId: null, holdId: 'id-1' }]);
@@ -779,7 +784,6 @@ describe('runLedger: waitlist', () => {
   test.each([
     ['draft', { status: 'draft' }],
     ['cancelled', { status: 'cancelled' }],
-    ['already started', { startsAt: NOW }],
   ] as const)('nothing is promoted while the event is %s', (_, state) => {
     const changes = runLedger(
       input({
@@ -794,6 +798,58 @@ describe('runLedger: waitlist', () => {
     expect(changes.cancelledBookings).toHaveLength(1);
     expect([changes.promoted, changes.bookings]).toEqual([[], []]);
     expect([changes.booked, changes.held]).toEqual([0, 0]);
+  });
+
+  test('once the event has started nothing is promoted, and its bookings can no longer be cancelled', () => {
+    const changes = runLedger(
+      input({
+        event: full({ held: 1, capacity: 3, startsAt: NOW }),
+        bookings: byId(bookingState('b1', 2)),
+        holds: byId(holdState('h1', 1, { expiresAt: at(-1) })),
+        waitlist: [entry('e1', 1)],
+      }),
+      [cancel('c1', 'b1')],
+    );
+    expect(changes.endedHolds.map((e) => e.status)).toEqual(['expired']);
+    expect(outcomes(changes)).toEqual([['c1', 'rejected', 'event_started']]);
+    expect(changes.cancelledBookings).toEqual([]);
+    expect([changes.promoted, changes.bookings]).toEqual([[], []]);
+    expect([changes.booked, changes.held]).toEqual([2, 0]);
+  });
+
+  test('a purchase’s reference is carried to its booking, hold, waitlist entry and every message about it', () => {
+    const ref = (externalReference: string) => ({ externalReference, metadata: { order: externalReference } });
+    const changes = runLedger(
+      input({
+        event: full({ capacity: 4, booked: 1, held: 1 }),
+        bookings: byId(bookingState('b1', 1, { reference: ref('B1') })),
+        holds: byId(holdState('h1', 1, { reference: ref('H1') })),
+        waitlist: [entry('e1', 1, { reference: ref('E1') })],
+      }),
+      [
+        { ...book('a', 1), reference: ref('A') },
+        { ...book('w', 1, { waitlist: true }), reference: ref('W') },
+        confirmHold('c', 'h1'),
+        cancel('x', 'b1'),
+        cancel('y', 'b1'),
+      ],
+    );
+    const newRefs = (rows: readonly { reference: { externalReference: string | null } }[]) =>
+      rows.map((r) => r.reference.externalReference);
+    expect(newRefs(changes.bookings)).toEqual(['E1', 'A', 'H1', 'W']);
+    expect(newRefs(changes.joinedWaitlist)).toEqual(['W']);
+    expect(
+      changes.outbox.map((m) => [m.type, m.data.externalReference, (m.data.metadata as { order: string }).order]),
+    ).toEqual([
+      ['waitlist.promoted', 'E1', 'E1'],
+      ['booking.confirmed', 'A', 'A'],
+      ['booking.waitlisted', 'W', 'W'],
+      ['hold.confirmed', 'H1', 'H1'],
+      ['booking.cancelled', 'B1', 'B1'],
+      ['waitlist.promoted', 'W', 'W'],
+      // A rejected cancel names the purchase it acted on.
+      ['booking.rejected', 'B1', 'B1'],
+    ]);
   });
 
   test('seats of a hold expiring at the start of the step go to the head of the line', () => {

@@ -3,7 +3,7 @@ import { BookingRequest } from '../../shared/db/models/index.js';
 import type { Logger } from '../../shared/logger.js';
 import { requestDecidedChannel } from '../../shared/queues.js';
 import type { RedisClient } from '../../shared/redis.js';
-import type { RequestResults } from '../presenters.js';
+import { REQUEST_INCLUDES, type RequestResults } from '../presenters.js';
 import { requestResultsOfMany } from './view.js';
 
 /** A booking request as a long-poll read it: with what it produced once decided, else null. */
@@ -171,7 +171,7 @@ export class DecisionWaiter {
 
   /** The requests of `ids` that exist, with what the decided ones produced, in one query per table. */
   private async readMany(ids: string[]): Promise<Map<string, Read>> {
-    const requests = await BookingRequest.findAll({ where: { id: ids } });
+    const requests = await BookingRequest.findAll({ where: { id: ids }, include: REQUEST_INCLUDES });
     const decided = requests.filter((r) => r.status !== 'queued');
     const results = await requestResultsOfMany(this.sequelize, decided);
     const reads = new Map<string, Read>(requests.map((request) => [request.id, { request, results: null }]));

@@ -7,6 +7,7 @@ import { principalOf } from '../middleware/authenticate.js';
 import { validate } from '../middleware/validate.js';
 import { presentBookingRequest } from '../presenters.js';
 import { uuidParam } from '../schemas.js';
+import { referenceFields, referenceOf } from './reference.js';
 import { checkSeatSelection, seatSelectionBody, seatSelectionPayload } from './seat-selection.js';
 import type { IntakeAnswer } from './view.js';
 
@@ -57,16 +58,23 @@ export async function reply(
   ctx.body = decided ? presentBookingRequest(decided.request, decided.results) : answer.body;
 }
 
+/** The body of a booking or hold request: the seats asked for, and the partner's reference. */
+export function seatRequestBody(maxSeats: number, options: { waitlist: boolean }) {
+  return seatSelectionBody(maxSeats, options).keys(referenceFields);
+}
+
 /**
  * The handler of `POST /events/:id/bookings` and `POST /events/:id/holds`: the same body forms
  * (holds without `waitlist`), the same checks, a request of `kind` in the event's queue.
  */
 export function seatRequestHandler(deps: ApiDeps, kind: 'book' | 'hold') {
-  const schema = seatSelectionBody(deps.config.maxSeatsPerBooking, { waitlist: kind === 'book' });
+  const schema = seatRequestBody(deps.config.maxSeatsPerBooking, { waitlist: kind === 'book' });
   return async (ctx: RouterContext<AppState>): Promise<void> => {
     const principal = principalOf(ctx.state);
     const { id } = validate(uuidParam, ctx.params, 'params');
-    const { payload, fingerprint } = seatSelectionPayload(validate(schema, ctx.request.body, 'body'));
+    const body = validate(schema, ctx.request.body, 'body');
+    const { payload, fingerprint } = seatSelectionPayload(body);
+    const reference = referenceOf(body);
     const key = readIdempotencyKey(ctx, principal);
     await checkSeatSelection(deps.sequelize, id, payload);
     await reply(
@@ -77,8 +85,9 @@ export function seatRequestHandler(deps: ApiDeps, kind: 'book' | 'hold') {
         eventId: id,
         kind,
         payload,
+        reference: reference.reference,
         idempotencyKey: key,
-        fingerprintOf: `${kind}:${id}:${fingerprint}`,
+        fingerprintOf: `${kind}:${id}:${fingerprint}${reference.fingerprint}`,
       }),
     );
   };

@@ -5,6 +5,7 @@
  *
  *   http.ts           route helpers: Idempotency-Key, the seat-request handler, sending the answer
  *   seat-selection.ts the body of a booking or hold, and its seats checked against the map (422)
+ *   reference.ts      the partner's reference on a booking or hold (externalReference, metadata)
  *   submit.ts         `Intake.submit()`: backpressure, group commit, replays, refusals, the answer
  *   queued-requests.ts backpressure's reading of an event's queued requests
  *   group-commit.ts   one statement per group of requests arriving together (any events), one ring
@@ -17,6 +18,6 @@
  */
 export { DecisionWaiter } from './decision-waiter.js';
 export { GroupCommit } from './group-commit.js';
-export { preferredWaitSeconds, readIdempotencyKey, reply, seatRequestHandler } from './http.js';
+export { preferredWaitSeconds, readIdempotencyKey, reply, seatRequestBody, seatRequestHandler } from './http.js';
 export { Intake, type IntakeDeps, type Submission } from './submit.js';
 export { type IntakeAnswer, requestResults } from './view.js';

@@ -1,7 +1,7 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { canTakeBookingsSql } from '../../shared/booking-rules.js';
 import { intakeLockKeySql } from '../../shared/db/intake-lock.js';
-import type { BookingRequestKind, BookingRequestPayload } from '../../shared/domain.js';
+import type { BookingRequestKind, BookingRequestPayload, PurchaseReference } from '../../shared/domain.js';
 import { POSITION_CAP } from './position.js';
 
 /** A booking request as the intake statement inserted it, with its place in the event's queue. */
@@ -12,11 +12,15 @@ export interface IntakeRow {
   eventId: string;
   kind: BookingRequestKind;
   payload: BookingRequestPayload;
+  externalReference: string | null;
+  metadata: Record<string, string>;
   idempotencyKey: string | null;
   fingerprint: string;
   status: 'queued';
   queuedAt: Date;
   position: number;
+  /** Its event's summary, as a booking request is presented (api/presenters.ts). */
+  event: { id: string; name: string; venue: string; startsAt: Date };
 }
 
 /** One submission to insert; `id` is made in the API. */
@@ -26,6 +30,7 @@ export interface IntakeInput {
   userId: string;
   kind: BookingRequestKind;
   payload: BookingRequestPayload;
+  reference: PurchaseReference;
   idempotencyKey: string | null;
   fingerprint: string;
 }
@@ -51,8 +56,9 @@ export type IntakeResult =
 const INTAKE_SQL = `
   WITH input AS (
     SELECT * FROM unnest($ids::uuid[], $eventIds::uuid[], $userIds::uuid[], $kinds::text[], $payloads::jsonb[],
-                         $keys::text[], $prints::text[])
-      WITH ORDINALITY AS t(id, event_id, user_id, kind, payload, idempotency_key, fingerprint, ord)
+                         $references::text[], $metadata::jsonb[], $keys::text[], $prints::text[])
+      WITH ORDINALITY AS t(id, event_id, user_id, kind, payload, external_reference, metadata, idempotency_key,
+                           fingerprint, ord)
   ),
   barrier AS (
     SELECT count(pg_advisory_xact_lock_shared(${intakeLockKeySql('b.event_id')})) AS n
@@ -73,8 +79,10 @@ const INTAKE_SQL = `
       FROM input i WHERE i.user_id NOT IN (SELECT id FROM active)
   ),
   inserted AS (
-    INSERT INTO booking_requests (id, user_id, event_id, kind, payload, idempotency_key, fingerprint)
-    SELECT i.id, i.user_id, i.event_id, i.kind, i.payload, i.idempotency_key, i.fingerprint
+    INSERT INTO booking_requests (id, user_id, event_id, kind, payload, external_reference, metadata,
+                                  idempotency_key, fingerprint)
+    SELECT i.id, i.user_id, i.event_id, i.kind, i.payload, i.external_reference, i.metadata, i.idempotency_key,
+           i.fingerprint
       FROM input i JOIN active a ON a.id = i.user_id JOIN eligible el ON el.id = i.event_id ORDER BY i.ord
     ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING *
@@ -91,14 +99,17 @@ const INTAKE_SQL = `
     SELECT (SELECT coalesce(array_agg(id), '{}') FROM eligible) AS eligible, refused.ids AS refused FROM refused
   )
   SELECT inserted.id, inserted.seq, inserted.user_id AS "userId", inserted.event_id AS "eventId",
-         inserted.kind, inserted.payload, inserted.idempotency_key AS "idempotencyKey", inserted.fingerprint,
+         inserted.kind, inserted.payload, inserted.external_reference AS "externalReference", inserted.metadata,
+         inserted.idempotency_key AS "idempotencyKey", inserted.fingerprint,
          inserted.status, inserted.queued_at AS "queuedAt",
          least(${POSITION_CAP}, ahead.n + row_number() OVER (PARTITION BY inserted.event_id ORDER BY inserted.seq))::int
            AS position,
+         json_build_object('id', e.id, 'name', e.name, 'venue', e.venue, 'startsAt', e.starts_at) AS event,
          summary.eligible, summary.refused
-    FROM inserted JOIN ahead USING (event_id), summary
+    FROM inserted JOIN ahead USING (event_id) JOIN events e ON e.id = inserted.event_id, summary
   UNION ALL
-  SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, summary.eligible, summary.refused
+  SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, summary.eligible,
+         summary.refused
     FROM summary WHERE NOT EXISTS (SELECT 1 FROM inserted)`;
 
 /** Runs the intake statement for one group (of any events); each input's result, by input id. */
@@ -115,6 +126,10 @@ export async function insertGroup(
       userIds: group.map((i) => i.userId),
       kinds: group.map((i) => i.kind),
       payloads: group.map((i) => JSON.stringify(i.payload)),
+      // Text to jsonb in the statement, as payloads: one array parameter per column keeps the
+      // group one statement whatever its size.
+      references: group.map((i) => i.reference.externalReference),
+      metadata: group.map((i) => JSON.stringify(i.reference.metadata)),
       keys: group.map((i) => i.idempotencyKey),
       prints: group.map((i) => i.fingerprint),
     },
@@ -123,7 +138,13 @@ export async function insertGroup(
   const eligible = new Set(rows[0]?.eligible ?? []);
   const refused = new Set(rows[0]?.refused ?? []);
   const inserted = new Map(
-    rows.filter((r) => r.id).map(({ eligible: _, refused: __, ...row }) => [row.id, row as IntakeRow]),
+    rows
+      .filter((r) => r.id)
+      .map(({ eligible: _, refused: __, event, ...row }) => [
+        row.id,
+        // json_build_object gives the start as text.
+        { ...row, event: { ...event, startsAt: new Date(event.startsAt) } } as IntakeRow,
+      ]),
   );
   return new Map(
     group.map((i) => {

@@ -7,13 +7,15 @@ import type { Principal } from '../context.js';
 const MESSAGES = {
   [REJECTION_REASONS.eventCancelled]: 'This event has been cancelled',
   [REJECTION_REASONS.eventNotOnSale]: 'This event is not on sale',
+  [REJECTION_REASONS.eventStarted]: 'This event has started: it no longer takes bookings or holds',
 } as const;
 
 /**
  * The error for a booking or hold the intake statement refused because of its event (the rare
  * path, so the event is read only now). A missing event is `404`, and so is one never published
  * to anyone but an admin (its existence is not theirs to learn); otherwise `409` with the reason
- * of the one rule, shared/booking-rules.ts: a draft is `409 event_not_on_sale` to an admin.
+ * of the one rule, shared/booking-rules.ts: a draft is `409 event_not_on_sale` to an admin, an
+ * event whose start has passed `409 event_started`.
  */
 export async function eventRefusal(eventId: string, principal: Principal): Promise<Error> {
   const event = await readEvent(eventId);

@@ -1,8 +1,14 @@
 import { createHash } from 'node:crypto';
-import { BookingRequest } from '../../shared/db/models/index.js';
-import type { BookingRequestKind, BookingRequestPayload } from '../../shared/domain.js';
+import { BookingRequest, Event } from '../../shared/db/models/index.js';
+import {
+  type BookingRequestKind,
+  type BookingRequestPayload,
+  NO_REFERENCE,
+  type PurchaseReference,
+} from '../../shared/domain.js';
 import { ServiceUnavailable, Unauthorized, Unprocessable } from '../../shared/errors.js';
 import type { ApiDeps, Principal } from '../context.js';
+import { REQUEST_INCLUDES } from '../presenters.js';
 import { GroupCommit } from './group-commit.js';
 import type { IntakeRow } from './insert-statement.js';
 import { QueuedRequestsCache } from './queued-requests.js';
@@ -15,8 +21,10 @@ export interface Submission {
   eventId: string;
   kind: BookingRequestKind;
   payload: BookingRequestPayload;
+  /** The partner's reference: book and hold requests only (none by default). */
+  reference?: PurchaseReference;
   idempotencyKey: string | null;
-  /** What the idempotency key is bound to: the kind, the target and the body. */
+  /** What the idempotency key is bound to: the kind, the target and the body (reference included). */
   fingerprintOf: string;
 }
 
@@ -68,6 +76,7 @@ export class Intake {
       userId: principal.id,
       kind,
       payload,
+      reference: submission.reference ?? NO_REFERENCE,
       idempotencyKey,
       fingerprint: print,
     });
@@ -92,15 +101,19 @@ export class Intake {
   }
 }
 
-function asModel(fields: Omit<IntakeRow, 'position'>): BookingRequest {
-  return BookingRequest.build(
+/** The inserted row as a model, with the event summary the statement read beside it. */
+function asModel({ event, ...fields }: Omit<IntakeRow, 'position'>): BookingRequest {
+  const request = BookingRequest.build(
     { ...fields, reason: null, reasonDetails: null, bookingId: null, holdId: null, decidedAt: null } as never,
     { isNewRecord: false, raw: true },
   );
+  // Only the summary's attributes, as REQUEST_INCLUDES reads them from a stored request.
+  request.event = Event.build(event as never, { isNewRecord: false, raw: true });
+  return request;
 }
 
 function findByKey(userId: string, idempotencyKey: string) {
-  return BookingRequest.findOne({ where: { userId, idempotencyKey } });
+  return BookingRequest.findOne({ where: { userId, idempotencyKey }, include: REQUEST_INCLUDES });
 }
 
 function sameRequestOrRefuse(existing: BookingRequest, print: string): BookingRequest {

@@ -1,6 +1,6 @@
 import type { Sequelize } from 'sequelize';
 import { Booking, type BookingRequest, Hold, WaitlistEntry } from '../../shared/db/models/index.js';
-import { presentBookingRequest, type RequestResults } from '../presenters.js';
+import { PURCHASE_INCLUDES, presentBookingRequest, type RequestResults } from '../presenters.js';
 import { waitlistPosition } from '../services/waitlist.js';
 import { queuePosition } from './position.js';
 
@@ -32,9 +32,9 @@ export async function requestResultsOfMany(
     .filter((r) => r.kind === 'book' && ['waitlisted', 'confirmed', 'held'].includes(r.status))
     .map((r) => r.id);
   const [bookings, holds, entries] = await Promise.all([
-    bookingIds.length > 0 ? Booking.findAll({ where: { id: bookingIds } }) : [],
-    holdIds.length > 0 ? Hold.findAll({ where: { id: holdIds } }) : [],
-    entryRequestIds.length > 0 ? WaitlistEntry.findAll({ where: { requestId: entryRequestIds } }) : [],
+    bookingIds.length > 0 ? Booking.findAll({ where: { id: bookingIds }, include: PURCHASE_INCLUDES }) : [],
+    holdIds.length > 0 ? Hold.findAll({ where: { id: holdIds }, include: PURCHASE_INCLUDES }) : [],
+    entryRequestIds.length > 0 ? WaitlistEntry.findAll({ where: { requestId: entryRequestIds }, include: PURCHASE_INCLUDES }) : [],
   ]);
   const bookingById = new Map(bookings.map((b) => [b.id, b]));
   const holdById = new Map(holds.map((h) => [h.id, h]));

@@ -19,6 +19,9 @@ const parse = convert as unknown as typeof import('joi-to-json').parse;
  * - an object's `.min()`/`.max()` (number of keys): `minProperties`/`maxProperties`.
  * - limits given as `Joi.ref()` (`minQuantity` ≤ `quantity`): JSON Schema cannot compare two
  *   fields, so the limit is dropped; say it in the field's `.description()`.
+ * - an object's `.pattern(keySchema, valueSchema)` (a map such as `metadata`): the converter
+ *   refuses every key (`additionalProperties: false`); here it is `propertyNames` and
+ *   `additionalProperties` from the two schemas.
  */
 
 type Description = Record<string, unknown> & {
@@ -27,6 +30,7 @@ type Description = Record<string, unknown> & {
   rules?: { name: string; args?: { regex?: string; limit?: unknown } }[];
   metas?: Record<string, unknown>[];
   whens?: { ref?: { path: string[] }; is?: Description; then?: Description; otherwise?: Description }[];
+  patterns?: { schema?: Description; regex?: string; rule?: Description }[];
   flags?: { presence?: string; only?: boolean };
   allow?: unknown[];
 };
@@ -35,6 +39,7 @@ const PATTERNS = 'x-evently-patterns';
 const CONDITIONS = 'x-evently-conditions';
 const MIN_KEYS = 'x-evently-min-keys';
 const MAX_KEYS = 'x-evently-max-keys';
+const MAP = 'x-evently-map';
 
 /** A field's sibling-dependent rule, as JSON Schema (`if`/`then`/`else`) on the object that holds both. */
 type Condition = oas.SchemaObject & {
@@ -68,6 +73,17 @@ function prepare(node: Description): Description {
       const limit = rule.args?.limit;
       if (rule.name === 'min') metas.push({ [MIN_KEYS]: limit });
       if (rule.name === 'max') metas.push({ [MAX_KEYS]: limit });
+    }
+    if (node.patterns) {
+      const [map, ...more] = node.patterns;
+      if (!map?.schema || !map.rule || more.length > 0 || node.keys) {
+        throw new Error(`from-joi: unsupported object .pattern(): ${JSON.stringify(node.patterns)}`);
+      }
+      metas.push({
+        [MAP]: { propertyNames: convertNode(map.schema), additionalProperties: convertNode(map.rule) },
+      });
+      const { patterns: _, ...rest } = out;
+      Object.assign(out, { ...rest, patterns: [] });
     }
   }
   if (node.keys) {
@@ -128,9 +144,10 @@ function finish(schema: unknown): unknown {
     if (isRef(value)) continue; // a limit given by Joi.ref()
     if (key === MIN_KEYS) out.minProperties = value;
     if (key === MAX_KEYS) out.maxProperties = value;
-    if (key === PATTERNS || key === CONDITIONS || key === MIN_KEYS || key === MAX_KEYS) continue;
+    if (key === PATTERNS || key === CONDITIONS || key === MIN_KEYS || key === MAX_KEYS || key === MAP) continue;
     out[key] = VALUES.has(key) ? value : finish(value);
   }
+
   const extra: oas.SchemaObject[] = [];
   const patterns = (schema as Record<string, string[] | undefined>)[PATTERNS];
   if (patterns) {
@@ -141,12 +158,22 @@ function finish(schema: unknown): unknown {
   const conditions = (schema as Record<string, Condition[] | undefined>)[CONDITIONS];
   if (conditions) extra.push(...conditions);
   if (extra.length) out.allOf = [...((out.allOf as oas.SchemaObject[]) ?? []), ...extra];
+  const map = (schema as Record<string, oas.SchemaObject | undefined>)[MAP];
+  if (map) {
+    // A map has no named properties: the converter's empty list and refusal give way to its two schemas.
+    const { properties: _, ...rest } = out;
+    return { ...rest, ...map };
+  }
   return out;
 }
 
 /** The OpenAPI 3.1 schema of a Joi schema, as its route validates bodies (strict, no unknown keys). */
 export function fromJoi(schema: Joi.Schema): oas.SchemaObject {
-  const prepared = prepare(schema.describe() as Description);
+  return convertNode(schema.describe() as Description);
+}
+
+function convertNode(description: Description): oas.SchemaObject {
+  const prepared = prepare(description);
   const converted = parse(
     { describe: () => prepared } as unknown as Joi.Schema,
     'open-api-3.1',

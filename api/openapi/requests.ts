@@ -1,6 +1,6 @@
 import type Joi from 'joi';
 import type * as oas from 'openapi3-ts/oas31';
-import { seatSelectionBody } from '../intake/seat-selection.js';
+import { seatRequestBody } from '../intake/index.js';
 import { dailyQuery, eventsQuery, queueStatsQuery, summaryQuery } from '../routes/analytics.js';
 import { loginBody, logoutBody, passwordBody, refreshBody, registerBody } from '../routes/auth.js';
 import { listQuery as bookingRequestsQuery } from '../routes/booking-requests.js';
@@ -52,8 +52,8 @@ export const requestJoi = {
   CreateEventRequest: events.create,
   UpdateEventRequest: events.update,
   SeatMap: seatMapBody,
-  BookRequest: seatSelectionBody(DOCUMENTED_CONFIG.maxSeatsPerBooking, { waitlist: true }),
-  HoldRequest: seatSelectionBody(DOCUMENTED_CONFIG.maxSeatsPerBooking, { waitlist: false }),
+  BookRequest: seatRequestBody(DOCUMENTED_CONFIG.maxSeatsPerBooking, { waitlist: true }),
+  HoldRequest: seatRequestBody(DOCUMENTED_CONFIG.maxSeatsPerBooking, { waitlist: false }),
   CreateWebhookEndpointRequest: createEndpointBody,
   UpdateWebhookEndpointRequest: updateEndpointBody,
 };

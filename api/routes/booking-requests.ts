@@ -9,8 +9,9 @@ import { authenticate, principalOf } from '../middleware/authenticate.js';
 import { validate } from '../middleware/validate.js';
 import { ownedBy } from '../ownership.js';
 import { decodeCursor, encodeCursor, pageQuery } from '../pagination.js';
-import { presentBookingRequest } from '../presenters.js';
+import { presentBookingRequest, REQUEST_INCLUDES } from '../presenters.js';
 import { uuid, uuidParam } from '../schemas.js';
+import { referenceFields } from '../intake/reference.js';
 import type { Tokens } from '../services/tokens.js';
 
 export const listQuery = Joi.object({
@@ -18,6 +19,9 @@ export const listQuery = Joi.object({
   eventId: uuid.description('Only this event'),
   status: Joi.string().valid(...BOOKING_REQUEST_STATUSES),
   kind: Joi.string().valid(...BOOKING_REQUEST_KINDS),
+  externalReference: referenceFields.externalReference.description(
+    'Only the caller’s book and hold requests given this `externalReference` (exact match)',
+  ),
 });
 
 export function bookingRequestRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
@@ -30,6 +34,7 @@ export function bookingRequestRoutes(deps: ApiDeps, tokens: Tokens): Router<AppS
     if (query.eventId) where.push({ eventId: query.eventId });
     if (query.status) where.push({ status: query.status });
     if (query.kind) where.push({ kind: query.kind });
+    if (query.externalReference) where.push({ externalReference: query.externalReference });
     if (query.cursor)
       where.push({
         seq: { [Op.lt]: decodeCursor(query.cursor, { seq: Joi.string().pattern(/^\d{1,18}$/) }).seq },
@@ -38,6 +43,7 @@ export function bookingRequestRoutes(deps: ApiDeps, tokens: Tokens): Router<AppS
       where: { [Op.and]: where },
       order: [['seq', 'DESC']],
       limit: query.limit + 1,
+      include: REQUEST_INCLUDES,
     });
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
@@ -87,5 +93,5 @@ async function longPoll(deps: ApiDeps, principal: Principal, id: string, wait: n
 }
 
 async function visibleRequest(principal: Principal, id: string): Promise<BookingRequest> {
-  return ownedBy(principal, await BookingRequest.findByPk(id), (r) => r.userId, 'Booking request');
+  return ownedBy(principal, await BookingRequest.findByPk(id, { include: REQUEST_INCLUDES }), (r) => r.userId, 'Booking request');
 }

@@ -8,12 +8,12 @@ import { limitBookingSubmissions } from '../middleware/rate-limit.js';
 import { validate } from '../middleware/validate.js';
 import { ownedBy, ownedListQuery, ownedListWhere } from '../ownership.js';
 import { keysetPage } from '../pagination.js';
-import { presentBooking } from '../presenters.js';
+import { PURCHASE_INCLUDES, presentBooking } from '../presenters.js';
 import { uuidParam } from '../schemas.js';
 import type { RateLimits } from '../services/rate-limits.js';
 import type { Tokens } from '../services/tokens.js';
 
-export const listQuery = ownedListQuery(['confirmed', 'cancelled'], 'bookings');
+export const listQuery = ownedListQuery(['confirmed', 'cancelled'], 'bookings', true);
 
 export function bookingRoutes(deps: ApiDeps, tokens: Tokens, limits: RateLimits): Router<AppState> {
   const router = new Router<AppState>();
@@ -24,13 +24,14 @@ export function bookingRoutes(deps: ApiDeps, tokens: Tokens, limits: RateLimits)
   router.get('/bookings', authenticate(tokens), async (ctx) => {
     const principal = principalOf(ctx.state);
     const query = validate(listQuery, ctx.query, 'query');
-    const where = ownedListWhere(principal, query, 'bookings');
+    const where = ownedListWhere(principal, query, 'bookings', deps.sequelize);
     const page = await keysetPage(Booking, {
       key: 'createdAt',
       direction: 'DESC',
       where,
       limit: query.limit,
       cursor: query.cursor,
+      include: PURCHASE_INCLUDES,
     });
     ctx.body = { data: page.data.map(presentBooking), next: page.next };
   });
@@ -68,5 +69,10 @@ export function bookingRoutes(deps: ApiDeps, tokens: Tokens, limits: RateLimits)
 }
 
 async function visibleBooking(principal: Principal, id: string): Promise<Booking> {
-  return ownedBy(principal, await Booking.findByPk(id), (b) => b.userId, 'Booking');
+  return ownedBy(
+    principal,
+    await Booking.findByPk(id, { include: PURCHASE_INCLUDES }),
+    (b) => b.userId,
+    'Booking',
+  );
 }

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import Joi from 'joi';
-import { Op, type WhereOptions } from 'sequelize';
+import { literal, Op, type WhereOptions } from 'sequelize';
+import { SHOWN_EVENT_STATUSES, shownStatusSql } from '../../shared/booking-rules.js';
 import type { Config } from '../../shared/config.js';
 import { Event } from '../../shared/db/models/index.js';
 import { WAITLIST_PROMOTIONS } from '../../shared/domain.js';
@@ -22,9 +23,13 @@ export const listQuery = Joi.object({
   q: singleLine(100).description('Name contains (case-insensitive, literal)'),
   venue: singleLine(200).description('Venue contains (case-insensitive, literal)'),
   status: Joi.string()
-    .valid('on_sale', 'cancelled', 'completed', 'draft')
+    .valid(...SHOWN_EVENT_STATUSES)
     .default('on_sale')
-    .description('`draft` is for admins only (401 without a token, 403 for others)'),
+    .description(
+      'The status events show: `on_sale` lists only events that can be booked now (not started); ' +
+        '`started` and `ended` those on sale whose start (or `endsAt`) has passed. `draft` is for admins ' +
+        'only (401 without a token, 403 for others)',
+    ),
 });
 
 /**
@@ -110,7 +115,9 @@ export function eventRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
 
   router.get('/', async (ctx) => {
     const query = validate(listQuery, ctx.query, 'query');
-    const where: WhereOptions[] = [{ status: query.status }];
+    // The status each event shows (shared/booking-rules.ts), not the stored one: a started event
+    // is no longer listed as on sale.
+    const where: WhereOptions[] = [literal(shownStatusSql('', query.status))];
     const admin = await isAdmin(tokens, ctx);
     // Drafts are not public: only an admin may list them (anyone else: 401 without a valid
     // token, 403 with one).

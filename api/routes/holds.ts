@@ -8,12 +8,12 @@ import { limitBookingSubmissions } from '../middleware/rate-limit.js';
 import { validate } from '../middleware/validate.js';
 import { ownedBy, ownedListQuery, ownedListWhere } from '../ownership.js';
 import { keysetPage } from '../pagination.js';
-import { presentHold } from '../presenters.js';
+import { PURCHASE_INCLUDES, presentHold } from '../presenters.js';
 import { uuidParam } from '../schemas.js';
 import type { RateLimits } from '../services/rate-limits.js';
 import type { Tokens } from '../services/tokens.js';
 
-export const listQuery = ownedListQuery(HOLD_STATUSES, 'holds');
+export const listQuery = ownedListQuery(HOLD_STATUSES, 'holds', true);
 
 /**
  * Holds keep seats for a buyer during checkout (a partner's cart). Creating, confirming and
@@ -28,13 +28,14 @@ export function holdRoutes(deps: ApiDeps, tokens: Tokens, limits: RateLimits): R
   router.get('/holds', authenticate(tokens), async (ctx) => {
     const principal = principalOf(ctx.state);
     const query = validate(listQuery, ctx.query, 'query');
-    const where = ownedListWhere(principal, query, 'holds');
+    const where = ownedListWhere(principal, query, 'holds', deps.sequelize);
     const page = await keysetPage(Hold, {
       key: 'createdAt',
       direction: 'DESC',
       where,
       limit: query.limit,
       cursor: query.cursor,
+      include: PURCHASE_INCLUDES,
     });
     ctx.body = { data: page.data.map(presentHold), next: page.next };
   });
@@ -71,5 +72,5 @@ export function holdRoutes(deps: ApiDeps, tokens: Tokens, limits: RateLimits): R
 }
 
 async function visibleHold(principal: Principal, id: string): Promise<Hold> {
-  return ownedBy(principal, await Hold.findByPk(id), (h) => h.userId, 'Hold');
+  return ownedBy(principal, await Hold.findByPk(id, { include: PURCHASE_INCLUDES }), (h) => h.userId, 'Hold');
 }

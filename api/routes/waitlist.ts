@@ -10,7 +10,7 @@ import { limitBookingSubmissions } from '../middleware/rate-limit.js';
 import { validate } from '../middleware/validate.js';
 import { ownedBy, ownedListQuery, ownedListWhere } from '../ownership.js';
 import { decodeCursor, encodeCursor, keysetPage, pageQuery } from '../pagination.js';
-import { presentWaitlistEntry } from '../presenters.js';
+import { PURCHASE_INCLUDES, presentWaitlistEntry } from '../presenters.js';
 import { uuidParam } from '../schemas.js';
 import type { RateLimits } from '../services/rate-limits.js';
 import type { Tokens } from '../services/tokens.js';
@@ -37,6 +37,7 @@ export function waitlistRoutes(deps: ApiDeps, tokens: Tokens, limits: RateLimits
       where,
       limit: query.limit,
       cursor: query.cursor,
+      include: PURCHASE_INCLUDES,
     });
     ctx.body = {
       data: await Promise.all(
@@ -75,6 +76,7 @@ export function waitlistRoutes(deps: ApiDeps, tokens: Tokens, limits: RateLimits
       where: { eventId: id, status: 'waiting', seq: { [Op.gt]: after } },
       order: [['seq', 'ASC']],
       limit: query.limit + 1,
+      include: PURCHASE_INCLUDES,
     });
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
@@ -88,5 +90,10 @@ export function waitlistRoutes(deps: ApiDeps, tokens: Tokens, limits: RateLimits
 }
 
 async function visibleEntry(principal: Principal, id: string): Promise<WaitlistEntry> {
-  return ownedBy(principal, await WaitlistEntry.findByPk(id), (e) => e.userId, 'Waitlist entry');
+  return ownedBy(
+    principal,
+    await WaitlistEntry.findByPk(id, { include: PURCHASE_INCLUDES }),
+    (e) => e.userId,
+    'Waitlist entry',
+  );
 }

@@ -1,7 +1,7 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { Event } from '../../shared/db/models/index.js';
 import { appendToOutbox } from '../../shared/db/outbox.js';
-import type { EventStatus, SeatLabel, WaitlistPromotion } from '../../shared/domain.js';
+import { decodeReference, type EventStatus, type SeatLabel, type WaitlistPromotion } from '../../shared/domain.js';
 import { ringEvent } from '../../shared/enqueue.js';
 import { Conflict, NotFound, ValidationFailed } from '../../shared/errors.js';
 import { rebalanceJobId } from '../../shared/queues.js';
@@ -160,20 +160,21 @@ export async function cancelEvent(sequelize: Sequelize, id: string): Promise<Eve
     if (event.status === 'cancelled') return event;
     const select = <T extends object>(sql: string) =>
       sequelize.query<T>(sql, { bind: { id }, transaction, type: QueryTypes.SELECT });
+    // Each with its purchase's reference, read from its first request (the one place it lives).
     const bookings = await select<SeatedRow>(
-      `UPDATE bookings SET status = 'cancelled', cancelled_at = now()
-        WHERE event_id = $id AND status = 'confirmed'
-        RETURNING id, user_id, request_id, quantity, seats`,
+      `UPDATE bookings b SET status = 'cancelled', cancelled_at = now() FROM booking_requests p
+        WHERE b.event_id = $id AND b.status = 'confirmed' AND p.id = b.request_id
+        RETURNING b.id, b.user_id, b.request_id, b.quantity, b.seats, p.external_reference, p.metadata`,
     );
     const holds = await select<SeatedRow & { expires_at: Date }>(
-      `UPDATE holds SET status = 'released', ended_at = now()
-        WHERE event_id = $id AND status = 'active'
-        RETURNING id, user_id, request_id, quantity, seats, expires_at`,
+      `UPDATE holds h SET status = 'released', ended_at = now() FROM booking_requests p
+        WHERE h.event_id = $id AND h.status = 'active' AND p.id = h.request_id
+        RETURNING h.id, h.user_id, h.request_id, h.quantity, h.seats, h.expires_at, p.external_reference, p.metadata`,
     );
     const entries = await select<EndedRow & { section: string | null }>(
-      `UPDATE waitlist_entries SET status = 'cancelled', ended_at = now()
-        WHERE event_id = $id AND status = 'waiting'
-        RETURNING id, user_id, request_id, quantity, section`,
+      `UPDATE waitlist_entries w SET status = 'cancelled', ended_at = now() FROM booking_requests p
+        WHERE w.event_id = $id AND w.status = 'waiting' AND p.id = w.request_id
+        RETURNING w.id, w.user_id, w.request_id, w.quantity, w.section, p.external_reference, p.metadata`,
     );
     await sequelize.query(
       'UPDATE seat_assignments SET released_at = now() WHERE event_id = $id AND released_at IS NULL',
@@ -204,6 +205,8 @@ interface EndedRow {
   user_id: string;
   request_id: string;
   quantity: number;
+  external_reference: string | null;
+  metadata: unknown;
 }
 type SeatedRow = EndedRow & { seats: SeatLabel[] | null };
 
@@ -211,6 +214,7 @@ const owned = (row: EndedRow) => ({
   id: row.id,
   userId: row.user_id,
   requestId: row.request_id,
+  reference: decodeReference(row.external_reference, row.metadata),
   quantity: row.quantity,
 });
 const seated = (row: SeatedRow) => ({ ...owned(row), seats: row.seats ?? [] });

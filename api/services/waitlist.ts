@@ -3,6 +3,7 @@ import { WaitlistEntry } from '../../shared/db/models/index.js';
 import { appendToOutbox } from '../../shared/db/outbox.js';
 import { Conflict } from '../../shared/errors.js';
 import { waitlistLeft } from '../../shared/webhooks/messages.js';
+import { PURCHASE_INCLUDES, purchaseReference } from '../presenters.js';
 
 /** 1-based place of a waiting entry in its event's line, null once it left the line. */
 export async function waitlistPosition(sequelize: Sequelize, entry: WaitlistEntry): Promise<number | null> {
@@ -27,13 +28,15 @@ export async function leaveWaitlist(sequelize: Sequelize, entry: WaitlistEntry):
         WHERE id = $id AND status = 'waiting' RETURNING id`,
       { bind: { id: entry.id }, transaction, type: QueryTypes.SELECT },
     );
-    const current = (await WaitlistEntry.findByPk(entry.id, { transaction }))!;
+    const current = (await WaitlistEntry.findByPk(entry.id, { transaction, include: PURCHASE_INCLUDES }))!;
     if (!left) {
       throw new Conflict('not_waiting', `This waitlist entry is ${current.status}, no longer waiting`, {
         status: current.status,
       });
     }
-    await appendToOutbox(sequelize, transaction, [waitlistLeft(current.eventId, current, 'left')]);
+    await appendToOutbox(sequelize, transaction, [
+      waitlistLeft(current.eventId, { ...current.get(), reference: purchaseReference(current) }, 'left'),
+    ]);
     return current;
   });
 }

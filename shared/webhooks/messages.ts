@@ -1,6 +1,12 @@
 import type { Event } from '../db/models/index.js';
 import type { NewOutboxMessage } from '../db/outbox.js';
-import { type BookingRequestKind, type RejectionReason, type SeatLabel, seatLabel } from '../domain.js';
+import {
+  type BookingRequestKind,
+  type PurchaseReference,
+  type RejectionReason,
+  type SeatLabel,
+  seatLabel,
+} from '../domain.js';
 import type { WebhookType } from './types.js';
 
 /**
@@ -9,14 +15,20 @@ import type { WebhookType } from './types.js';
  * waitlist), a partner gets one shape per type. The `userId` is whose news it is (the
  * owner of the booking, hold or entry, also when an admin acted; the requester for a
  * rejection). Messages about one purchase share its first request's id as ordering key, so an
- * endpoint receives hold.created before hold.confirmed before booking.cancelled.
+ * endpoint receives hold.created before hold.confirmed before booking.cancelled, and each carries
+ * the purchase's `externalReference` and `metadata` (what the partner gave with that request).
  */
 
-/** A booking as messages show it. `requestId` is its purchase's first request (the ordering key). */
-export interface BookingFacts {
-  id: string;
+/** A purchase: whose it is, its first request (the ordering key) and the partner's reference. */
+export interface PurchaseFacts {
   userId: string;
   requestId: string;
+  reference: PurchaseReference;
+}
+
+/** A booking as messages show it. `requestId` is its purchase's first request (the ordering key). */
+export interface BookingFacts extends PurchaseFacts {
+  id: string;
   quantity: number;
   /** Empty for general admission. */
   seats: readonly SeatLabel[];
@@ -27,10 +39,8 @@ export interface HoldFacts extends BookingFacts {
 }
 
 /** A waitlist entry as messages show it; `requestId` is the waitlisted book request. */
-export interface WaitlistEntryFacts {
+export interface WaitlistEntryFacts extends PurchaseFacts {
   id: string;
-  userId: string;
-  requestId: string;
   quantity: number;
   section: string | null;
 }
@@ -67,11 +77,14 @@ const entryData = (e: WaitlistEntryFacts, status: string) => ({
   section: e.section,
 });
 
-/** A message about one purchase: its owner's news, ordered with the purchase's other messages. */
+/**
+ * A message about one purchase: its owner's news, ordered with the purchase's other messages,
+ * with the partner's reference beside the event id.
+ */
 function purchaseMessage(
   type: WebhookType,
   eventId: string,
-  purchase: { userId: string; requestId: string },
+  purchase: PurchaseFacts,
   data: Record<string, unknown>,
 ): NewOutboxMessage {
   return {
@@ -79,9 +92,14 @@ function purchaseMessage(
     eventId,
     userId: purchase.userId,
     orderingKey: purchase.requestId,
-    data: { eventId, ...data },
+    data: { eventId, ...referenceData(purchase.reference), ...data },
   };
 }
+
+const referenceData = ({ externalReference, metadata }: PurchaseReference) => ({
+  externalReference,
+  metadata,
+});
 
 /** Who ended a booking or hold: its owner's `request`, or (null) the event's cancellation. */
 const endedBy = (request: RequestFacts | null) => ({
@@ -100,22 +118,27 @@ export function bookingConfirmed(
   });
 }
 
-/** A request of any kind rejected, or expired (a confirm too late); it concerns whoever asked. */
+/**
+ * A request of any kind rejected, or expired (a confirm too late); it concerns whoever asked.
+ * `purchase` is what it acted on: itself for a book or hold request, else the booking's or hold's
+ * purchase when there is one (its ordering key and reference).
+ */
 export function bookingRejected(
   eventId: string,
   request: RequestFacts & { userId: string; kind: BookingRequestKind },
   status: 'rejected' | 'expired',
   reason: RejectionReason,
   details: Record<string, unknown> | null,
-  orderingKey: string,
+  purchase: { requestId: string; reference: PurchaseReference },
 ): NewOutboxMessage {
   return {
     type: 'booking.rejected',
     eventId,
     userId: request.userId,
-    orderingKey,
+    orderingKey: purchase.requestId,
     data: {
       eventId,
+      ...referenceData(purchase.reference),
       bookingRequest: { id: request.id, kind: request.kind, status, reason, details },
       booking: null,
     },

@@ -5,6 +5,7 @@ import type {
   EventStatus,
   HoldStatus,
   KindAndPayload,
+  PurchaseReference,
   RejectionReason,
   Seating,
   WaitlistPromotion,
@@ -34,6 +35,8 @@ export type PendingRequest = KindAndPayload & {
   seq: string;
   /** When it was accepted: a confirm accepted before its hold's `expiresAt` is in time. */
   queuedAt: Date;
+  /** The partner's reference (book and hold; none for the other kinds). */
+  reference: PurchaseReference;
 };
 
 /** A pending request of the given kinds, its payload typed accordingly. */
@@ -43,6 +46,8 @@ export interface BookingState {
   id: string;
   userId: string;
   requestId: string;
+  /** Its purchase's reference, read from (or, new, given by) the purchase's first request. */
+  reference: PurchaseReference;
   status: BookingStatus;
   quantity: number;
   seats: Seat[];
@@ -52,6 +57,8 @@ export interface HoldState {
   id: string;
   userId: string;
   requestId: string;
+  /** Its purchase's reference, read from (or, new, given by) the purchase's first request. */
+  reference: PurchaseReference;
   status: HoldStatus;
   quantity: number;
   seats: Seat[];
@@ -63,6 +70,8 @@ export interface WaitlistEntryState {
   id: string;
   userId: string;
   requestId: string;
+  /** Its purchase's reference, read from (or, new, given by) the purchase's first request. */
+  reference: PurchaseReference;
   seq: string;
   quantity: number;
   minQuantity: number;
@@ -74,6 +83,8 @@ export interface NewBooking {
   userId: string;
   /** The request that began the purchase: the book request, or the hold's request. */
   requestId: string;
+  /** Its purchase's reference, read from (or, new, given by) the purchase's first request. */
+  reference: PurchaseReference;
   quantity: number;
   seats: Seat[];
   holdId: string | null;
@@ -83,6 +94,8 @@ export interface NewHold {
   id: string;
   userId: string;
   requestId: string;
+  /** Its purchase's reference, read from (or, new, given by) the purchase's first request. */
+  reference: PurchaseReference;
   quantity: number;
   seats: Seat[];
   expiresAt: Date;

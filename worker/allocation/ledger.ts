@@ -1,8 +1,9 @@
-import { bookingRefusal, canTakeBookings } from '../../shared/booking-rules.js';
+import { bookingRefusal, canTakeBookings, cancellationRefusal } from '../../shared/booking-rules.js';
 import type { NewOutboxMessage } from '../../shared/db/outbox.js';
 import {
   type BookPayload,
   type HoldStatus,
+  type PurchaseReference,
   REJECTION_REASONS,
   type RejectionReason,
 } from '../../shared/domain.js';
@@ -44,6 +45,13 @@ export interface LedgerInput {
   maxHoldsPerUser: number;
   now: Date;
   newId: () => string;
+}
+
+/** Whose a new booking or hold is: its purchase's first request, owner and reference. */
+interface Owner {
+  id: string;
+  userId: string;
+  reference: PurchaseReference;
 }
 
 type Allotment =
@@ -166,7 +174,7 @@ class Ledger {
       this.waiting.set(entry.userId, (this.waiting.get(entry.userId) ?? 1) - 1);
       // A partial fit gives up the tickets it waited for but did not get.
       this.limits.adjust(entry.userId, allotment.quantity - entry.quantity, offerHold ? 1 : 0);
-      const owner = { id: entry.requestId, userId: entry.userId };
+      const owner = { id: entry.requestId, userId: entry.userId, reference: entry.reference };
       if (offerHold) {
         const hold = this.createHold(owner, allotment);
         this.out.promoted.push({ entry, bookingId: null, holdId: hold.id });
@@ -205,7 +213,7 @@ class Ledger {
       ? this.allotSeats(payload.seats)
       : this.allot(payload.quantity, payload.minQuantity ?? payload.quantity, payload.section);
     if (!('reason' in allotment)) {
-      const owner = { id: request.id, userId: request.userId };
+      const owner = { id: request.id, userId: request.userId, reference: request.reference };
       this.limits.adjust(request.userId, allotment.quantity, request.kind === 'hold' ? 1 : 0);
       if (request.kind === 'hold') {
         const hold = this.createHold(owner, allotment);
@@ -235,6 +243,7 @@ class Ledger {
       id: this.input.newId(),
       userId: request.userId,
       requestId: request.id,
+      reference: request.reference,
       seq: request.seq,
       quantity: payload.quantity,
       minQuantity: payload.minQuantity ?? payload.quantity,
@@ -258,6 +267,11 @@ class Ledger {
     }
     if (booking.status === 'cancelled' || this.cancelled.has(booking.id)) {
       this.reject(request, REJECTION_REASONS.alreadyCancelled);
+      return;
+    }
+    const closed = cancellationRefusal(this.input.event, this.input.now);
+    if (closed) {
+      this.reject(request, closed);
       return;
     }
     this.cancelled.add(booking.id);
@@ -311,7 +325,11 @@ class Ledger {
     }
     this.held -= hold.quantity;
     this.limits.adjust(hold.userId, 0, -1);
-    const booking = this.createBooking({ id: hold.requestId, userId: hold.userId }, hold, hold.id);
+    const booking = this.createBooking(
+      { id: hold.requestId, userId: hold.userId, reference: hold.reference },
+      hold,
+      hold.id,
+    );
     this.holdStatus.set(hold.id, { status: 'confirmed', bookingId: booking.id });
     this.out.endedHolds.push({ hold, status: 'confirmed', bookingId: booking.id });
     this.update({ requestId: request.id, status: 'confirmed', bookingId: booking.id, holdId, decided: true });
@@ -358,7 +376,7 @@ class Ledger {
   }
 
   private createBooking(
-    owner: { id: string; userId: string },
+    owner: Owner,
     allotment: { quantity: number; seats: Seat[] },
     holdId: string | null,
   ): NewBooking {
@@ -366,6 +384,7 @@ class Ledger {
       id: this.input.newId(),
       userId: owner.userId,
       requestId: owner.id,
+      reference: owner.reference,
       quantity: allotment.quantity,
       seats: allotment.seats,
       holdId,
@@ -378,13 +397,14 @@ class Ledger {
   }
 
   private createHold(
-    owner: { id: string; userId: string },
+    owner: Owner,
     allotment: { quantity: number; seats: Seat[] },
   ): NewHold {
     const hold: NewHold = {
       id: this.input.newId(),
       userId: owner.userId,
       requestId: owner.id,
+      reference: owner.reference,
       quantity: allotment.quantity,
       seats: allotment.seats,
       expiresAt: new Date(this.input.now.getTime() + this.input.event.holdTtlSeconds * 1000),
@@ -441,15 +461,18 @@ class Ledger {
     );
   }
 
-  /** The purchase a request acts on (its first request's id), so its news is ordered with it. */
-  private purchaseOf(request: PendingRequest): string {
-    if (request.kind === 'confirm_hold' || request.kind === 'release_hold') {
-      return this.input.holds.get(request.payload.holdId)?.requestId ?? request.id;
-    }
-    if (request.kind === 'cancel') {
-      return this.input.bookings.get(request.payload.bookingId)?.requestId ?? request.id;
-    }
-    return request.id;
+  /**
+   * The purchase a request acts on (its first request, with the partner's reference), so its news
+   * is ordered with it and names it; a request whose booking or hold is unknown stands for itself.
+   */
+  private purchaseOf(request: PendingRequest): { requestId: string; reference: PurchaseReference } {
+    const acted =
+      request.kind === 'confirm_hold' || request.kind === 'release_hold'
+        ? this.input.holds.get(request.payload.holdId)
+        : request.kind === 'cancel'
+          ? this.input.bookings.get(request.payload.bookingId)
+          : undefined;
+    return acted ?? { requestId: request.id, reference: request.reference };
   }
 
   /** A request promoted in the step that waitlisted it gets one update: the latest, still "decided". */

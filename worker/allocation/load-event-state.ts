@@ -1,5 +1,5 @@
 import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
-import { decodePayload, type SeatLabel } from '../../shared/domain.js';
+import { decodePayload, decodeReference, type SeatLabel } from '../../shared/domain.js';
 import type { AllocationRules } from './allocation-rules.js';
 import type { BuyerState } from './buyer-limits.js';
 import type {
@@ -164,11 +164,13 @@ async function loadQueuedRequests(
     kind: string;
     payload: unknown;
     queued_at: Date;
+    external_reference: string | null;
+    metadata: unknown;
     waited: number;
   }>(
     `SELECT q.* FROM unnest($eventIds::uuid[], $horizons::bigint[]) AS e(id, horizon)
        CROSS JOIN LATERAL (
-         SELECT id, event_id, seq, user_id, kind, payload, queued_at,
+         SELECT id, event_id, seq, user_id, kind, payload, queued_at, external_reference, metadata,
                 EXTRACT(EPOCH FROM now() - queued_at)::float8 AS waited
            FROM booking_requests
           WHERE event_id = e.id AND status = 'queued' AND seq <= e.horizon
@@ -184,6 +186,7 @@ async function loadQueuedRequests(
       userId: r.user_id,
       ...decodePayload(r.kind, r.payload),
       queuedAt: new Date(r.queued_at),
+      reference: decodeReference(r.external_reference, r.metadata),
       waited: Number(r.waited),
     });
   }
@@ -219,6 +222,19 @@ async function loadSeats(select: Select, eventId: string): Promise<SeatInventory
   );
 }
 
+/**
+ * A booking's, hold's or waitlist entry's reference lives on its purchase's first request
+ * (`request_id`): read by a join on that primary key, the one place it is stored. The joined
+ * request row is not locked (`FOR UPDATE OF` the row itself): it is never changed after intake.
+ */
+/** The reference columns of the joined purchase request, named `p` in every query. */
+const REFERENCE_COLUMNS = 'p.external_reference, p.metadata';
+interface ReferenceColumns {
+  external_reference: string | null;
+  metadata: unknown;
+}
+const referenceOf = (row: ReferenceColumns) => decodeReference(row.external_reference, row.metadata);
+
 /** The seats of the map that a booking's or hold's stored labels name (none without a map). */
 const seatsNamed = (seats: SeatInventory | null, labels: SeatLabel[] | null): Seat[] =>
   (labels ?? []).map((l) => seats?.seat(l.id) as Seat);
@@ -239,9 +255,10 @@ async function loadBookingsToCancel(
     status: BookingState['status'];
     quantity: number;
     seats: SeatLabel[] | null;
-  }>(
-    `SELECT id, user_id, request_id, status, quantity, seats FROM bookings
-      WHERE id = ANY($ids::uuid[]) AND event_id = $eventId FOR UPDATE`,
+  } & ReferenceColumns>(
+    `SELECT b.id, b.user_id, b.request_id, b.status, b.quantity, b.seats, ${REFERENCE_COLUMNS}
+       FROM bookings b JOIN booking_requests p ON p.id = b.request_id
+      WHERE b.id = ANY($ids::uuid[]) AND b.event_id = $eventId FOR UPDATE OF b`,
     { ids, eventId },
   );
   return new Map(
@@ -251,6 +268,7 @@ async function loadBookingsToCancel(
         id: b.id,
         userId: b.user_id,
         requestId: b.request_id,
+        reference: referenceOf(b),
         status: b.status,
         quantity: b.quantity,
         seats: seatsNamed(seats, b.seats),
@@ -285,17 +303,19 @@ async function loadHolds(
     seats: SeatLabel[] | null;
     expires_at: Date;
     booking_id: string | null;
-  }>(
-    `SELECT id, user_id, request_id, status, quantity, seats, expires_at, booking_id FROM holds h
-      WHERE event_id = $eventId
-        AND (id = ANY($ids::uuid[])
-             OR (status = 'active' AND expires_at <= $now::timestamptz
+  } & ReferenceColumns>(
+    `SELECT h.id, h.user_id, h.request_id, h.status, h.quantity, h.seats, h.expires_at, h.booking_id,
+            ${REFERENCE_COLUMNS}
+       FROM holds h JOIN booking_requests p ON p.id = h.request_id
+      WHERE h.event_id = $eventId
+        AND (h.id = ANY($ids::uuid[])
+             OR (h.status = 'active' AND h.expires_at <= $now::timestamptz
                  -- A confirm accepted in time, still waiting its turn, keeps the hold alive.
                  AND NOT EXISTS (SELECT 1 FROM booking_requests r
                                   WHERE r.event_id = h.event_id AND r.status = 'queued'
                                     AND r.kind = 'confirm_hold' AND r.payload ->> 'holdId' = h.id::text
                                     AND r.queued_at < h.expires_at)))
-      ORDER BY expires_at, id FOR UPDATE`,
+      ORDER BY h.expires_at, h.id FOR UPDATE OF h`,
     { eventId, ids, now: now.toISOString() },
   );
   return new Map(
@@ -305,6 +325,7 @@ async function loadHolds(
         id: h.id,
         userId: h.user_id,
         requestId: h.request_id,
+        reference: referenceOf(h),
         status: h.status,
         quantity: h.quantity,
         seats: seatsNamed(seats, h.seats),
@@ -325,15 +346,17 @@ async function loadWaitlistHead(select: Select, eventId: string): Promise<Waitli
     quantity: number;
     min_quantity: number;
     section: string | null;
-  }>(
-    `SELECT id, user_id, request_id, seq, quantity, min_quantity, section FROM waitlist_entries
-      WHERE event_id = $eventId AND status = 'waiting' ORDER BY seq LIMIT ${WAITLIST_HEAD} FOR UPDATE`,
+  } & ReferenceColumns>(
+    `SELECT w.id, w.user_id, w.request_id, w.seq, w.quantity, w.min_quantity, w.section, ${REFERENCE_COLUMNS}
+       FROM waitlist_entries w JOIN booking_requests p ON p.id = w.request_id
+      WHERE w.event_id = $eventId AND w.status = 'waiting' ORDER BY w.seq LIMIT ${WAITLIST_HEAD} FOR UPDATE OF w`,
     { eventId },
   );
   return rows.map((w) => ({
     id: w.id,
     userId: w.user_id,
     requestId: w.request_id,
+    reference: referenceOf(w),
     seq: w.seq,
     quantity: w.quantity,
     minQuantity: w.min_quantity,

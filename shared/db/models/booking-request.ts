@@ -4,9 +4,11 @@ import {
   type InferAttributes,
   type InferCreationAttributes,
   Model,
+  type NonAttribute,
   type Sequelize,
 } from 'sequelize';
 import type { BookingRequestKind, BookingRequestPayload, BookingRequestStatus } from '../../domain.js';
+import type { Event } from './event.js';
 
 export class BookingRequest extends Model<
   InferAttributes<BookingRequest>,
@@ -20,6 +22,9 @@ export class BookingRequest extends Model<
   declare payload: BookingRequestPayload;
   declare idempotencyKey: string | null;
   declare fingerprint: string;
+  /** The partner's reference, on a book or hold request (the purchase's first request). */
+  declare externalReference: CreationOptional<string | null>;
+  declare metadata: CreationOptional<Record<string, string>>;
   declare status: CreationOptional<BookingRequestStatus>;
   declare reason: CreationOptional<string | null>;
   declare reasonDetails: CreationOptional<Record<string, unknown> | null>;
@@ -27,6 +32,8 @@ export class BookingRequest extends Model<
   declare holdId: CreationOptional<string | null>;
   declare queuedAt: CreationOptional<Date>;
   declare decidedAt: CreationOptional<Date | null>;
+  /** Its event's summary, where it was loaded with it (api/presenters.ts). */
+  declare event?: NonAttribute<Event>;
 
   static initialize(sequelize: Sequelize) {
     BookingRequest.init(
@@ -39,6 +46,8 @@ export class BookingRequest extends Model<
         payload: { type: DataTypes.JSONB, allowNull: false },
         idempotencyKey: { type: DataTypes.TEXT, allowNull: true },
         fingerprint: { type: DataTypes.TEXT, allowNull: false },
+        externalReference: { type: DataTypes.TEXT, allowNull: true },
+        metadata: { type: DataTypes.JSONB, allowNull: false, defaultValue: {} },
         status: { type: DataTypes.TEXT, allowNull: false, defaultValue: 'queued' },
         reason: { type: DataTypes.TEXT, allowNull: true },
         reasonDetails: { type: DataTypes.JSONB, allowNull: true },

@@ -4,9 +4,12 @@ import {
   type InferAttributes,
   type InferCreationAttributes,
   Model,
+  type NonAttribute,
   type Sequelize,
 } from 'sequelize';
 import type { BookingStatus } from '../../domain.js';
+import type { BookingRequest } from './booking-request.js';
+import type { Event } from './event.js';
 
 export class Booking extends Model<InferAttributes<Booking>, InferCreationAttributes<Booking>> {
   declare id: CreationOptional<string>;
@@ -19,6 +22,9 @@ export class Booking extends Model<InferAttributes<Booking>, InferCreationAttrib
   declare holdId: CreationOptional<string | null>;
   declare createdAt: CreationOptional<Date>;
   declare cancelledAt: CreationOptional<Date | null>;
+  /** Its event's summary and its purchase's first request (the reference), where loaded with them. */
+  declare event?: NonAttribute<Event>;
+  declare purchase?: NonAttribute<BookingRequest>;
 
   static initialize(sequelize: Sequelize) {
     Booking.init(

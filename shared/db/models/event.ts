@@ -6,6 +6,7 @@ import {
   Model,
   type Sequelize,
 } from 'sequelize';
+import { shownStatus } from '../../booking-rules.js';
 import type { EventStatus, Seating, WaitlistPromotion } from '../../domain.js';
 
 export class Event extends Model<InferAttributes<Event>, InferCreationAttributes<Event>> {
@@ -43,13 +44,15 @@ export class Event extends Model<InferAttributes<Event>, InferCreationAttributes
     return this.publishedAt !== null && this.publishedAt !== undefined;
   }
 
-  /** Seats a new booking could still get; a cancelled or finished event has none. */
-  availableSeats(): number {
+  /** Seats a new booking could still get; a cancelled, started or finished event has none. */
+  availableSeats(now = new Date()): number {
     if (this.status !== 'on_sale' && this.status !== 'draft') return 0;
+    if (this.startsAt <= now) return 0;
     return this.capacity - this.booked - this.held;
   }
 
   override toJSON() {
+    const now = new Date();
     return {
       id: this.id,
       name: this.name,
@@ -60,13 +63,14 @@ export class Event extends Model<InferAttributes<Event>, InferCreationAttributes
       capacity: this.capacity,
       booked: this.booked,
       held: this.held,
-      available: this.availableSeats(),
+      available: this.availableSeats(now),
       seating: this.seating,
       waitlistPromotion: this.waitlistPromotion,
       holdTtlSeconds: this.holdTtlSeconds,
       maxTicketsPerUser: this.maxTicketsPerUser,
       limitPartners: this.limitPartners,
-      status: this.status,
+      // What it shows, not what is stored: an event whose start has passed no longer says on_sale.
+      status: shownStatus(this, now),
       version: this.version,
       createdAt: this.createdAt,
       updatedAt: this.updatedAt,

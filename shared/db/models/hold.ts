@@ -4,9 +4,12 @@ import {
   type InferAttributes,
   type InferCreationAttributes,
   Model,
+  type NonAttribute,
   type Sequelize,
 } from 'sequelize';
 import type { HoldStatus } from '../../domain.js';
+import type { BookingRequest } from './booking-request.js';
+import type { Event } from './event.js';
 
 /** Seats kept for one buyer until `expiresAt`, while they check out. Written by the allocator only. */
 export class Hold extends Model<InferAttributes<Hold>, InferCreationAttributes<Hold>> {
@@ -21,6 +24,9 @@ export class Hold extends Model<InferAttributes<Hold>, InferCreationAttributes<H
   declare bookingId: CreationOptional<string | null>;
   declare createdAt: CreationOptional<Date>;
   declare endedAt: CreationOptional<Date | null>;
+  /** Its event's summary and its purchase's first request (the reference), where loaded with them. */
+  declare event?: NonAttribute<Event>;
+  declare purchase?: NonAttribute<BookingRequest>;
 
   static initialize(sequelize: Sequelize) {
     Hold.init(

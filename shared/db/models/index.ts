@@ -31,7 +31,15 @@ export function initModels(sequelize: Sequelize): void {
   OutboxMessage.initialize(sequelize);
   WebhookEndpoint.initialize(sequelize);
   WebhookDelivery.initialize(sequelize);
+  // A booking's, hold's or entry's event and its purchase's first request: what they are shown
+  // with (api/presenters.ts), joined by primary key.
   Booking.belongsTo(Event, { foreignKey: 'eventId', as: 'event' });
+  Booking.belongsTo(BookingRequest, { foreignKey: 'requestId', as: 'purchase' });
+  Hold.belongsTo(Event, { foreignKey: 'eventId', as: 'event' });
+  Hold.belongsTo(BookingRequest, { foreignKey: 'requestId', as: 'purchase' });
+  WaitlistEntry.belongsTo(Event, { foreignKey: 'eventId', as: 'event' });
+  WaitlistEntry.belongsTo(BookingRequest, { foreignKey: 'requestId', as: 'purchase' });
+  BookingRequest.belongsTo(Event, { foreignKey: 'eventId', as: 'event' });
   BookingRequest.belongsTo(Booking, { foreignKey: 'bookingId', as: 'booking' });
   WebhookDelivery.belongsTo(OutboxMessage, { foreignKey: 'outboxId', as: 'message' });
 }

@@ -4,9 +4,12 @@ import {
   type InferAttributes,
   type InferCreationAttributes,
   Model,
+  type NonAttribute,
   type Sequelize,
 } from 'sequelize';
 import type { WaitlistStatus } from '../../domain.js';
+import type { BookingRequest } from './booking-request.js';
+import type { Event } from './event.js';
 
 /** A place in an event's line for seats, kept in arrival (`seq`) order. */
 export class WaitlistEntry extends Model<
@@ -26,6 +29,9 @@ export class WaitlistEntry extends Model<
   declare holdId: CreationOptional<string | null>;
   declare createdAt: CreationOptional<Date>;
   declare endedAt: CreationOptional<Date | null>;
+  /** Its event's summary and its purchase's first request (the reference), where loaded with them. */
+  declare event?: NonAttribute<Event>;
+  declare purchase?: NonAttribute<BookingRequest>;
 
   static initialize(sequelize: Sequelize) {
     WaitlistEntry.init(
