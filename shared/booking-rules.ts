@@ -67,13 +67,17 @@ export function canTakeBookingsSql(alias: string): string {
  * it stays `on_sale`: moving `startsAt` later opens sales again, and an admin may still mark it
  * `completed` or cancel it.
  */
-export const SHOWN_EVENT_STATUSES = ['draft', 'on_sale', 'started', 'ended', 'cancelled', 'completed'] as const;
+export const SHOWN_EVENT_STATUSES = [
+  'draft',
+  'on_sale',
+  'started',
+  'ended',
+  'cancelled',
+  'completed',
+] as const;
 export type ShownEventStatus = (typeof SHOWN_EVENT_STATUSES)[number];
 
-export function shownStatus(
-  event: BookableEvent & { endsAt: Date | null },
-  now: Date,
-): ShownEventStatus {
+export function shownStatus(event: BookableEvent & { endsAt: Date | null }, now: Date): ShownEventStatus {
   if (event.status !== ON_SALE || event.startsAt > now) return event.status;
   return event.endsAt && event.endsAt <= now ? 'ended' : 'started';
 }

@@ -1,6 +1,6 @@
-import { NO_REFERENCE } from '../shared/domain.js';
 import { QueryTypes } from 'sequelize';
 import { GroupCommit } from '../api/intake/index.js';
+import { NO_REFERENCE } from '../shared/domain.js';
 import { activeEventsKey } from '../shared/queues.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { useTestApi } from './support/environment.js';

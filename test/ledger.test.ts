@@ -818,7 +818,10 @@ describe('runLedger: waitlist', () => {
   });
 
   test('a purchase’s reference is carried to its booking, hold, waitlist entry and every message about it', () => {
-    const ref = (externalReference: string) => ({ externalReference, metadata: { order: externalReference } });
+    const ref = (externalReference: string) => ({
+      externalReference,
+      metadata: { order: externalReference },
+    });
     const changes = runLedger(
       input({
         event: full({ capacity: 4, booked: 1, held: 1 }),
@@ -839,7 +842,11 @@ describe('runLedger: waitlist', () => {
     expect(newRefs(changes.bookings)).toEqual(['E1', 'A', 'H1', 'W']);
     expect(newRefs(changes.joinedWaitlist)).toEqual(['W']);
     expect(
-      changes.outbox.map((m) => [m.type, m.data.externalReference, (m.data.metadata as { order: string }).order]),
+      changes.outbox.map((m) => [
+        m.type,
+        m.data.externalReference,
+        (m.data.metadata as { order: string }).order,
+      ]),
     ).toEqual([
       ['waitlist.promoted', 'E1', 'E1'],
       ['booking.confirmed', 'A', 'A'],

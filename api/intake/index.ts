@@ -18,6 +18,12 @@
  */
 export { DecisionWaiter } from './decision-waiter.js';
 export { GroupCommit } from './group-commit.js';
-export { preferredWaitSeconds, readIdempotencyKey, reply, seatRequestBody, seatRequestHandler } from './http.js';
+export {
+  preferredWaitSeconds,
+  readIdempotencyKey,
+  reply,
+  seatRequestBody,
+  seatRequestHandler,
+} from './http.js';
 export { Intake, type IntakeDeps, type Submission } from './submit.js';
 export { type IntakeAnswer, requestResults } from './view.js';

@@ -34,7 +34,9 @@ export async function requestResultsOfMany(
   const [bookings, holds, entries] = await Promise.all([
     bookingIds.length > 0 ? Booking.findAll({ where: { id: bookingIds }, include: PURCHASE_INCLUDES }) : [],
     holdIds.length > 0 ? Hold.findAll({ where: { id: holdIds }, include: PURCHASE_INCLUDES }) : [],
-    entryRequestIds.length > 0 ? WaitlistEntry.findAll({ where: { requestId: entryRequestIds }, include: PURCHASE_INCLUDES }) : [],
+    entryRequestIds.length > 0
+      ? WaitlistEntry.findAll({ where: { requestId: entryRequestIds }, include: PURCHASE_INCLUDES })
+      : [],
   ]);
   const bookingById = new Map(bookings.map((b) => [b.id, b]));
   const holdById = new Map(holds.map((h) => [h.id, h]));

@@ -144,7 +144,8 @@ function finish(schema: unknown): unknown {
     if (isRef(value)) continue; // a limit given by Joi.ref()
     if (key === MIN_KEYS) out.minProperties = value;
     if (key === MAX_KEYS) out.maxProperties = value;
-    if (key === PATTERNS || key === CONDITIONS || key === MIN_KEYS || key === MAX_KEYS || key === MAP) continue;
+    if (key === PATTERNS || key === CONDITIONS || key === MIN_KEYS || key === MAX_KEYS || key === MAP)
+      continue;
     out[key] = VALUES.has(key) ? value : finish(value);
   }
 

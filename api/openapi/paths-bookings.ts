@@ -47,10 +47,10 @@ export const keyReused = error('The Idempotency-Key was used for a different req
 export const seatRequestErrors: oas.ResponsesObject = {
   '401': errors.unauthorized,
   '404': error('No such event, or one never published (a draft)', ['not_found']),
-  '409': error('The event is cancelled, or not on sale (draft, completed or started)', [
-    'event_cancelled',
-    'event_not_on_sale',
-  ]),
+  '409': error(
+    'The event is cancelled, not on sale (a draft, or completed), or has started (sales close at `startsAt`)',
+    ['event_cancelled', 'event_not_on_sale', 'event_started'],
+  ),
   '422': error(
     'The Idempotency-Key was used for a different request (details.requestId); `seats` or `section` ' +
       'for a general-admission event; seats not in this event’s map (details.seats); no such section ' +
@@ -100,6 +100,10 @@ export const bookingPaths: oas.PathsObject = {
       tags: ['bookings'],
       operationId: 'listBookings',
       summary: 'The caller’s bookings, newest first (admins: everyone’s, or one user’s)',
+      description:
+        'Each booking names its event (`event`: id, name, venue, start) and echoes its purchase’s ' +
+        '`externalReference` and `metadata`. `externalReference=` finds the caller’s own bookings given that ' +
+        'reference (an index lookup, paginated like the rest); another user’s reference finds nothing.',
       security: bearer,
       responses: {
         '200': json('A page of bookings', ref('BookingList')),
@@ -132,6 +136,10 @@ export const bookingPaths: oas.PathsObject = {
       tags: ['bookings'],
       operationId: 'cancelBooking',
       summary: 'Ask to cancel a booking: a booking request of kind cancel, decided in the event’s queue',
+      description:
+        'Decided in the event’s queue: `cancelled` (its seats go to the waitlist, then to anyone), or ' +
+        '`rejected` with `already_cancelled`, or `event_started` once the event has started (sales and ' +
+        'cancellations close at `startsAt`; an admin may still cancel the whole event).',
       security: bearer,
       parameters: [param('IdempotencyKey'), param('PreferWait')],
       responses: {

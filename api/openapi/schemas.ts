@@ -1,9 +1,10 @@
 import type * as oas from 'openapi3-ts/oas31';
+import { SHOWN_EVENT_STATUSES } from '../../shared/booking-rules.js';
 import {
   BOOKING_REQUEST_KINDS,
   BOOKING_REQUEST_STATUSES,
-  EVENT_STATUSES,
   HOLD_STATUSES,
+  PURCHASE_REFERENCE_LIMITS as LIMITS,
   REJECTION_REASONS,
   ROLES,
   SEATINGS,
@@ -70,7 +71,34 @@ const limitPartners: Schema = {
     'per-buyer hold cap too; by default only users are',
 };
 
+/** The partner's reference of a purchase, as every representation of it echoes it. */
+const referenceProperties: Record<string, Schema | oas.ReferenceObject> = {
+  externalReference: {
+    type: ['string', 'null'],
+    maxLength: LIMITS.externalReferenceLength,
+    description: 'The partner’s own reference given with the purchase’s book or hold request; null if none',
+  },
+  metadata: ref('Metadata'),
+};
+const REFERENCE_FIELDS = ['externalReference', 'metadata'];
+
 export const schemas: Record<string, Schema> = {
+  Metadata: {
+    type: 'object',
+    description:
+      'The partner’s key-value data given with the purchase’s book or hold request; `{}` if none. A ' +
+      'booking, hold or waitlist entry shows its purchase’s (its first request’s); a cancel, confirm or ' +
+      'release request has none of its own.',
+    maxProperties: LIMITS.metadataKeys,
+    propertyNames: { minLength: 1, maxLength: LIMITS.metadataKeyLength },
+    additionalProperties: { type: 'string', maxLength: LIMITS.metadataValueLength },
+  },
+  EventSummary: {
+    type: 'object',
+    description: 'The event a booking, hold, waitlist entry or request is for, enough to recognise it',
+    required: ['id', 'name', 'venue', 'startsAt'],
+    properties: { id: uuid, name: { type: 'string' }, venue: { type: 'string' }, startsAt: timestamp },
+  },
   Error: {
     type: 'object',
     description:
@@ -169,7 +197,7 @@ export const schemas: Record<string, Schema> = {
       available: {
         type: 'integer',
         minimum: 0,
-        description: 'capacity - booked - held; 0 once cancelled or completed',
+        description: 'capacity - booked - held; 0 once cancelled, completed or started',
       },
       seating: {
         type: 'string',
@@ -182,7 +210,16 @@ export const schemas: Record<string, Schema> = {
       holdTtlSeconds,
       maxTicketsPerUser,
       limitPartners,
-      status: { type: 'string', enum: [...EVENT_STATUSES] },
+      status: {
+        type: 'string',
+        enum: [...SHOWN_EVENT_STATUSES],
+        description:
+          '`on_sale` means it can be booked now. Sales close by themselves at `startsAt`: an event on sale ' +
+          'whose start has passed shows `started` (and `ended` once its `endsAt` has passed), with ' +
+          '`available` 0; book and hold requests get `409 event_started`, and requests still queued then ' +
+          'are rejected `event_started`, as are cancellations of its bookings. `PATCH` sets `draft`, ' +
+          '`on_sale` or `completed`; moving `startsAt` later opens sales again.',
+      },
       version: { type: 'integer', minimum: 1, description: 'Optimistic-locking version for `PATCH`' },
       createdAt: timestamp,
       updatedAt: timestamp,
@@ -210,8 +247,10 @@ export const schemas: Record<string, Schema> = {
     required: [
       'id',
       'eventId',
+      'event',
       'userId',
       'requestId',
+      ...REFERENCE_FIELDS,
       'status',
       'quantity',
       'seats',
@@ -223,8 +262,10 @@ export const schemas: Record<string, Schema> = {
     properties: {
       id: uuid,
       eventId: uuid,
+      event: ref('EventSummary'),
       userId: uuid,
       requestId: { ...uuid, description: 'The booking request that won it' },
+      ...referenceProperties,
       status: { type: 'string', enum: ['confirmed', 'cancelled'] },
       quantity: { type: 'integer', minimum: 1 },
       seats: {
@@ -248,8 +289,10 @@ export const schemas: Record<string, Schema> = {
     required: [
       'id',
       'eventId',
+      'event',
       'userId',
       'requestId',
+      ...REFERENCE_FIELDS,
       'status',
       'quantity',
       'seats',
@@ -262,11 +305,13 @@ export const schemas: Record<string, Schema> = {
     properties: {
       id: uuid,
       eventId: uuid,
+      event: ref('EventSummary'),
       userId: uuid,
       requestId: {
         ...uuid,
         description: 'The request it was made for: a hold request, or a waitlisted booking request',
       },
+      ...referenceProperties,
       status: {
         type: 'string',
         enum: [...HOLD_STATUSES],
@@ -304,8 +349,10 @@ export const schemas: Record<string, Schema> = {
     required: [
       'id',
       'eventId',
+      'event',
       'userId',
       'requestId',
+      ...REFERENCE_FIELDS,
       'status',
       'position',
       'quantity',
@@ -320,8 +367,10 @@ export const schemas: Record<string, Schema> = {
     properties: {
       id: uuid,
       eventId: uuid,
+      event: ref('EventSummary'),
       userId: uuid,
       requestId: { ...uuid, description: 'The booking request that joined the line' },
+      ...referenceProperties,
       status: {
         type: 'string',
         enum: [...WAITLIST_STATUSES],
@@ -359,11 +408,13 @@ export const schemas: Record<string, Schema> = {
       'id',
       'kind',
       'eventId',
+      'event',
       'status',
       'reason',
       'reasonDetails',
       'position',
       'payload',
+      ...REFERENCE_FIELDS,
       'booking',
       'hold',
       'waitlistEntry',
@@ -382,6 +433,7 @@ export const schemas: Record<string, Schema> = {
           '`/release`)',
       },
       eventId: uuid,
+      event: ref('EventSummary'),
       status: {
         type: 'string',
         enum: [...BOOKING_REQUEST_STATUSES],
@@ -434,6 +486,7 @@ export const schemas: Record<string, Schema> = {
           },
         ],
       },
+      ...referenceProperties,
       booking: nullable(ref('Booking')),
       hold: nullable(ref('Hold')),
       waitlistEntry: {

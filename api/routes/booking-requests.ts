@@ -5,13 +5,13 @@ import { BookingRequest } from '../../shared/db/models/index.js';
 import { BOOKING_REQUEST_KINDS, BOOKING_REQUEST_STATUSES } from '../../shared/domain.js';
 import type { ApiDeps, AppState, Principal } from '../context.js';
 import { preferredWaitSeconds, requestResults } from '../intake/index.js';
+import { referenceFields } from '../intake/reference.js';
 import { authenticate, principalOf } from '../middleware/authenticate.js';
 import { validate } from '../middleware/validate.js';
 import { ownedBy } from '../ownership.js';
 import { decodeCursor, encodeCursor, pageQuery } from '../pagination.js';
 import { presentBookingRequest, REQUEST_INCLUDES } from '../presenters.js';
 import { uuid, uuidParam } from '../schemas.js';
-import { referenceFields } from '../intake/reference.js';
 import type { Tokens } from '../services/tokens.js';
 
 export const listQuery = Joi.object({
@@ -93,5 +93,10 @@ async function longPoll(deps: ApiDeps, principal: Principal, id: string, wait: n
 }
 
 async function visibleRequest(principal: Principal, id: string): Promise<BookingRequest> {
-  return ownedBy(principal, await BookingRequest.findByPk(id, { include: REQUEST_INCLUDES }), (r) => r.userId, 'Booking request');
+  return ownedBy(
+    principal,
+    await BookingRequest.findByPk(id, { include: REQUEST_INCLUDES }),
+    (r) => r.userId,
+    'Booking request',
+  );
 }

@@ -1,7 +1,12 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { Event } from '../../shared/db/models/index.js';
 import { appendToOutbox } from '../../shared/db/outbox.js';
-import { decodeReference, type EventStatus, type SeatLabel, type WaitlistPromotion } from '../../shared/domain.js';
+import {
+  decodeReference,
+  type EventStatus,
+  type SeatLabel,
+  type WaitlistPromotion,
+} from '../../shared/domain.js';
 import { ringEvent } from '../../shared/enqueue.js';
 import { Conflict, NotFound, ValidationFailed } from '../../shared/errors.js';
 import { rebalanceJobId } from '../../shared/queues.js';

@@ -1,4 +1,4 @@
-import { bookingRefusal, canTakeBookings, cancellationRefusal } from '../../shared/booking-rules.js';
+import { bookingRefusal, cancellationRefusal, canTakeBookings } from '../../shared/booking-rules.js';
 import type { NewOutboxMessage } from '../../shared/db/outbox.js';
 import {
   type BookPayload,
@@ -396,10 +396,7 @@ class Ledger {
     return booking;
   }
 
-  private createHold(
-    owner: Owner,
-    allotment: { quantity: number; seats: Seat[] },
-  ): NewHold {
+  private createHold(owner: Owner, allotment: { quantity: number; seats: Seat[] }): NewHold {
     const hold: NewHold = {
       id: this.input.newId(),
       userId: owner.userId,

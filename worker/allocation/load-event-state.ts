@@ -248,14 +248,16 @@ async function loadBookingsToCancel(
 ): Promise<Map<string, BookingState>> {
   const ids = requests.flatMap((r) => (r.kind === 'cancel' ? [r.payload.bookingId] : []));
   if (ids.length === 0) return new Map();
-  const rows = await select<{
-    id: string;
-    user_id: string;
-    request_id: string;
-    status: BookingState['status'];
-    quantity: number;
-    seats: SeatLabel[] | null;
-  } & ReferenceColumns>(
+  const rows = await select<
+    {
+      id: string;
+      user_id: string;
+      request_id: string;
+      status: BookingState['status'];
+      quantity: number;
+      seats: SeatLabel[] | null;
+    } & ReferenceColumns
+  >(
     `SELECT b.id, b.user_id, b.request_id, b.status, b.quantity, b.seats, ${REFERENCE_COLUMNS}
        FROM bookings b JOIN booking_requests p ON p.id = b.request_id
       WHERE b.id = ANY($ids::uuid[]) AND b.event_id = $eventId FOR UPDATE OF b`,
@@ -294,16 +296,18 @@ async function loadHolds(
     r.kind === 'confirm_hold' || r.kind === 'release_hold' ? [r.payload.holdId] : [],
   );
   if (held === 0 && ids.length === 0) return new Map();
-  const rows = await select<{
-    id: string;
-    user_id: string;
-    request_id: string;
-    status: HoldState['status'];
-    quantity: number;
-    seats: SeatLabel[] | null;
-    expires_at: Date;
-    booking_id: string | null;
-  } & ReferenceColumns>(
+  const rows = await select<
+    {
+      id: string;
+      user_id: string;
+      request_id: string;
+      status: HoldState['status'];
+      quantity: number;
+      seats: SeatLabel[] | null;
+      expires_at: Date;
+      booking_id: string | null;
+    } & ReferenceColumns
+  >(
     `SELECT h.id, h.user_id, h.request_id, h.status, h.quantity, h.seats, h.expires_at, h.booking_id,
             ${REFERENCE_COLUMNS}
        FROM holds h JOIN booking_requests p ON p.id = h.request_id
@@ -338,15 +342,17 @@ async function loadHolds(
 
 /** The first WAITLIST_HEAD waiting entries in line order, FOR UPDATE (a leave waits for the step). */
 async function loadWaitlistHead(select: Select, eventId: string): Promise<WaitlistEntryState[]> {
-  const rows = await select<{
-    id: string;
-    user_id: string;
-    request_id: string;
-    seq: string;
-    quantity: number;
-    min_quantity: number;
-    section: string | null;
-  } & ReferenceColumns>(
+  const rows = await select<
+    {
+      id: string;
+      user_id: string;
+      request_id: string;
+      seq: string;
+      quantity: number;
+      min_quantity: number;
+      section: string | null;
+    } & ReferenceColumns
+  >(
     `SELECT w.id, w.user_id, w.request_id, w.seq, w.quantity, w.min_quantity, w.section, ${REFERENCE_COLUMNS}
        FROM waitlist_entries w JOIN booking_requests p ON p.id = w.request_id
       WHERE w.event_id = $eventId AND w.status = 'waiting' ORDER BY w.seq LIMIT ${WAITLIST_HEAD} FOR UPDATE OF w`,
