@@ -824,9 +824,12 @@ describe('runLedger: waitlist', () => {
     });
     const changes = runLedger(
       input({
-        event: full({ capacity: 4, booked: 1, held: 1 }),
+        event: full({ capacity: 4, booked: 1, held: 2 }),
         bookings: byId(bookingState('b1', 1, { reference: ref('B1') })),
-        holds: byId(holdState('h1', 1, { reference: ref('H1') })),
+        holds: byId(
+          holdState('h1', 1, { reference: ref('H1') }),
+          holdState('h2', 1, { reference: ref('H2'), expiresAt: at(-1) }),
+        ),
         waitlist: [entry('e1', 1, { reference: ref('E1') })],
       }),
       [
@@ -848,6 +851,7 @@ describe('runLedger: waitlist', () => {
         (m.data.metadata as { order: string }).order,
       ]),
     ).toEqual([
+      ['hold.expired', 'H2', 'H2'],
       ['waitlist.promoted', 'E1', 'E1'],
       ['booking.confirmed', 'A', 'A'],
       ['booking.waitlisted', 'W', 'W'],
