@@ -12,11 +12,13 @@ import { type Arrival, WebhookReceiver } from './support/webhook-receiver.js';
  * every representation and webhook of the purchase, the lookup by reference, idempotency, and the
  * event summary a buyer's history shows.
  */
+// The partner's receiver, up before the API starts (it is allowed by its port).
+let receiver: WebhookReceiver;
+beforeAll(async () => {
+  receiver = await new WebhookReceiver().start();
+});
+
 describe('partner references and booking history', () => {
-  let receiver: WebhookReceiver;
-  beforeAll(async () => {
-    receiver = await new WebhookReceiver().start();
-  });
   const api = useTestApi(
     () => ({
       WEBHOOKS_ENABLED: 'true',
