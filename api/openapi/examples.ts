@@ -25,11 +25,18 @@ const example = (summary: string, value: unknown): oas.ExampleObject => ({ summa
 
 const links = (id: string) => ({ self: `/booking-requests/${id}`, event: `/events/${EVENT}` });
 
+/** The event every example is for, as history names it. */
+const event = { id: EVENT, name: 'Jazz Night', venue: 'Blue Hall', startsAt: '2030-05-01T19:00:00.000Z' };
+/** The partner's reference the example purchase was given. */
+const reference = { externalReference: 'ORD-10042', metadata: { channel: 'web', customer: 'c_8812' } };
+
 const booking = (fields: { requestId?: string; holdId?: string | null } = {}) => ({
   id: BOOKING,
   eventId: EVENT,
+  event,
   userId: USER,
   requestId: fields.requestId ?? REQUEST,
+  ...reference,
   status: 'confirmed',
   quantity: 2,
   seats: SEATS,
@@ -42,8 +49,10 @@ const booking = (fields: { requestId?: string; holdId?: string | null } = {}) =>
 const hold = (status: 'active' | 'confirmed') => ({
   id: HOLD,
   eventId: EVENT,
+  event,
   userId: USER,
   requestId: REQUEST,
+  ...reference,
   status,
   quantity: 2,
   seats: SEATS,
@@ -62,8 +71,10 @@ const hold = (status: 'active' | 'confirmed') => ({
 const waitlistEntry = {
   id: ENTRY,
   eventId: EVENT,
+  event,
   userId: USER,
   requestId: REQUEST,
+  ...reference,
   status: 'waiting',
   position: 4,
   quantity: 2,
@@ -81,11 +92,13 @@ const bookingRequest = (fields: Record<string, unknown>) => ({
   id: REQUEST,
   kind: 'book',
   eventId: EVENT,
+  event,
   status: 'queued',
   reason: null,
   reasonDetails: null,
   position: 1,
   payload: { quantity: 2 },
+  ...reference,
   booking: null,
   hold: null,
   waitlistEntry: null,
@@ -111,6 +124,10 @@ export const examples = {
       minQuantity: 2,
     }),
     waitlist: example('Two seats, or a place in the waitlist when sold out', { quantity: 2, waitlist: true }),
+    withReference: example('A partner’s order: two places, with its own reference and metadata', {
+      quantity: 2,
+      ...reference,
+    }),
   },
   /** Answers of `POST /events/{id}/bookings` (202). */
   bookAccepted: {
@@ -165,6 +182,9 @@ export const examples = {
         ...decided,
         id: CONFIRM_REQUEST,
         kind: 'confirm_hold',
+        // A confirm has no reference of its own; its booking shows the purchase's.
+        externalReference: null,
+        metadata: {},
         status: 'confirmed',
         payload: { holdId: HOLD },
         booking: booking({ holdId: HOLD }),
@@ -195,6 +215,9 @@ export const examples = {
       bookingRequest({
         id: CONFIRM_REQUEST,
         kind: 'confirm_hold',
+        // A confirm has no reference of its own; its booking shows the purchase's.
+        externalReference: null,
+        metadata: {},
         payload: { holdId: HOLD },
         queuedAt: '2030-04-01T10:04:30.900Z',
         links: links(CONFIRM_REQUEST),
