@@ -1845,14 +1845,14 @@ export interface components {
         CreateWebhookEndpointRequest: {
             /** @description http(s) (https only in production), no credentials; every address the host resolves to must be global unicast: no private, loopback, link-local or metadata address, and no IPv6 form embedding an IPv4 address (IPv4-mapped or -compatible, SIIT, NAT64, 6to4, Teredo), however spelt. Checked again at each delivery. Refused: 400 validation_failed, with one message (“the URL’s host must resolve to public addresses”) whether the host resolves to a private address or not at all */
             url: string;
-            /** @description The message types to receive: `booking.confirmed`, `booking.rejected` (a request of any kind rejected or expired, with its `reason`), `booking.cancelled`; `hold.created`, `hold.confirmed` (with the booking), `hold.expired`, `hold.released`; `booking.waitlisted`, `waitlist.promoted` (with the booking or hold), `waitlist.left` (left, or cancelled with the event); `event.updated`, `event.cancelled`. One shape per type: `data` has `eventId`, `bookingRequest` (the request reported on, null when none made the change) and the `booking`, `hold` or `waitlistEntry` concerned; `booking.cancelled`, `hold.released` and `waitlist.left` add `reason` (null when the owner’s request did it, `event_cancelled`, or `left`). Messages about one purchase are delivered in order. */
+            /** @description The message types to receive (`booking.*`, `hold.*`, `waitlist.*`, `event.*`). Each type’s payload and headers are in this document’s `webhooks` section. Messages about one purchase are delivered in order. */
             eventTypes: ("booking.confirmed" | "booking.rejected" | "booking.cancelled" | "event.updated" | "event.cancelled" | "hold.created" | "hold.confirmed" | "hold.expired" | "hold.released" | "booking.waitlisted" | "waitlist.promoted" | "waitlist.left")[];
             description?: string;
         };
         UpdateWebhookEndpointRequest: {
             /** @description The same rules as at registration */
             url?: string;
-            /** @description The message types to receive: `booking.confirmed`, `booking.rejected` (a request of any kind rejected or expired, with its `reason`), `booking.cancelled`; `hold.created`, `hold.confirmed` (with the booking), `hold.expired`, `hold.released`; `booking.waitlisted`, `waitlist.promoted` (with the booking or hold), `waitlist.left` (left, or cancelled with the event); `event.updated`, `event.cancelled`. One shape per type: `data` has `eventId`, `bookingRequest` (the request reported on, null when none made the change) and the `booking`, `hold` or `waitlistEntry` concerned; `booking.cancelled`, `hold.released` and `waitlist.left` add `reason` (null when the owner’s request did it, `event_cancelled`, or `left`). Messages about one purchase are delivered in order. */
+            /** @description The message types to receive (`booking.*`, `hold.*`, `waitlist.*`, `event.*`). Each type’s payload and headers are in this document’s `webhooks` section. Messages about one purchase are delivered in order. */
             eventTypes?: ("booking.confirmed" | "booking.rejected" | "booking.cancelled" | "event.updated" | "event.cancelled" | "hold.created" | "hold.confirmed" | "hold.expired" | "hold.released" | "booking.waitlisted" | "waitlist.promoted" | "waitlist.left")[];
             description?: string;
             /**
@@ -1928,7 +1928,7 @@ export interface components {
             /** Format: uri */
             url: string;
             description: string;
-            /** @description The message types to receive: `booking.confirmed`, `booking.rejected` (a request of any kind rejected or expired, with its `reason`), `booking.cancelled`; `hold.created`, `hold.confirmed` (with the booking), `hold.expired`, `hold.released`; `booking.waitlisted`, `waitlist.promoted` (with the booking or hold), `waitlist.left` (left, or cancelled with the event); `event.updated`, `event.cancelled`. One shape per type: `data` has `eventId`, `bookingRequest` (the request reported on, null when none made the change) and the `booking`, `hold` or `waitlistEntry` concerned; `booking.cancelled`, `hold.released` and `waitlist.left` add `reason` (null when the owner’s request did it, `event_cancelled`, or `left`). Messages about one purchase are delivered in order. */
+            /** @description The message types to receive (`booking.*`, `hold.*`, `waitlist.*`, `event.*`). Each type’s payload and headers are in this document’s `webhooks` section. Messages about one purchase are delivered in order. */
             eventTypes: ("booking.confirmed" | "booking.rejected" | "booking.cancelled" | "event.updated" | "event.cancelled" | "hold.created" | "hold.confirmed" | "hold.expired" | "hold.released" | "booking.waitlisted" | "waitlist.promoted" | "waitlist.left")[];
             /** @enum {string} */
             status: "enabled" | "disabled";

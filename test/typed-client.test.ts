@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { generateClientSchema, SCHEMA_FILE } from '../client/generate.js';
 import { createEventlyClient, type Schemas } from '../client/index.js';
-import { createActor, uniqueEmail } from './support/factory.js';
 import { useTestApi } from './support/environment.js';
+import { createActor, uniqueEmail } from './support/factory.js';
 import { repoRoot, waitFor } from './support/harness.js';
 
 /**

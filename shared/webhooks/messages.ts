@@ -9,7 +9,9 @@ import type { WebhookType } from './types.js';
  * waitlist), a partner gets one shape per type. The `userId` is whose news it is (the
  * owner of the booking, hold or entry, also when an admin acted; the requester for a
  * rejection). Messages about one purchase share its first request's id as ordering key, so an
- * endpoint receives hold.created before hold.confirmed before booking.cancelled.
+ * endpoint receives hold.created before hold.confirmed before booking.cancelled. Each type's
+ * payload is documented (closed: every field, nothing more) in api/openapi/webhooks.ts, and
+ * test/webhook-payloads.test.ts checks what these builders write against it: change both.
  */
 
 /** A booking as messages show it. `requestId` is its purchase's first request (the ordering key). */
