@@ -74,7 +74,7 @@ async function processMessage(webhookId: string, message: WebhookMessage): Promi
       summary = `${message.data.event.name}: ${message.data.event.status}`;
       break;
     default:
-      summary = `event ${message.data.eventId}`;
+      summary = message.type;
   }
   log({ msg: 'processed', webhookId, type: message.type, summary });
 }
