@@ -2096,7 +2096,7 @@ export interface components {
              * @description When the change it reports was committed
              */
             timestamp: string;
-            /** @description `bookingRequest` and `reason` are both always present and exactly one is null: the owner’s cancel request that did it (`reason` null), or none when the event’s cancellation did (`bookingRequest` null, `reason` `event_cancelled`). */
+            /** @description `bookingRequest` and `reason` are both always present and exactly one is null: the cancel request that did it (its owner’s, or an admin’s; `reason` null), or none when the event’s cancellation did (`bookingRequest` null, `reason` `event_cancelled`). */
             data: {
                 /**
                  * Format: uuid
@@ -2244,7 +2244,7 @@ export interface components {
              * @description When the change it reports was committed
              */
             timestamp: string;
-            /** @description `bookingRequest` and `reason` are both always present and exactly one is null: the owner’s release request that did it (`reason` null), or none when the event’s cancellation did (`bookingRequest` null, `reason` `event_cancelled`). */
+            /** @description `bookingRequest` and `reason` are both always present and exactly one is null: the release request that did it (its owner’s, or an admin’s; `reason` null), or none when the event’s cancellation did (`bookingRequest` null, `reason` `event_cancelled`). */
             data: {
                 /**
                  * Format: uuid

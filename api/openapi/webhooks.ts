@@ -60,19 +60,23 @@ const event = (...status: string[]) =>
     unevaluatedProperties: false,
   }) as oas.ReferenceObject;
 
+/**
+ * A booking or hold ended by a booking request (`what`: cancel, release) or by its event's
+ * cancellation: one shape, the same fields, one of `bookingRequest` and `reason` null.
+ */
 const ownerOrEvent = (
   what: string,
   requestStatus: string,
   subject: Record<string, Schema>,
 ): oas.SchemaObject => ({
   description:
-    `\`bookingRequest\` and \`reason\` are both always present and exactly one is null: the owner’s ` +
-    `${what} request that did it (\`reason\` null), or none when the event’s cancellation did ` +
-    '(`bookingRequest` null, `reason` `event_cancelled`).',
+    '`bookingRequest` and `reason` are both always present and exactly one is null: the ' +
+    `${what} request that did it (its owner’s, or an admin’s; \`reason\` null), or none when the ` +
+    'event’s cancellation did (`bookingRequest` null, `reason` `event_cancelled`).',
   oneOf: [
     purchase(
       { bookingRequest: request(requestStatus), reason: NULL, ...subject },
-      { title: `By its owner’s ${what} request` },
+      { title: `By a ${what} request` },
     ),
     purchase(
       { bookingRequest: NULL, reason: { type: 'string', const: 'event_cancelled' }, ...subject },
