@@ -4,7 +4,9 @@ import request, { type Response } from 'supertest';
 import { createApp } from '../api/app.js';
 import { openApiDocument } from '../api/openapi/document.js';
 import { queryJoi, requestJoi } from '../api/openapi/requests.js';
+import { WEBHOOK_TYPES } from '../shared/webhooks/types.js';
 import { createActor, registerUser } from './support/actors.js';
+import { artifactPath, browserTest, launchChromium } from './support/browser.js';
 import { useTestApi } from './support/environment.js';
 import { HTTP_METHODS, openApiContract, toOpenApiPath } from './support/openapi-contract.js';
 
@@ -329,4 +331,25 @@ describe('OpenAPI document', () => {
     expect(missing.status).toBe(404);
     expect(missing.body.error.code).toBe('not_found');
   });
+
+  browserTest()(
+    'Swagger UI at /docs renders the webhooks section: every message type, its payload',
+    async () => {
+      const browser = await launchChromium();
+      try {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+        await page.goto(`${api.baseUrl}/docs`, { waitUntil: 'domcontentloaded' });
+        const webhooks = page.locator('.webhooks');
+        await webhooks.getByText('booking.confirmed', { exact: true }).waitFor({ timeout: 20000 });
+        for (const type of WEBHOOK_TYPES) {
+          expect(await webhooks.getByText(type, { exact: true }).count()).toBeGreaterThan(0);
+        }
+        await webhooks.getByText('booking.cancelled', { exact: true }).first().click();
+        await page.getByText('webhook-signature').first().waitFor({ timeout: 20000 });
+        await page.screenshot({ path: artifactPath('docs-webhooks.png'), fullPage: false });
+      } finally {
+        await browser.close();
+      }
+    },
+  );
 });

@@ -9,6 +9,7 @@ import { seatingPaths, seatingSchemas } from './paths-seating.js';
 import { webhookPaths, webhookSchemas } from './paths-webhooks.js';
 import { requestSchemas, withGeneratedQuery } from './requests.js';
 import { schemas } from './schemas.js';
+import { webhookHeaders, webhookMessageSchemas, webhooks } from './webhooks.js';
 
 const METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
 
@@ -42,6 +43,8 @@ export const openApiDocument: oas.OpenAPIObject = {
         'arrival order.',
       'Any path answers `405 method_not_allowed` for a method it does not serve, and `501 ' +
         'not_implemented` for a method the server does not know; an unknown path is `404 not_found`.',
+      'Outcomes and event news are pushed to partners’ webhook endpoints: the `webhooks` section has ' +
+        'each message type’s payload and headers.',
       'Sign-in, registration and booking submissions are rate-limited (Redis-backed, shared by every ' +
         'instance): over a budget is `429 rate_limited` with `Retry-After` in seconds. A request whose ' +
         'body is over `BODY_LIMIT_KB` (64 kB by default) is `413 payload_too_large`, whatever its method.',
@@ -86,6 +89,7 @@ export const openApiDocument: oas.OpenAPIObject = {
       },
     ]),
   ),
+  webhooks,
   components: {
     securitySchemes: {
       bearerAuth: {
@@ -95,8 +99,15 @@ export const openApiDocument: oas.OpenAPIObject = {
         description: 'Access token from `/auth/login`, `/auth/register` or `/auth/refresh`',
       },
     },
-    schemas: { ...schemas, ...requestSchemas, ...seatingSchemas, ...webhookSchemas, ...adminSchemas },
-    parameters,
+    schemas: {
+      ...schemas,
+      ...requestSchemas,
+      ...seatingSchemas,
+      ...webhookSchemas,
+      ...webhookMessageSchemas,
+      ...adminSchemas,
+    },
+    parameters: { ...parameters, ...webhookHeaders },
     headers,
   },
 };

@@ -72,7 +72,7 @@ const limitPartners: Schema = {
 };
 
 /** The partner's reference of a purchase, as every representation of it echoes it. */
-const referenceProperties: Record<string, Schema | oas.ReferenceObject> = {
+export const referenceProperties: Record<string, Schema | oas.ReferenceObject> = {
   externalReference: {
     type: ['string', 'null'],
     maxLength: LIMITS.externalReferenceLength,

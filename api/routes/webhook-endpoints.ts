@@ -25,15 +25,9 @@ export const eventTypes = Joi.array()
   .min(1)
   .unique()
   .description(
-    'The message types to receive: `booking.confirmed`, `booking.rejected` (a request of any kind ' +
-      'rejected or expired, with its `reason`), `booking.cancelled`; `hold.created`, `hold.confirmed` ' +
-      '(with the booking), `hold.expired`, `hold.released`; `booking.waitlisted`, `waitlist.promoted` ' +
-      '(with the booking or hold), `waitlist.left` (left, or cancelled with the event); `event.updated`, ' +
-      '`event.cancelled`. One shape per type: `data` has `eventId`, `bookingRequest` (the request ' +
-      'reported on, null when none made the change) and the `booking`, `hold` or `waitlistEntry` ' +
-      'concerned; `booking.cancelled`, `hold.released` and `waitlist.left` add `reason` (null when the ' +
-      'owner’s request did it, `event_cancelled`, or `left`). Messages about one purchase are delivered ' +
-      'in order.',
+    'The message types to receive (`booking.*`, `hold.*`, `waitlist.*`, `event.*`). Each type’s ' +
+      'payload and headers are in this document’s `webhooks` section. Messages about one purchase are ' +
+      'delivered in order.',
   );
 export const createBody = Joi.object({
   url: Joi.string()

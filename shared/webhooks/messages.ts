@@ -17,6 +17,9 @@ import type { WebhookType } from './types.js';
  * rejection). Messages about one purchase share its first request's id as ordering key, so an
  * endpoint receives hold.created before hold.confirmed before booking.cancelled, and each carries
  * the purchase's `externalReference` and `metadata` (what the partner gave with that request).
+ * Each type's payload is documented (closed: every field, nothing more) in
+ * api/openapi/webhooks.ts, and test/webhook-payloads.test.ts checks what these builders write
+ * against it: change both.
  */
 
 /** A purchase: whose it is, its first request (the ordering key) and the partner's reference. */

@@ -1,5 +1,6 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { Context, Middleware } from 'koa';
+import type * as oas from 'openapi3-ts/oas31';
 import { openApiDocument } from '../../api/openapi/document.js';
 
 export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
@@ -56,6 +57,26 @@ export function openApiContract() {
         compiled.set(key, check);
       }
       return check(body) ? null : violation(ajv.errorsText(check.errors, { separator: '; ' }));
+    },
+
+    /**
+     * Null if a webhook payload (`{type, timestamp, data}`) matches the schema the document's
+     * `webhooks` section gives its `type`; what is wrong otherwise (an undocumented type too).
+     */
+    checkWebhook(payload: { type?: unknown }): string | null {
+      const type = String(payload.type);
+      const operation = openApiDocument.webhooks?.[type]?.post as oas.OperationObject | undefined;
+      const schema = (operation?.requestBody as oas.RequestBodyObject | undefined)?.content?.[
+        'application/json'
+      ]?.schema;
+      if (!schema) return `type ${type} is not in the document's webhooks`;
+      const key = `webhook ${type}`;
+      let check = compiled.get(key);
+      if (!check) {
+        check = ajv.compile(toAjv(schema));
+        compiled.set(key, check);
+      }
+      return check(payload) ? null : `${type}: ${ajv.errorsText(check.errors, { separator: '; ' })}`;
     },
   };
 }
