@@ -35,8 +35,14 @@ export interface Reply {
 export class WebhookReceiver {
   readonly arrivals: Arrival[] = [];
   private replies = new Map<string, (arrival: Arrival, nth: number) => Reply>();
-  private server = http.createServer((req, res) => this.handle(req, res));
+  private server = http
+    .createServer((req, res) => this.handle(req, res))
+    .on('connection', () => {
+      this.connections += 1;
+    });
   baseUrl = '';
+  /** TCP connections accepted so far: how well the sender reuses them. */
+  connections = 0;
 
   async start(): Promise<this> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
