@@ -2,10 +2,9 @@
 // outbox to 2xx, through the real relay and delivery worker processes.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import { WebhookReceiver } from '../test/support/webhook-receiver.js';
 import { cpuSeconds, freePort, type Role, startRole, stopRole } from './cluster.js';
-import { freshDatabase, seedUsers } from './setup.js';
+import { deleteKeys, freshDatabase, seedUsers } from './setup.js';
 import { round } from './stats.js';
 
 const { values: args } = parseArgs({
@@ -88,17 +87,4 @@ try {
   await receiver.stop();
   await db.pool.end();
   await deleteKeys(args['redis-url']!, prefix);
-}
-
-/** The run's BullMQ keys, so runs leave nothing behind in a shared Redis. */
-async function deleteKeys(url: string, keyPrefix: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true });
-  await redis.connect();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${keyPrefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
-  redis.disconnect();
 }
