@@ -33,9 +33,10 @@ import {
 } from './cluster.js';
 import { type Callbacks, type ClientMode, fire, fireAtRate, type Learned, type Sent } from './load.js';
 import { OwnRedisCluster } from './redis-cluster.js';
-import { type BenchDatabase, freshDatabase, seedUsers } from './setup.js';
+import { type BenchDatabase, deleteKeys, freshDatabase, seedUsers } from './setup.js';
 import { percentile, round } from './stats.js';
 import { checkOutcomes } from './verify.js';
+import { WebhookLag } from './webhook-lag.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -61,6 +62,8 @@ const { values: args } = parseArgs({
     'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379' },
     // N masters of a Redis Cluster of the run's own (bench/redis-cluster.ts) instead of --redis-url.
     'redis-cluster': { type: 'string' },
+    // One subscribed webhook endpoint (a local receiver): reports webhookLagP99Ms and deliveries/s.
+    'webhook-endpoint': { type: 'boolean', default: false },
   },
 });
 const scenario = args.scenario as 'flash' | 'mixed';
@@ -125,6 +128,7 @@ async function bench(cluster: OwnRedisCluster | null) {
   );
   const db = await freshDatabase(args['database-url']!, args.database!);
   const port = await freePort();
+  const webhooks = args['webhook-endpoint'] ? await new WebhookLag().start() : null;
   const env = {
     NODE_ENV: 'production',
     DATABASE_URL: db.url,
@@ -143,6 +147,7 @@ async function bench(cluster: OwnRedisCluster | null) {
     RATE_LIMIT_BOOKINGS_PER_MINUTE: '1000000',
     RATE_LIMIT_PARTNER_BOOKINGS_PER_MINUTE: '1000000',
     ...(topology === 'all-in-one' ? { API_PROCESSES: String(apiProcesses) } : {}),
+    ...(webhooks?.env() ?? {}),
   };
   const redis = new RedisNodes(
     cluster ? cluster.ports.map((p) => new Redis(p, '127.0.0.1')) : [new Redis(args['redis-url']!)],
@@ -208,6 +213,7 @@ async function bench(cluster: OwnRedisCluster | null) {
   try {
     const baseUrl = `http://127.0.0.1:${port}`;
     const [admin] = await seedUsers(db, 1, jwtSecret, 'admin');
+    await webhooks?.subscribe(db, admin!.id);
     const users = await seedUsers(db, Math.min(clients, 1000), jwtSecret);
     const events = await createEvents(baseUrl, admin!.token, eventCount, seats);
     const plan = planRequests(events, users, requestCount);
@@ -241,6 +247,7 @@ async function bench(cluster: OwnRedisCluster | null) {
       events.map((e) => e.id),
       result.accepted,
     );
+    const webhookFigures = webhooks ? await webhooks.measure(db) : null;
     // Outcomes known to clients exist only when they poll; submit mode reports null for them.
     const learned = mode === 'submit' ? null : result.outcomeLatencies.length;
     const peakRss = (role: ServiceProcess['role']) => {
@@ -290,6 +297,7 @@ async function bench(cluster: OwnRedisCluster | null) {
       serviceRssMb: round(memory.peaks.totalMb, 0),
       redisConnections: peakRedisClients,
       redisShardsUsed: shards,
+      ...(webhookFigures ?? {}),
     };
     printTable(figures);
     if (args.json) writeFileSync(args.json, `${JSON.stringify(figures, null, 2)}\n`);
@@ -306,6 +314,7 @@ async function bench(cluster: OwnRedisCluster | null) {
       figures.errors === 0 &&
       figures.fifoViolations === 0 &&
       figures.counterDrift === 0 &&
+      (webhookFigures?.webhookMissing ?? 0) === 0 &&
       (!supervisor || unclean.length === 0);
     process.exitCode = clean ? 0 : 1;
   } finally {
@@ -314,6 +323,8 @@ async function bench(cluster: OwnRedisCluster | null) {
     if (!stopped) await Promise.all(roles.map(stopRole));
     await redis.quit();
     await db.pool.end();
+    await webhooks?.stop();
+    if (!cluster) await deleteKeys(args['redis-url']!, prefix);
   }
 }
 

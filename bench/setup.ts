@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
 import { migrate } from '../shared/db/migrator.js';
@@ -51,4 +52,17 @@ export async function seedUsers(
       expiresIn: 3600,
     }),
   }));
+}
+
+/** A run's keys (its REDIS_PREFIX), so runs leave nothing behind in a shared Redis. */
+export async function deleteKeys(url: string, keyPrefix: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true });
+  await redis.connect();
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${keyPrefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
+  redis.disconnect();
 }

@@ -103,6 +103,8 @@ export interface WebhookConfig {
   circuitCooldownMs: number;
   secretOverlapSeconds: number;
   relayIntervalMs: number;
+  /** New deliveries to one endpoint whose first attempts one job makes (the relay's batches). */
+  batchSize: number;
 }
 
 /**
@@ -274,6 +276,7 @@ const schema = Joi.object({
     .min(0)
     .default(24 * 3600),
   WEBHOOK_RELAY_INTERVAL_MS: Joi.number().integer().min(10).default(250),
+  WEBHOOK_BATCH_SIZE: Joi.number().integer().min(1).max(500).default(50),
 }).unknown(true);
 
 /** `host:port` (a bracketed IPv6 host allowed) as a node, or null. */
@@ -360,6 +363,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       circuitCooldownMs: value.WEBHOOK_CIRCUIT_COOLDOWN_MS,
       secretOverlapSeconds: value.WEBHOOK_SECRET_OVERLAP_SECONDS,
       relayIntervalMs: value.WEBHOOK_RELAY_INTERVAL_MS,
+      batchSize: value.WEBHOOK_BATCH_SIZE,
     },
   };
 }

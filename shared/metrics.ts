@@ -88,6 +88,11 @@ export function recordDecisions(decided: readonly { outcome: string; waitedSecon
   }
 }
 
+/** Counts one delivery of a batch job by how its attempt ended (the same results as below). */
+export function countWebhookDelivery(result: string): void {
+  worker().deliveries.inc({ result: DELIVERY_RESULTS.includes(result) ? result : 'other' });
+}
+
 /**
  * Wraps the webhook delivery processor to count each attempt by how it ended: its return value
  * (delivered, skipped, endpoint-disabled, not-entitled), or the error BullMQ acts on (postponed:

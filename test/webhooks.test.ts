@@ -727,6 +727,178 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
       const promoted = arrivals.find((a) => a.payload.type === 'waitlist.promoted')!;
       expect(promoted.payload.data.bookingRequest).toEqual({ id: waiting.id, status: 'confirmed' });
     });
+
+    /**
+     * Appends `booking.confirmed` messages for `owner` to the outbox in one transaction (so the
+     * relay takes them together, into one batch per endpoint), in the order given.
+     */
+    async function appendMessages(owner: Actor, messages: { orderingKey: string; data: object }[]) {
+      await api.deps.sequelize.query(
+        `INSERT INTO webhook_outbox (message_id, type, user_id, audience, payload, ordering_key)
+         SELECT 'msg_' || gen_random_uuid(), 'booking.confirmed', $userId, 'owner',
+                jsonb_build_object('type', 'booking.confirmed', 'timestamp', now(), 'data', t.data), t.key
+           FROM unnest($data::jsonb[], $keys::text[]) WITH ORDINALITY AS t(data, key, n)
+          ORDER BY t.n`,
+        {
+          bind: {
+            userId: owner.id,
+            data: messages.map((m) => JSON.stringify(m.data)),
+            keys: messages.map((m) => m.orderingKey),
+          },
+        },
+      );
+    }
+    const dataOf = (a: { payload: { data: unknown } }) => a.payload.data as { subject: string; seq: number };
+
+    test('connections are kept alive and reused: 200 messages to one endpoint over at most 2 x WEBHOOK_CONCURRENCY TCP connections', async () => {
+      const partner = await createActor(api.baseUrl, 'partner');
+      const endpoint = await registerEndpoint(partner, '/reuse');
+      const before = receiver.connections;
+      const subjects = Array.from({ length: 200 }, (_, seq) => ({
+        orderingKey: randomUUID(),
+        data: { subject: 'reuse', seq },
+      }));
+      await appendMessages(partner, subjects);
+      await waitFor(
+        async () => new Set(receiver.at('/reuse').map((a) => a.webhookId)).size === 200,
+        60000,
+        () => `200 messages at /reuse (${receiver.at('/reuse').length} so far)`,
+      );
+      // One connection per message would be 200 (and 200 handshakes). The pool holds at most one
+      // connection per delivery in flight (WEBHOOK_CONCURRENCY); an idle one is closed after 4 s
+      // and dialled again, hence the margin.
+      const opened = receiver.connections - before;
+      expect(opened).toBeGreaterThanOrEqual(0);
+      expect(opened).toBeLessThanOrEqual(2 * config.webhooks.concurrency);
+      for (const arrival of receiver.at('/reuse')) WebhookReceiver.verify(arrival, endpoint.secret);
+    });
+
+    test('a batch keeps the order per subject; a failed attempt holds the rest of its subject back, the other subjects go on', async () => {
+      const partner = await createActor(api.baseUrl, 'partner');
+      const endpoint = await registerEndpoint(partner, '/batch-order');
+      // The first attempt of B's second message fails: B's later messages must wait for its retry.
+      receiver.on('/batch-order', (a, nth) =>
+        dataOf(a).subject === 'B' && dataOf(a).seq === 1 && nth === 1 ? { status: 503 } : { status: 200 },
+      );
+      const subjects = ['A', 'B', 'C', 'D'];
+      const keys = Object.fromEntries(subjects.map((s) => [s, randomUUID()]));
+      // Interleaved, as a flash sale's outcomes are: A0 B0 C0 D0 A1 B1 ...
+      const messages = Array.from({ length: 5 }, (_, seq) =>
+        subjects.map((subject) => ({ orderingKey: keys[subject]!, data: { subject, seq } })),
+      ).flat();
+      await appendMessages(partner, messages);
+      await waitFor(
+        async () => {
+          const list = await deliveries(partner, endpoint.id);
+          return list.length === 20 && list.every((d: { status: string }) => d.status === 'delivered');
+        },
+        60000,
+        'the 20 messages delivered',
+      );
+      const arrivals = receiver.at('/batch-order');
+      for (const subject of subjects) {
+        const seqs = arrivals.filter((a) => dataOf(a).subject === subject).map((a) => dataOf(a).seq);
+        // Never a later message before an earlier one; B's second message twice (503, then 200).
+        expect(seqs).toEqual(subject === 'B' ? [0, 1, 1, 2, 3, 4] : [0, 1, 2, 3, 4]);
+      }
+      const b = (await deliveries(partner, endpoint.id)) as { attempts: number }[];
+      expect(b.map((d) => d.attempts).sort()).toEqual([...Array(19).fill(1), 2]);
+    });
+
+    describe('test messages (POST /webhook-endpoints/{id}/test)', () => {
+      const sendTest = (owner: Actor, id: string) =>
+        request(api.baseUrl).post(`/webhook-endpoints/${id}/test`).set(owner.auth);
+
+      test('a signed webhook.test reaches that endpoint only, through the delivery path, and is listed in its deliveries', async () => {
+        const partner = await createActor(api.baseUrl, 'partner');
+        const other = await createActor(api.baseUrl, 'partner');
+        const target = await registerEndpoint(partner, '/test-target');
+        const sibling = await registerEndpoint(partner, '/test-sibling');
+        const stranger = await registerEndpoint(other, '/test-stranger');
+        const adminEndpoint = await registerEndpoint(admin, '/test-admin');
+
+        const res = await sendTest(partner, target.id);
+        expect(res.status).toBe(202);
+        expect(res.body).toMatchObject({
+          endpointId: target.id,
+          type: 'webhook.test',
+          messageId: expect.stringMatching(/^msg_/),
+          status: 'pending',
+          attempts: 0,
+        });
+        const arrival = await waitFor(
+          async () => receiver.at('/test-target').find((a) => a.webhookId === res.body.messageId),
+          DEFAULT_WAIT_MS,
+          'the test message',
+        );
+        // Verified with the endpoint's secret by the standardwebhooks package, as a partner would.
+        const verified = WebhookReceiver.verify(arrival, target.secret) as Record<string, unknown>;
+        expect(verified).toEqual({
+          type: 'webhook.test',
+          timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+          data: { endpointId: target.id, message: expect.any(String) },
+        });
+        const listed = await waitFor(
+          async () =>
+            (await deliveries(partner, target.id)).find(
+              (d: { id: string; status: string }) => d.id === res.body.id && d.status === 'delivered',
+            ),
+          DEFAULT_WAIT_MS,
+          'the test delivery to be recorded',
+        );
+        expect(listed).toMatchObject({ type: 'webhook.test', messageId: res.body.messageId, attempts: 1 });
+        // One delivery of the message, to the target: the relay never fanned it out (it was
+        // written relayed), so neither the owner's other endpoint, another partner's, nor an
+        // admin's (which receive every message) has one or received it.
+        expect(
+          await countRows(
+            api.deps.sequelize,
+            `webhook_deliveries d JOIN webhook_outbox o ON o.id = d.outbox_id
+              WHERE o.message_id = $messageId AND o.relayed_at IS NOT NULL`,
+            { messageId: res.body.messageId },
+          ),
+        ).toBe(1);
+        for (const path of ['/test-sibling', '/test-stranger', '/test-admin'])
+          expect(receiver.at(path)).toEqual([]);
+        for (const [owner, id] of [
+          [partner, sibling.id],
+          [other, stranger.id],
+          [admin, adminEndpoint.id],
+        ] as const) {
+          expect(await deliveries(owner, id)).toEqual([]);
+        }
+      });
+
+      test("refused: another partner's endpoint 404, a user 403, a disabled endpoint 409, an unknown id 404; more than 5 a minute 429", async () => {
+        const partner = await createActor(api.baseUrl, 'partner');
+        const other = await createActor(api.baseUrl, 'partner');
+        const user = await createActor(api.baseUrl, 'user');
+        const endpoint = await registerEndpoint(partner, '/test-limits');
+        expectApiError(await sendTest(other, endpoint.id), 404, 'not_found');
+        expectApiError(await sendTest(user, endpoint.id), 403, 'forbidden');
+        expectApiError(await sendTest(partner, randomUUID()), 404, 'not_found');
+        expectApiError(await sendTest(partner, 'not-a-uuid'), 400);
+
+        const disabled = await registerEndpoint(partner, '/test-disabled');
+        await request(api.baseUrl)
+          .patch(`/webhook-endpoints/${disabled.id}`)
+          .set(partner.auth)
+          .send({ status: 'disabled' })
+          .expect(200);
+        expectApiError(await sendTest(partner, disabled.id), 409, 'endpoint_disabled');
+        expect(await deliveries(partner, disabled.id)).toEqual([]);
+
+        // An admin may test any endpoint; it counts towards the same limit.
+        for (const owner of [partner, partner, admin, partner, partner]) {
+          expect((await sendTest(owner, endpoint.id)).status).toBe(202);
+        }
+        const limited = await sendTest(partner, endpoint.id);
+        expectApiError(limited, 429, 'rate_limited');
+        expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+        expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
+        expect(await deliveries(partner, endpoint.id)).toHaveLength(5);
+      });
+    });
   });
 
   test('a worker killed (SIGKILL) with deliveries in flight: all delivered after restart, once each', async () => {

@@ -1,5 +1,5 @@
 import type * as oas from 'openapi3-ts/oas31';
-import { WEBHOOK_TYPES } from '../../shared/webhooks/types.js';
+import { TEST_WEBHOOK_TYPE, WEBHOOK_TYPES } from '../../shared/webhooks/types.js';
 import { eventTypes as eventTypesJoi } from '../routes/webhook-endpoints.js';
 import {
   bearer,
@@ -78,7 +78,11 @@ export const webhookSchemas: Record<string, oas.SchemaObject> = {
       id: { type: 'string', format: 'uuid' },
       endpointId: { type: 'string', format: 'uuid' },
       messageId: { type: ['string', 'null'], description: 'The `webhook-id` header, stable across retries' },
-      type: { type: ['string', 'null'], enum: [...WEBHOOK_TYPES, null] },
+      type: {
+        type: ['string', 'null'],
+        enum: [...WEBHOOK_TYPES, TEST_WEBHOOK_TYPE, null],
+        description: '`webhook.test`: a test message (`POST /webhook-endpoints/{id}/test`)',
+      },
       status: { type: 'string', enum: ['pending', 'delivered', 'failed'] },
       attempts: { type: 'integer', minimum: 0 },
       lastStatus: { type: ['integer', 'null'], description: 'HTTP status of the last attempt' },
@@ -237,6 +241,31 @@ export const webhookPaths: oas.PathsObject = {
           'endpoint_disabled',
           'delivery_in_progress',
         ]),
+        ...serviceErrors,
+      },
+    },
+  },
+  '/webhook-endpoints/{id}/test': {
+    parameters: [param('Id')],
+    post: {
+      tags,
+      operationId: 'sendWebhookTestMessage',
+      summary: 'Send the endpoint a signed test message',
+      description:
+        'Sends a `webhook.test` message to this endpoint only, through the normal delivery path ' +
+        '(signed with the endpoint’s secrets, the SSRF guard, retries, the circuit breaker), and ' +
+        'answers with its delivery, which is also listed in the endpoint’s deliveries. The payload: ' +
+        '`{"type": "webhook.test", "timestamp": "<ISO 8601>", "data": {"endpointId": "<this ' +
+        'endpoint>", "message": "<text>"}}`. No endpoint subscribes to `webhook.test`; it is sent ' +
+        'only on request. At most 5 per endpoint per minute.',
+      security: bearer,
+      responses: {
+        '202': json('Queued for delivery', ref('WebhookDelivery')),
+        '400': errors.invalid,
+        ...guarded,
+        '404': notFound,
+        '409': error('The endpoint is disabled', ['endpoint_disabled']),
+        '429': errors.rateLimited,
         ...serviceErrors,
       },
     },

@@ -19,6 +19,7 @@ import {
   rotateSecret,
   visibleEndpoint,
 } from '../services/webhook-endpoints.js';
+import { sendTestMessage } from '../services/webhook-test-message.js';
 
 export const eventTypes = Joi.array()
   .items(Joi.string().valid(...WEBHOOK_TYPES))
@@ -154,6 +155,15 @@ export function webhookRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
     const answer = await replayFailed(deps.webhookQueue, config, endpoint);
     ctx.status = 202;
     ctx.body = answer;
+  });
+
+  router.post('/webhook-endpoints/:id/test', ...guard, async (ctx) => {
+    const { id } = validate(uuidParam, ctx.params, 'params');
+    const endpoint = await visibleEndpoint(principalOf(ctx.state), id);
+    const delivery = await sendTestMessage(deps.webhookQueue, config, endpoint);
+    ctx.status = 202;
+    ctx.set('Location', `/webhook-endpoints/${endpoint.id}/deliveries`);
+    ctx.body = presentDelivery(delivery);
   });
 
   router.post('/webhook-deliveries/:id/retry', ...guard, async (ctx) => {

@@ -5,7 +5,7 @@ import { WebhookDelivery, WebhookEndpoint } from '../../shared/db/models/index.j
 import { AppError, Conflict, ValidationFailed } from '../../shared/errors.js';
 import { assertAllowedDestination } from '../../shared/webhooks/address-guard.js';
 import { entitledSql, NOT_ENTITLED } from '../../shared/webhooks/entitlement.js';
-import { enqueueDelivery } from '../../shared/webhooks/queue.js';
+import { enqueueDelivery, hasLiveJob } from '../../shared/webhooks/queue.js';
 import { generateSecret } from '../../shared/webhooks/signing.js';
 import type { WebhookJobData } from '../../shared/webhooks/types.js';
 import type { Principal } from '../context.js';
@@ -105,11 +105,26 @@ async function reviveEntitled(ids: readonly string[]): Promise<Set<string>> {
   return new Set(rows.filter((r) => r.revived).map((r) => r.id));
 }
 
-/** Refuses a delivery whose job is being attempted right now. */
-async function assertNotInProgress(queue: Queue<WebhookJobData>, deliveryId: string): Promise<void> {
-  const job = await queue.getJob(deliveryId);
-  if (job && (await job.isActive()))
+/** Refuses a delivery whose job (its own, or the batch it was relayed in) is running now. */
+async function assertNotInProgress(
+  queue: Queue<WebhookJobData>,
+  delivery: { id: string; batchJobId: string | null },
+): Promise<void> {
+  if (await hasLiveJob(queue, delivery, ['active']))
     throw new Conflict('delivery_in_progress', 'This delivery is being attempted now');
+}
+
+/**
+ * Gives a revived delivery a fresh set of attempts in a job of its own, unless a job that will
+ * attempt it is waiting already (its batch, or its own job): one job per delivery, never two.
+ */
+async function requeue(
+  queue: Queue<WebhookJobData>,
+  config: WebhookConfig,
+  delivery: { id: string; batchJobId: string | null },
+): Promise<void> {
+  if (!(await hasLiveJob(queue, delivery)))
+    await enqueueDelivery(queue, config, delivery.id, { replaceFinished: true });
 }
 
 /**
@@ -122,11 +137,11 @@ export async function retryDelivery(
   config: WebhookConfig,
   delivery: WebhookDelivery,
 ): Promise<void> {
-  await assertNotInProgress(queue, delivery.id);
+  await assertNotInProgress(queue, delivery);
   const revived = await reviveEntitled([delivery.id]);
   await delivery.reload();
   if (!revived.has(delivery.id)) throw new NotEntitled();
-  await enqueueDelivery(queue, config, delivery.id, { replaceFinished: true });
+  await requeue(queue, config, delivery);
 }
 
 /**
@@ -142,16 +157,15 @@ export async function replayFailed(
     throw new AppError(409, 'endpoint_disabled', 'Enable the endpoint before replaying its deliveries');
   }
   const failed = await WebhookDelivery.findAll({
-    attributes: ['id'],
+    attributes: ['id', 'batchJobId'],
     where: { endpointId: endpoint.id, status: 'failed' },
     order: [['outboxId', 'ASC']],
     limit: 10000,
   });
-  for (const delivery of failed) await assertNotInProgress(queue, delivery.id);
+  for (const delivery of failed) await assertNotInProgress(queue, delivery);
   const revived = await reviveEntitled(failed.map((d) => d.id));
   for (const delivery of failed) {
-    if (revived.has(delivery.id))
-      await enqueueDelivery(queue, config, delivery.id, { replaceFinished: true });
+    if (revived.has(delivery.id)) await requeue(queue, config, delivery);
   }
   return { replayed: revived.size, skipped: failed.length - revived.size };
 }

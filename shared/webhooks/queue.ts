@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { WebhookConfig } from '../config.js';
-import { WEBHOOK_QUEUE, type WebhookJobData } from './types.js';
+import { type DeliveryJobData, WEBHOOK_QUEUE, type WebhookJobData } from './types.js';
 
 export { WEBHOOK_QUEUE };
 
@@ -26,20 +26,79 @@ export async function enqueueDelivery(
   await queue.add('deliver', { deliveryId }, deliveryJobOptions(config, deliveryId));
 }
 
-/** Adds the jobs of many new deliveries in one round trip (the relay's batches). */
-export async function enqueueDeliveries(
+/** A delivery continued in a job of its own after a batch's first attempt (or instead of it). */
+export interface FollowUp extends DeliveryJobData {
+  /** When its next attempt is due (ms since the epoch); now if absent. */
+  at?: number;
+}
+
+/** Adds the jobs of deliveries a batch hands on, in one round trip; existing ones are kept. */
+export async function enqueueFollowUps(
   queue: Queue<WebhookJobData>,
   config: Pick<WebhookConfig, 'retryScheduleMs'>,
-  deliveryIds: readonly string[],
+  followUps: readonly FollowUp[],
 ): Promise<void> {
-  if (deliveryIds.length === 0) return;
+  if (followUps.length === 0) return;
   await queue.addBulk(
-    deliveryIds.map((deliveryId) => ({
-      name: 'deliver',
-      data: { deliveryId },
-      opts: deliveryJobOptions(config, deliveryId),
+    followUps.map(({ deliveryId, attemptsBefore = 0, at }) => {
+      const options = deliveryJobOptions(config, deliveryId);
+      return {
+        name: 'deliver',
+        data: { deliveryId, attemptsBefore },
+        opts: {
+          ...options,
+          attempts: Math.max(1, options.attempts - attemptsBefore),
+          delay: at === undefined ? 0 : Math.max(0, at - Date.now()),
+        },
+      };
+    }),
+  );
+}
+
+/** One relay batch: new deliveries to one endpoint, in outbox order. */
+export interface DeliveryBatch {
+  jobId: string;
+  deliveryIds: string[];
+}
+
+/** Adds the relay's batch jobs in one round trip. */
+export async function enqueueBatches(
+  queue: Queue<WebhookJobData>,
+  batches: readonly DeliveryBatch[],
+): Promise<void> {
+  if (batches.length === 0) return;
+  await queue.addBulk(
+    batches.map(({ jobId, deliveryIds }) => ({
+      name: 'deliver-batch',
+      data: { deliveryIds },
+      // One attempt: a batch never retries as a whole; its deliveries that need another attempt
+      // continue in jobs of their own. A batch lost in a crash is re-run by BullMQ (stalled),
+      // and what it left pending is found by the stranded sweep.
+      opts: {
+        jobId,
+        attempts: 1,
+        removeOnComplete: { age: 3600, count: 1000 },
+        removeOnFail: { age: 24 * 3600 },
+      },
     })),
   );
+}
+
+/**
+ * The jobs that may carry a delivery: its own (id = delivery id) and the batch it was relayed in.
+ * Live if any of them is waiting, delayed or active.
+ */
+export async function hasLiveJob(
+  queue: Queue<WebhookJobData>,
+  delivery: { id: string; batchJobId: string | null },
+  states: readonly string[] = ['waiting', 'delayed', 'active', 'prioritized', 'waiting-children'],
+): Promise<boolean> {
+  for (const jobId of [delivery.id, delivery.batchJobId]) {
+    if (!jobId) continue;
+    const job = await queue.getJob(jobId);
+    if (job && states.includes(await job.getState())) return true;
+  }
+  return false;
 }
 
 function deliveryJobOptions(config: Pick<WebhookConfig, 'retryScheduleMs'>, deliveryId: string) {

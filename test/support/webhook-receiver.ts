@@ -34,9 +34,17 @@ export interface Reply {
  */
 export class WebhookReceiver {
   readonly arrivals: Arrival[] = [];
+  /** Arrivals so far per path and webhook-id (a bench receives tens of thousands). */
+  private seen = new Map<string, number>();
   private replies = new Map<string, (arrival: Arrival, nth: number) => Reply>();
-  private server = http.createServer((req, res) => this.handle(req, res));
+  private server = http
+    .createServer((req, res) => this.handle(req, res))
+    .on('connection', () => {
+      this.connections += 1;
+    });
   baseUrl = '';
+  /** TCP connections accepted so far: how well the sender reuses them. */
+  connections = 0;
 
   async start(): Promise<this> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
@@ -84,9 +92,9 @@ export class WebhookReceiver {
         receivedAt: Date.now(),
       };
       this.arrivals.push(arrival);
-      const nth = this.arrivals.filter(
-        (a) => a.path === arrival.path && a.webhookId === arrival.webhookId,
-      ).length;
+      const key = `${arrival.path} ${arrival.webhookId}`;
+      const nth = (this.seen.get(key) ?? 0) + 1;
+      this.seen.set(key, nth);
       const reply = this.replies.get(arrival.path)?.(arrival, nth) ?? { status: 204 };
       arrival.answered = reply.status;
       const send = () => {

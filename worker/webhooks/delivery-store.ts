@@ -4,8 +4,8 @@ import { entitledSql } from '../../shared/webhooks/entitlement.js';
 import type { StoredSecret } from '../../shared/webhooks/types.js';
 
 /**
- * Everything one delivery attempt needs, read in one query, with the owner's entitlement to the
- * message as it stands now (checked on every attempt, retries and replays included).
+ * Everything one delivery attempt needs, with the owner's entitlement to the message as it
+ * stands now (checked on every attempt, retries and replays included).
  */
 export interface AttemptContext {
   deliveryId: string;
@@ -18,20 +18,28 @@ export interface AttemptContext {
   url: string;
   secrets: StoredSecret[];
   circuitOpenUntil: Date | null;
+  orderingKey: string;
   messageId: string;
   payload: unknown;
-  /** An earlier message about the same subject to this endpoint is still pending: wait for it. */
+  /**
+   * An earlier message about the same subject to this endpoint is still pending, other than
+   * those loaded in the same call (a batch orders those itself): wait for it.
+   */
   earlierPending: boolean;
   /** When that earlier one is next due (null if unknown). */
   earlierDue: Date | null;
 }
 
-export async function loadAttempt(sequelize: Sequelize, deliveryId: string): Promise<AttemptContext | null> {
-  const [row] = await sequelize.query<AttemptContext>(
+/** The attempt contexts of these deliveries, in outbox order, in one query. */
+export async function loadAttempts(
+  sequelize: Sequelize,
+  deliveryIds: readonly string[],
+): Promise<AttemptContext[]> {
+  return sequelize.query<AttemptContext>(
     `SELECT d.id AS "deliveryId", d.status, d.attempts, e.id AS "endpointId",
             (e.status = 'enabled' AND e.deleted_at IS NULL) AS "endpointUsable",
             ${entitledSql('e', 'o')} AS entitled,
-            e.url, e.secrets, e.circuit_open_until AS "circuitOpenUntil",
+            e.url, e.secrets, e.circuit_open_until AS "circuitOpenUntil", d.ordering_key AS "orderingKey",
             o.message_id AS "messageId", o.payload,
             earlier.n > 0 AS "earlierPending", earlier.due AS "earlierDue"
        FROM webhook_deliveries d
@@ -40,10 +48,16 @@ export async function loadAttempt(sequelize: Sequelize, deliveryId: string): Pro
        CROSS JOIN LATERAL (
          SELECT count(*) AS n, max(p.next_attempt_at) AS due FROM webhook_deliveries p
           WHERE p.endpoint_id = d.endpoint_id AND p.ordering_key = d.ordering_key
-            AND p.status = 'pending' AND p.outbox_id < d.outbox_id) earlier
-      WHERE d.id = $deliveryId`,
-    { bind: { deliveryId }, type: QueryTypes.SELECT },
+            AND p.status = 'pending' AND p.outbox_id < d.outbox_id
+            AND p.id <> ALL ($ids::uuid[])) earlier
+      WHERE d.id = ANY ($ids::uuid[])
+      ORDER BY d.outbox_id`,
+    { bind: { ids: deliveryIds }, type: QueryTypes.SELECT },
   );
+}
+
+export async function loadAttempt(sequelize: Sequelize, deliveryId: string): Promise<AttemptContext | null> {
+  const [row] = await loadAttempts(sequelize, [deliveryId]);
   return row ?? null;
 }
 
@@ -72,27 +86,42 @@ export async function recordAttempt(
   );
 }
 
+/** A 2xx: what recordDelivered writes. */
+export interface Delivered {
+  deliveryId: string;
+  endpointId: string;
+  attempts: number;
+  lastStatus: number;
+  deliveredAt: Date;
+}
+
 /**
- * A success: the delivery is delivered and the endpoint's failure count and circuit are
- * cleared, in one statement. Cleared in SQL rather than from the row read before the attempt:
- * concurrent deliveries may have counted failures since, and a success closes the circuit.
+ * Successes: the deliveries are delivered and their endpoints' failure counts and circuits are
+ * cleared, in one statement for any number of them. Cleared in SQL rather than from the row read
+ * before the attempt: concurrent deliveries may have counted failures since, and a success
+ * closes the circuit.
  */
-export async function recordDelivered(
-  sequelize: Sequelize,
-  deliveryId: string,
-  endpointId: string,
-  attempts: number,
-  lastStatus: number,
-): Promise<void> {
+export async function recordDelivered(sequelize: Sequelize, delivered: readonly Delivered[]): Promise<void> {
+  if (delivered.length === 0) return;
   await sequelize.query(
     `WITH delivered AS (
-       UPDATE webhook_deliveries
-          SET status = 'delivered', attempts = $attempts, last_status = $lastStatus, last_error = NULL,
-              next_attempt_at = NULL, delivered_at = now(), updated_at = now()
-        WHERE id = $deliveryId)
+       UPDATE webhook_deliveries d
+          SET status = 'delivered', attempts = t.attempts, last_status = t.last_status, last_error = NULL,
+              next_attempt_at = NULL, delivered_at = t.delivered_at, updated_at = now()
+         FROM unnest($ids::uuid[], $attempts::int[], $statuses::int[], $at::timestamptz[])
+              AS t(id, attempts, last_status, delivered_at)
+        WHERE d.id = t.id)
      UPDATE webhook_endpoints SET consecutive_failures = 0, circuit_open_until = NULL, updated_at = now()
-      WHERE id = $endpointId AND (consecutive_failures > 0 OR circuit_open_until IS NOT NULL)`,
-    { bind: { deliveryId, endpointId, attempts, lastStatus } },
+      WHERE id = ANY ($endpointIds::uuid[]) AND (consecutive_failures > 0 OR circuit_open_until IS NOT NULL)`,
+    {
+      bind: {
+        ids: delivered.map((d) => d.deliveryId),
+        attempts: delivered.map((d) => d.attempts),
+        statuses: delivered.map((d) => d.lastStatus),
+        at: delivered.map((d) => d.deliveredAt.toISOString()),
+        endpointIds: [...new Set(delivered.map((d) => d.endpointId))],
+      },
+    },
   );
 }
 

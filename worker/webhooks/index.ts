@@ -7,6 +7,7 @@ import { WEBHOOK_BACKOFF, WEBHOOK_QUEUE } from '../../shared/webhooks/queue.js';
 import type { WebhookJobData } from '../../shared/webhooks/types.js';
 import { createDeliveryProcessor, DeliveryAttemptFailed } from './process-delivery-job.js';
 import { OutboxRelay } from './relay.js';
+import { closeConnections } from './send.js';
 
 export interface WebhookDispatch {
   relay: OutboxRelay;
@@ -28,11 +29,13 @@ export function startWebhookDispatch(deps: {
   queue.on('error', (err) => logger.warn({ err }, 'webhook queue error'));
   const worker = new Worker<WebhookJobData>(
     WEBHOOK_QUEUE,
-    createDeliveryProcessor({ sequelize, config, logger }),
+    createDeliveryProcessor({ sequelize, queue, config, logger }),
     {
       connection: redis,
       prefix,
       concurrency: config.concurrency,
+      // Jobs, not deliveries: the deliveries in flight are bounded by the send slots (the same
+      // number), whether they come in batches or one per job.
       // Locks are renewed while a delivery runs, so a short lock only shortens crash recovery.
       lockDuration: lockMs,
       stalledInterval: lockMs,
@@ -54,6 +57,7 @@ export function startWebhookDispatch(deps: {
       await relay.stop();
       await worker.close();
       await queue.close();
+      closeConnections();
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { Queue } from 'bullmq';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { Sequelize } from 'sequelize';
 import type { WebhookConfig } from '../../shared/config.js';
@@ -5,7 +6,8 @@ import type { Logger } from '../../shared/logger.js';
 import { countWebhookDeliveries } from '../../shared/metrics.js';
 import { NOT_ENTITLED } from '../../shared/webhooks/entitlement.js';
 import { activeSecrets } from '../../shared/webhooks/signing.js';
-import type { WebhookJobData } from '../../shared/webhooks/types.js';
+import type { DeliveryJobData, WebhookJobData } from '../../shared/webhooks/types.js';
+import { DeliveredRecorder } from './delivered-recorder.js';
 import {
   type AttemptContext,
   claimProbe,
@@ -14,13 +16,16 @@ import {
   loadAttempt,
   postponeDelivery,
   recordAttempt,
-  recordDelivered,
 } from './delivery-store.js';
+import { processBatch } from './process-batch-job.js';
 import { retryDelayMs } from './retry-delay.js';
 import { type SendResult, sendWebhook } from './send.js';
+import { SendSlots } from './send-slots.js';
 
 export interface DeliveryDeps {
   sequelize: Sequelize;
+  /** Where a batch hands on the deliveries that need more than a first attempt now. */
+  queue: Queue<WebhookJobData>;
   config: WebhookConfig;
   logger: Logger;
 }
@@ -35,13 +40,117 @@ export class DeliveryAttemptFailed extends Error {
   }
 }
 
-export function createDeliveryProcessor(deps: DeliveryDeps) {
-  const { sequelize, config, logger } = deps;
+/** What an attempt's result did to the delivery, once recorded. */
+export type Settled =
+  | { kind: 'delivered' }
+  | { kind: 'gone' }
+  | { kind: 'retry'; delayMs: number; error: string }
+  | { kind: 'failed'; error: string };
 
-  return countWebhookDeliveries(async function processDeliveryJob(
-    job: Job<WebhookJobData>,
-    token?: string,
-  ): Promise<string> {
+/** The work shared by a delivery's own job and a batch: sending, recording, the send slots. */
+export interface Delivering {
+  deps: DeliveryDeps;
+  slots: SendSlots;
+  recorder: DeliveredRecorder;
+  /** Signs and sends the delivery's message in one of the process's send slots. */
+  send(attempt: AttemptContext): Promise<SendResult>;
+  /**
+   * Records the result of attempt number `attemptNumber` (1-based, over the delivery's current
+   * set of attempts): delivered (and the endpoint's failures cleared), 410 (endpoint disabled,
+   * delivery failed), or a failure counted against the endpoint's circuit and either retried
+   * after the schedule's delay (or Retry-After) or, after the last attempt, failed.
+   */
+  settle(attempt: AttemptContext, result: SendResult, attemptNumber: number): Promise<Settled>;
+}
+
+export function createDelivering(deps: DeliveryDeps): Delivering {
+  const { sequelize, config, logger } = deps;
+  const slots = new SendSlots(config.concurrency);
+  const recorder = new DeliveredRecorder(sequelize);
+  return {
+    deps,
+    slots,
+    recorder,
+    send: (attempt) =>
+      slots.run(() =>
+        sendWebhook(
+          attempt.url,
+          activeSecrets(attempt.secrets, new Date()),
+          { messageId: attempt.messageId, body: JSON.stringify(attempt.payload) },
+          config,
+        ),
+      ),
+    async settle(attempt, result, attemptNumber) {
+      const attempts = attempt.attempts + 1;
+      if (result.kind === 'delivered') {
+        await recorder.record({
+          deliveryId: attempt.deliveryId,
+          endpointId: attempt.endpointId,
+          attempts,
+          lastStatus: result.status,
+          deliveredAt: new Date(),
+        });
+        return { kind: 'delivered' };
+      }
+      if (result.kind === 'gone') {
+        // 410 Gone: the receiver says stop. Disable the endpoint; its owner can re-enable it.
+        await disableEndpoint(sequelize, attempt.endpointId, 'receiver answered 410 Gone');
+        await recordAttempt(sequelize, attempt.deliveryId, {
+          status: 'failed',
+          attempts,
+          lastStatus: 410,
+          lastError: 'HTTP 410 Gone',
+          nextAttemptAt: null,
+        });
+        logger.warn({ endpointId: attempt.endpointId }, 'webhook endpoint disabled after 410');
+        return { kind: 'gone' };
+      }
+      const failures = await countFailure(sequelize, attempt.endpointId, config);
+      const isLast = attemptNumber >= config.retryScheduleMs.length + 1;
+      const delayMs = retryDelayMs(config.retryScheduleMs, attemptNumber, result.retryAfterMs);
+      await recordAttempt(sequelize, attempt.deliveryId, {
+        status: isLast ? 'failed' : 'pending',
+        attempts,
+        lastStatus: result.status,
+        lastError: result.error,
+        nextAttemptAt: isLast ? null : new Date(Date.now() + delayMs),
+      });
+      logger.info(
+        {
+          deliveryId: attempt.deliveryId,
+          endpointId: attempt.endpointId,
+          attempts,
+          failures,
+          error: result.error,
+          detail: result.detail,
+        },
+        'webhook attempt failed',
+      );
+      return isLast
+        ? { kind: 'failed', error: result.error }
+        : { kind: 'retry', delayMs, error: result.error };
+    },
+  };
+}
+
+/** The processor of the webhook queue: a batch job, or one delivery's own job. */
+export function createDeliveryProcessor(deps: DeliveryDeps) {
+  const delivering = createDelivering(deps);
+  const deliverOne = countWebhookDeliveries(createSingleDeliveryProcessor(delivering));
+  return async (job: Job<WebhookJobData>, token?: string): Promise<string> =>
+    'deliveryIds' in job.data
+      ? processBatch(delivering, job.data.deliveryIds)
+      : deliverOne(job as Job<DeliveryJobData>, token);
+}
+
+/**
+ * One delivery's own job: every rule in full (entitlement, endpoint state, circuit breaker and
+ * its half-open probe, order per subject), then one attempt; BullMQ retries it on the schedule.
+ */
+function createSingleDeliveryProcessor(delivering: Delivering) {
+  const { sequelize, config, logger } = delivering.deps;
+
+  return async function processDeliveryJob(job: Job<DeliveryJobData>, token?: string): Promise<string> {
     const attempt = await loadAttempt(sequelize, job.data.deliveryId);
     if (attempt?.status !== 'pending') return 'skipped';
     // The owner was disabled, demoted, or never entitled to this message: it is not sent, now or
@@ -85,66 +194,24 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
       return postpone(job, token, attempt.deliveryId, Math.max(due, now) + 200);
     }
 
-    const result = await sendWebhook(
-      attempt.url,
-      activeSecrets(attempt.secrets, new Date()),
-      { messageId: attempt.messageId, body: JSON.stringify(attempt.payload) },
-      config,
-    );
-    return record(job, attempt, result);
-  });
-
-  async function record(
-    job: Job<WebhookJobData>,
-    attempt: AttemptContext,
-    result: SendResult,
-  ): Promise<string> {
-    const attempts = attempt.attempts + 1;
-    if (result.kind === 'delivered') {
-      await recordDelivered(sequelize, attempt.deliveryId, attempt.endpointId, attempts, result.status);
-      return 'delivered';
+    const result = await delivering.send(attempt);
+    // Attempt numbers continue from those a batch made before handing the delivery on.
+    const attemptNumber = (job.data.attemptsBefore ?? 0) + job.attemptsMade + 1;
+    const settled = await delivering.settle(attempt, result, attemptNumber);
+    switch (settled.kind) {
+      case 'delivered':
+        return 'delivered';
+      case 'gone':
+        throw new UnrecoverableError('endpoint answered 410 Gone');
+      case 'failed':
+        throw new UnrecoverableError(`gave up after ${attempt.attempts + 1} attempts: ${settled.error}`);
+      case 'retry':
+        throw new DeliveryAttemptFailed(settled.error, settled.delayMs);
     }
-    if (result.kind === 'gone') {
-      // 410 Gone: the receiver says stop. Disable the endpoint; its owner can re-enable it.
-      await disableEndpoint(sequelize, attempt.endpointId, 'receiver answered 410 Gone');
-      await recordAttempt(sequelize, attempt.deliveryId, {
-        status: 'failed',
-        attempts,
-        lastStatus: 410,
-        lastError: 'HTTP 410 Gone',
-        nextAttemptAt: null,
-      });
-      logger.warn({ endpointId: attempt.endpointId }, 'webhook endpoint disabled after 410');
-      throw new UnrecoverableError('endpoint answered 410 Gone');
-    }
-
-    const failures = await countFailure(sequelize, attempt.endpointId, config);
-    const isLast = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    const delayMs = retryDelayMs(config.retryScheduleMs, job.attemptsMade + 1, result.retryAfterMs);
-    await recordAttempt(sequelize, attempt.deliveryId, {
-      status: isLast ? 'failed' : 'pending',
-      attempts,
-      lastStatus: result.status,
-      lastError: result.error,
-      nextAttemptAt: isLast ? null : new Date(Date.now() + delayMs),
-    });
-    logger.info(
-      {
-        deliveryId: attempt.deliveryId,
-        endpointId: attempt.endpointId,
-        attempts,
-        failures,
-        error: result.error,
-        detail: result.detail,
-      },
-      'webhook attempt failed',
-    );
-    if (isLast) throw new UnrecoverableError(`gave up after ${attempts} attempts: ${result.error}`);
-    throw new DeliveryAttemptFailed(result.error, delayMs);
-  }
+  };
 
   async function postpone(
-    job: Job<WebhookJobData>,
+    job: Job<DeliveryJobData>,
     token: string | undefined,
     deliveryId: string,
     until: number,

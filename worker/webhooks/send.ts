@@ -1,4 +1,6 @@
-import got from 'got';
+import http from 'node:http';
+import https from 'node:https';
+import type { LookupFunction } from 'node:net';
 import type { WebhookConfig } from '../../shared/config.js';
 import {
   BlockedDestination,
@@ -58,6 +60,111 @@ export function failureCategory(err: unknown): string {
 }
 
 /**
+ * Kept-alive connections, one pool per destination (host:port) as http.Agent keys them, reused
+ * across deliveries: a TCP (and TLS) handshake per message cost more than the message. The SSRF
+ * guard still judges every address dialled: it runs in the lookup of each new connection, and a
+ * pooled connection is one that passed it (a later DNS change reaches only new connections).
+ * Connections dialled without the guard (an allow-listed destination) live in pools of their
+ * own, so a guarded request can never ride on one; so do those of a substitute resolver (tests).
+ * Idle connections are closed after 4 s, before a Node receiver's default 5 s keep-alive does.
+ */
+interface Pools {
+  guarded: { http: http.Agent; https: https.Agent };
+  unguarded: { http: http.Agent; https: https.Agent };
+}
+const IDLE_MS = 4000;
+const poolsByResolver = new Map<Resolver | undefined, Pools>();
+function poolsFor(resolve: Resolver | undefined): Pools {
+  let pools = poolsByResolver.get(resolve);
+  if (!pools) {
+    const agents = () => {
+      const options = { keepAlive: true, timeout: IDLE_MS, scheduling: 'lifo' as const };
+      return { http: new http.Agent(options), https: new https.Agent(options) };
+    };
+    pools = { guarded: agents(), unguarded: agents() };
+    poolsByResolver.set(resolve, pools);
+  }
+  return pools;
+}
+
+/** Closes every pooled connection (worker shutdown). */
+export function closeConnections(): void {
+  for (const pools of poolsByResolver.values()) {
+    for (const agent of [
+      pools.guarded.http,
+      pools.guarded.https,
+      pools.unguarded.http,
+      pools.unguarded.https,
+    ])
+      agent.destroy();
+  }
+  poolsByResolver.clear();
+}
+
+class RequestTimeout extends Error {
+  readonly code = 'ETIMEDOUT';
+  override readonly name = 'TimeoutError';
+}
+
+interface Response {
+  status: number;
+  retryAfter: string | undefined;
+}
+
+/**
+ * One POST. A connection the receiver closed while it sat idle in the pool fails on its first
+ * write (ECONNRESET before any answer): that one is retried once on a new connection, as Node's
+ * documentation advises, since the receiver cannot have seen it.
+ */
+function post(
+  target: URL,
+  headers: Record<string, string>,
+  body: string,
+  agent: http.Agent,
+  lookup: LookupFunction,
+  timeoutMs: number,
+  retryStale = true,
+): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const send = target.protocol === 'https:' ? https.request : http.request;
+    const req = send(target, {
+      method: 'POST',
+      agent,
+      lookup,
+      headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      req.destroy(new RequestTimeout('request timed out'));
+    }, timeoutMs);
+    // Once the answer has begun, destroying the request errs the response with "aborted".
+    const fail = (err: Error) => reject(timedOut ? new RequestTimeout('request timed out') : err);
+    req.on('response', (res) => {
+      // The body is not read, only drained, so the connection goes back to the pool.
+      res.resume();
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] });
+      });
+      res.on('error', (err) => {
+        clearTimeout(timer);
+        fail(err);
+      });
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      if (retryStale && req.reusedSocket && err.code === 'ECONNRESET') {
+        post(target, headers, body, agent, lookup, timeoutMs, false).then(resolve, reject);
+      } else {
+        fail(err);
+      }
+    });
+    req.end(body);
+  });
+}
+
+/**
  * One delivery attempt, signed per Standard Webhooks v1. Only 2xx counts as delivered;
  * redirects are not followed (a 3xx is a failure). Unless its host:port is allow-listed, the
  * destination goes through the SSRF guard before any connection: an IP literal here, a host
@@ -78,29 +185,26 @@ export async function sendWebhook(
     return failed(new BlockedDestination());
   }
   const timestamp = Math.floor(Date.now() / 1000);
+  const pools = poolsFor(resolve)[allowListed ? 'unguarded' : 'guarded'];
   try {
-    const response = await got.post(target, {
-      body: message.body,
-      headers: {
+    const response = await post(
+      target,
+      {
         'content-type': 'application/json',
         'user-agent': 'Evently-Webhooks/1.0',
         'webhook-id': message.messageId,
         'webhook-timestamp': String(timestamp),
         'webhook-signature': signatureHeader(secrets, message.messageId, timestamp, message.body),
       },
-      timeout: { request: config.timeoutMs },
-      followRedirect: false,
-      throwHttpErrors: false,
-      retry: { limit: 0 },
-      dnsLookup: guardedLookup(!allowListed, resolve) as never,
-    });
-    const status = response.statusCode;
+      message.body,
+      target.protocol === 'https:' ? pools.https : pools.http,
+      guardedLookup(!allowListed, resolve),
+      config.timeoutMs,
+    );
+    const { status } = response;
     if (status >= 200 && status < 300) return { kind: 'delivered', status };
     if (status === 410) return { kind: 'gone', status };
-    const retryAfterMs =
-      status === 429 || status === 503
-        ? parseRetryAfter(response.headers['retry-after'] as string | undefined)
-        : null;
+    const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(response.retryAfter) : null;
     return { kind: 'failed', status, error: `HTTP ${status}`, retryAfterMs };
   } catch (err) {
     return failed(err);

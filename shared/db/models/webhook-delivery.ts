@@ -25,6 +25,8 @@ export class WebhookDelivery extends Model<
   declare lastError: CreationOptional<string | null>;
   declare nextAttemptAt: CreationOptional<Date | null>;
   declare deliveredAt: CreationOptional<Date | null>;
+  /** The relay's batch job carrying the first attempt (migration 0016); null: only its own job. */
+  declare batchJobId: CreationOptional<string | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   declare message?: NonAttribute<OutboxMessage>;
@@ -42,6 +44,7 @@ export class WebhookDelivery extends Model<
         lastError: { type: DataTypes.TEXT, allowNull: true },
         nextAttemptAt: { type: DataTypes.DATE, allowNull: true },
         deliveredAt: { type: DataTypes.DATE, allowNull: true },
+        batchJobId: { type: DataTypes.TEXT, allowNull: true },
         createdAt: DataTypes.DATE,
         updatedAt: DataTypes.DATE,
       },
