@@ -886,6 +886,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhook-endpoints/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlates logs; echoed back. An invalid value is replaced by a generated one. */
+                "X-Request-Id"?: components["parameters"]["XRequestId"];
+            };
+            path: {
+                /** @description A UUID; anything else is `400 validation_failed` */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the endpoint a signed test message
+         * @description Sends a `webhook.test` message to this endpoint only, through the normal delivery path (signed with the endpoint’s secrets, the SSRF guard, retries, the circuit breaker), and answers with its delivery, which is also listed in the endpoint’s deliveries. The payload: `{"type": "webhook.test", "timestamp": "<ISO 8601>", "data": {"endpointId": "<this endpoint>", "message": "<text>"}}`. No endpoint subscribes to `webhook.test`; it is sent only on request. At most 5 per endpoint per minute.
+         */
+        post: operations["sendWebhookTestMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhook-deliveries/{id}/retry": {
         parameters: {
             query?: never;
@@ -1351,6 +1377,26 @@ export interface webhooks {
          * @description Sent to every endpoint subscribed to this type whose owner is entitled to it, signed per Standard Webhooks v1. Messages about one purchase arrive in order.
          */
         post: operations["onWaitlistLeft"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook.test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A test message, sent by `POST /webhook-endpoints/{id}/test` to that endpoint only (no endpoint subscribes to it)
+         * @description Sent to one endpoint when its owner asks (`POST /webhook-endpoints/{id}/test`), signed and delivered as every message is.
+         */
+        post: operations["onWebhookTest"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2021,8 +2067,11 @@ export interface components {
             endpointId: string;
             /** @description The `webhook-id` header, stable across retries */
             messageId: string | null;
-            /** @enum {string|null} */
-            type: "booking.confirmed" | "booking.rejected" | "booking.cancelled" | "event.updated" | "event.cancelled" | "hold.created" | "hold.confirmed" | "hold.expired" | "hold.released" | "booking.waitlisted" | "waitlist.promoted" | "waitlist.left" | null;
+            /**
+             * @description `webhook.test`: a test message (`POST /webhook-endpoints/{id}/test`)
+             * @enum {string|null}
+             */
+            type: "booking.confirmed" | "booking.rejected" | "booking.cancelled" | "event.updated" | "event.cancelled" | "hold.created" | "hold.confirmed" | "hold.expired" | "hold.released" | "booking.waitlisted" | "waitlist.promoted" | "waitlist.left" | "webhook.test" | null;
             /** @enum {string} */
             status: "pending" | "delivered" | "failed";
             attempts: number;
@@ -2480,6 +2529,27 @@ export interface components {
                 waitlistEntry: components["schemas"]["WebhookWaitlistEntry"];
                 /** @constant */
                 reason: "event_cancelled";
+            };
+        };
+        /**
+         * webhook.test
+         * @description A test message, sent by `POST /webhook-endpoints/{id}/test` to that endpoint only (no endpoint subscribes to it)
+         */
+        WebhookTestMessage: {
+            /** @constant */
+            type: "webhook.test";
+            /**
+             * Format: date-time
+             * @description When the change it reports was committed
+             */
+            timestamp: string;
+            data: {
+                /**
+                 * Format: uuid
+                 * @description The endpoint it was sent to
+                 */
+                endpointId: string;
+                message: string;
             };
         };
         AnalyticsSummary: {
@@ -8274,6 +8344,158 @@ export interface operations {
             };
         };
     };
+    sendWebhookTestMessage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlates logs; echoed back. An invalid value is replaced by a generated one. */
+                "X-Request-Id"?: components["parameters"]["XRequestId"];
+            };
+            path: {
+                /** @description A UUID; anything else is `400 validation_failed` */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued for delivery */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description Invalid path, query, header or body (`validation_failed`) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "validation_failed";
+                        };
+                    };
+                };
+            };
+            /** @description Missing, malformed, expired or revoked access token (`unauthorized`) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description Only partners and admins (`forbidden`) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "forbidden";
+                        };
+                    };
+                };
+            };
+            /** @description No such endpoint, or another partner’s (`not_found`) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_found";
+                        };
+                    };
+                };
+            };
+            /** @description The endpoint is disabled (`endpoint_disabled`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "endpoint_disabled";
+                        };
+                    };
+                };
+            };
+            /** @description Over a rate limit; `details.retryAfterSeconds` and `Retry-After` say when to try again (`rate_limited`) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "rate_limited";
+                        };
+                    };
+                };
+            };
+            /** @description Unexpected failure; quote X-Request-Id (`internal_error`) */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+            /** @description PostgreSQL or Redis is unreachable (`service_unavailable`) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "service_unavailable";
+                        };
+                    };
+                };
+            };
+        };
+    };
     retryWebhookDelivery: {
         parameters: {
             query?: never;
@@ -10018,6 +10240,49 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["WaitlistLeftMessage"];
+            };
+        };
+        responses: {
+            /** @description Gone: disables the endpoint until it is enabled again */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Received; answer fast and process afterwards (`WEBHOOK_TIMEOUT_MS`) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any other answer, a timeout or a network error: retried on `WEBHOOK_RETRY_SCHEDULE`, no sooner than a `Retry-After` on 429 and 503 */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onWebhookTest: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message’s id, the same on every retry: deduplicate on it */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /** @description Unix seconds of this attempt; refuse one far from your clock (replays) */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per secret that signs (two during a rotation’s overlap); verify with any Standard Webhooks library */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookTestMessage"];
             };
         };
         responses: {

@@ -1,5 +1,5 @@
 import { QueryTypes } from 'sequelize';
-import { WEBHOOK_TYPES } from '../shared/webhooks/types.js';
+import { TEST_WEBHOOK_TYPE, WEBHOOK_TYPES } from '../shared/webhooks/types.js';
 import type { Actor } from './support/actors.js';
 import { useTestApi } from './support/environment.js';
 import {
@@ -51,6 +51,24 @@ describe('webhook payloads', () => {
       undefined,
       `booking request ${requestId} to leave ${status}`,
     );
+
+  /**
+   * An endpoint's test message (`webhook.test`); the endpoint's id. The endpoint (a public address
+   * nothing here dials: this file runs no delivery worker) is deleted once the message is written,
+   * so a delivery worker of another file sharing the database fails it without dialling.
+   */
+  async function testMessageFlow(): Promise<string> {
+    const endpoint = await http()
+      .post('/webhook-endpoints')
+      .set(admin.auth)
+      .send({ url: 'https://1.1.1.1/hooks', eventTypes: ['booking.confirmed'] });
+    expect(endpoint.status).toBe(201);
+    expect((await http().post(`/webhook-endpoints/${endpoint.body.id}/test`).set(admin.auth)).status).toBe(
+      202,
+    );
+    expect((await http().delete(`/webhook-endpoints/${endpoint.body.id}`).set(admin.auth)).status).toBe(204);
+    return endpoint.body.id;
+  }
 
   /** Booked, waitlisted, rejected; the booking cancelled, which promotes the waitlist to a booking. */
   async function bookingFlow(): Promise<string> {
@@ -126,11 +144,18 @@ describe('webhook payloads', () => {
   beforeAll(async () => {
     admin = await createActor(service.baseUrl, 'admin');
     buyers.push(...(await Promise.all([1, 2, 3].map(() => registerUser(service.baseUrl)))));
-    const eventIds = await Promise.all([bookingFlow(), holdFlow(), seatedFlow(), cancellationFlow()]);
+    const [endpointId, ...eventIds] = await Promise.all([
+      testMessageFlow(),
+      bookingFlow(),
+      holdFlow(),
+      seatedFlow(),
+      cancellationFlow(),
+    ]);
     payloads = (
       await service.deps.sequelize.query<{ payload: Payload }>(
-        'SELECT payload FROM webhook_outbox WHERE event_id = ANY($ids::uuid[]) ORDER BY id',
-        { bind: { ids: eventIds }, type: QueryTypes.SELECT },
+        `SELECT payload FROM webhook_outbox
+          WHERE event_id = ANY($ids::uuid[]) OR payload #>> '{data,endpointId}' = $endpointId ORDER BY id`,
+        { bind: { ids: eventIds, endpointId }, type: QueryTypes.SELECT },
       )
     ).map((row) => row.payload);
   });
@@ -141,7 +166,9 @@ describe('webhook payloads', () => {
   });
 
   test('the flows wrote every message type, and every variant of each', () => {
-    expect([...new Set(payloads.map((p) => p.type))].sort()).toEqual([...WEBHOOK_TYPES].sort());
+    expect([...new Set(payloads.map((p) => p.type))].sort()).toEqual(
+      [...WEBHOOK_TYPES, TEST_WEBHOOK_TYPE].sort(),
+    );
     const variants = (type: string, of: (p: Payload) => unknown) =>
       [...new Set(payloads.filter((p) => p.type === type).map(of))].sort();
     // The owner's request or the event's cancellation: the same fields, one of them null.

@@ -5,7 +5,7 @@ import {
   REJECTION_REASONS,
   WAITLIST_STATUSES,
 } from '../../shared/domain.js';
-import { WEBHOOK_TYPES, type WebhookType } from '../../shared/webhooks/types.js';
+import { TEST_WEBHOOK_TYPE, WEBHOOK_TYPES, type WebhookType } from '../../shared/webhooks/types.js';
 import { ref, referenceProperties } from './schemas.js';
 
 /**
@@ -92,8 +92,12 @@ const ownerOrEvent = (
   ],
 });
 
+/** Every type an endpoint can receive: those it subscribes to, and the test message. */
+type SentType = WebhookType | typeof TEST_WEBHOOK_TYPE;
+const SENT_TYPES: readonly SentType[] = [...WEBHOOK_TYPES, TEST_WEBHOOK_TYPE];
+
 /** Each type's `data`, and what the message means. */
-const MESSAGES: Record<WebhookType, { summary: string; data: oas.SchemaObject }> = {
+const MESSAGES: Record<SentType, { summary: string; data: oas.SchemaObject }> = {
   'booking.confirmed': {
     summary: 'A book request won a booking',
     data: purchase({ bookingRequest: request('confirmed'), booking: booking('confirmed') }),
@@ -200,17 +204,26 @@ const MESSAGES: Record<WebhookType, { summary: string; data: oas.SchemaObject }>
     summary: 'An event was cancelled, with its bookings, holds and waitlist (each has its own message)',
     data: closed({ event: event('cancelled') }),
   },
+  [TEST_WEBHOOK_TYPE]: {
+    summary:
+      'A test message, sent by `POST /webhook-endpoints/{id}/test` to that endpoint only (no endpoint ' +
+      'subscribes to it)',
+    data: closed({
+      endpointId: { ...uuid, description: 'The endpoint it was sent to' },
+      message: { type: 'string' },
+    }),
+  },
 };
 
 /** `booking.confirmed` -> `BookingConfirmedMessage`: the component name of a type's message. */
-export const messageSchemaName = (type: WebhookType) =>
+export const messageSchemaName = (type: SentType) =>
   `${type
     .split('.')
     .map((word) => word[0]!.toUpperCase() + word.slice(1))
     .join('')}Message`;
 
 /** The Standard Webhooks envelope of one type. */
-const envelope = (type: WebhookType, data: oas.SchemaObject): oas.SchemaObject =>
+const envelope = (type: SentType, data: oas.SchemaObject): oas.SchemaObject =>
   closed(
     {
       type: { type: 'string', const: type },
@@ -257,7 +270,7 @@ export const webhookMessageSchemas: Record<string, oas.SchemaObject> = {
     { description: 'A waitlist entry as messages show it (`GET /waitlist/{id}` has the rest)' },
   ),
   ...Object.fromEntries(
-    WEBHOOK_TYPES.map((type) => [messageSchemaName(type), envelope(type, MESSAGES[type].data)]),
+    SENT_TYPES.map((type) => [messageSchemaName(type), envelope(type, MESSAGES[type].data)]),
   ),
 };
 
@@ -298,7 +311,7 @@ const header = (name: keyof typeof webhookHeaders): oas.ReferenceObject => ({
 
 /** The document's `webhooks`: what Evently POSTs to a subscribed endpoint, one entry per type. */
 export const webhooks: Record<string, oas.PathItemObject> = Object.fromEntries(
-  WEBHOOK_TYPES.map((type) => [
+  SENT_TYPES.map((type) => [
     type,
     {
       post: {
@@ -306,8 +319,11 @@ export const webhooks: Record<string, oas.PathItemObject> = Object.fromEntries(
         operationId: `on${messageSchemaName(type).replace(/Message$/, '')}`,
         summary: MESSAGES[type].summary,
         description:
-          'Sent to every endpoint subscribed to this type whose owner is entitled to it, signed per ' +
-          'Standard Webhooks v1. Messages about one purchase arrive in order.',
+          type === TEST_WEBHOOK_TYPE
+            ? 'Sent to one endpoint when its owner asks (`POST /webhook-endpoints/{id}/test`), signed and ' +
+              'delivered as every message is.'
+            : 'Sent to every endpoint subscribed to this type whose owner is entitled to it, signed per ' +
+              'Standard Webhooks v1. Messages about one purchase arrive in order.',
         security: [],
         parameters: [header('WebhookId'), header('WebhookTimestamp'), header('WebhookSignature')],
         requestBody: {

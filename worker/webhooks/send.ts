@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { LookupFunction } from 'node:net';
+import got from 'got';
 import type { WebhookConfig } from '../../shared/config.js';
 import {
   BlockedDestination,
@@ -101,68 +101,24 @@ export function closeConnections(): void {
   poolsByResolver.clear();
 }
 
-class RequestTimeout extends Error {
-  readonly code = 'ETIMEDOUT';
-  override readonly name = 'TimeoutError';
-}
-
-interface Response {
-  status: number;
-  retryAfter: string | undefined;
-}
-
 /**
- * One POST. A connection the receiver closed while it sat idle in the pool fails on its first
- * write (ECONNRESET before any answer): that one is retried once on a new connection, as Node's
- * documentation advises, since the receiver cannot have seen it.
+ * The one got instance deliveries use: no redirects (a 3xx is a failure), every status answered
+ * (not thrown), and one immediate retry when a connection resets before an answer: a pooled
+ * connection the receiver closed while it sat idle fails on its first write, and Node's
+ * documentation advises sending again on a new one. A receiver that did see the message
+ * recognises the repeat by its `webhook-id`, as it does every retry.
  */
-function post(
-  target: URL,
-  headers: Record<string, string>,
-  body: string,
-  agent: http.Agent,
-  lookup: LookupFunction,
-  timeoutMs: number,
-  retryStale = true,
-): Promise<Response> {
-  return new Promise((resolve, reject) => {
-    const send = target.protocol === 'https:' ? https.request : http.request;
-    const req = send(target, {
-      method: 'POST',
-      agent,
-      lookup,
-      headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-    });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      req.destroy(new RequestTimeout('request timed out'));
-    }, timeoutMs);
-    // Once the answer has begun, destroying the request errs the response with "aborted".
-    const fail = (err: Error) => reject(timedOut ? new RequestTimeout('request timed out') : err);
-    req.on('response', (res) => {
-      // The body is not read, only drained, so the connection goes back to the pool.
-      res.resume();
-      res.on('end', () => {
-        clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] });
-      });
-      res.on('error', (err) => {
-        clearTimeout(timer);
-        fail(err);
-      });
-    });
-    req.on('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      if (retryStale && req.reusedSocket && err.code === 'ECONNRESET') {
-        post(target, headers, body, agent, lookup, timeoutMs, false).then(resolve, reject);
-      } else {
-        fail(err);
-      }
-    });
-    req.end(body);
-  });
-}
+const client = got.extend({
+  followRedirect: false,
+  throwHttpErrors: false,
+  retry: {
+    limit: 1,
+    methods: ['POST'],
+    statusCodes: [],
+    errorCodes: ['ECONNRESET'],
+    calculateDelay: ({ attemptCount, error }) => (attemptCount === 1 && error.code === 'ECONNRESET' ? 1 : 0),
+  },
+});
 
 /**
  * One delivery attempt, signed per Standard Webhooks v1. Only 2xx counts as delivered;
@@ -187,24 +143,26 @@ export async function sendWebhook(
   const timestamp = Math.floor(Date.now() / 1000);
   const pools = poolsFor(resolve)[allowListed ? 'unguarded' : 'guarded'];
   try {
-    const response = await post(
-      target,
-      {
+    const response = await client.post(target, {
+      body: message.body,
+      headers: {
         'content-type': 'application/json',
         'user-agent': 'Evently-Webhooks/1.0',
         'webhook-id': message.messageId,
         'webhook-timestamp': String(timestamp),
         'webhook-signature': signatureHeader(secrets, message.messageId, timestamp, message.body),
       },
-      message.body,
-      target.protocol === 'https:' ? pools.https : pools.http,
-      guardedLookup(!allowListed, resolve),
-      config.timeoutMs,
-    );
-    const { status } = response;
+      agent: pools,
+      dnsLookup: guardedLookup(!allowListed, resolve) as never,
+      timeout: { request: config.timeoutMs },
+    });
+    const status = response.statusCode;
     if (status >= 200 && status < 300) return { kind: 'delivered', status };
     if (status === 410) return { kind: 'gone', status };
-    const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(response.retryAfter) : null;
+    const retryAfterMs =
+      status === 429 || status === 503
+        ? parseRetryAfter(response.headers['retry-after'] as string | undefined)
+        : null;
     return { kind: 'failed', status, error: `HTTP ${status}`, retryAfterMs };
   } catch (err) {
     return failed(err);
