@@ -14,19 +14,7 @@ import {
 } from './support/factory.js';
 import { waitFor } from './support/harness.js';
 import { expectApiError } from './support/http.js';
-import { type ReceivedEmail, SmtpReceiver } from './support/smtp-receiver.js';
-
-/** Retries 100 ms apart, so "a few retries" is a fraction of a second. */
-export const EMAIL_TEST_ENV = (receiver: SmtpReceiver): Record<string, string> => ({
-  // Notifications are made by the outbox relay.
-  WEBHOOKS_ENABLED: 'true',
-  WEBHOOK_RELAY_INTERVAL_MS: '50',
-  SMTP_URL: receiver.url,
-  MAIL_FROM: 'Evently <tickets@evently.test>',
-  MAIL_RETRY_SCHEDULE: Array(40).fill('0.1').join(','),
-  MAIL_SWEEP_INTERVAL_MS: '100',
-  MAIL_TIMEOUT_MS: '10000',
-});
+import { emailTestEnv, type ReceivedEmail, SmtpReceiver } from './support/smtp-receiver.js';
 
 interface NotificationRow {
   id: string;
@@ -42,7 +30,7 @@ describe('attendee emails over SMTP', () => {
   beforeAll(() => receiver.start());
   const api = useTestApi(
     () => ({
-      ...EMAIL_TEST_ENV(receiver),
+      ...emailTestEnv(receiver),
       // An offer hold of 30 s is reminded 25 s before it ends; a shorter one is not reminded.
       MAIL_HOLD_REMINDER_SECONDS: '25',
     }),
@@ -92,7 +80,9 @@ describe('attendee emails over SMTP', () => {
     );
     expect(event).toMatchObject({ timeZone: 'Europe/Berlin' });
     const buyer = await registerUser(api.baseUrl, 'ada');
-    await api.deps.sequelize.query(`UPDATE users SET name = 'Ada <b>' WHERE id = $id`, { bind: { id: buyer.id } });
+    await api.deps.sequelize.query(`UPDATE users SET name = 'Ada <b>' WHERE id = $id`, {
+      bind: { id: buyer.id },
+    });
     const outcome = await book(api, buyer, event.id, { quantity: 2 });
     expect(outcome.status).toBe('confirmed');
 
@@ -124,13 +114,20 @@ describe('attendee emails over SMTP', () => {
     );
     expect(email!.messageId).toBe(`<${outbox!.messageId}@evently.test>`);
     expect(await notificationsOf(buyer)).toEqual([
-      expect.objectContaining({ kind: 'booking_confirmed', status: 'sent', attempts: 1, messageId: outbox!.messageId }),
+      expect.objectContaining({
+        kind: 'booking_confirmed',
+        status: 'sent',
+        attempts: 1,
+        messageId: outbox!.messageId,
+      }),
     ]);
   });
 
   test('rejected with the reason in words, waitlisted with a place in line, promoted, cancelled; a start time without a zone says UTC', async () => {
     const event = await createEvent(api.baseUrl, admin, { capacity: 1, startsAt: '2030-06-01T18:30:00Z' });
-    const [first, second, third] = await Promise.all(['first', 'second', 'third'].map((l) => registerUser(api.baseUrl, l)));
+    const [first, second, third] = await Promise.all(
+      ['first', 'second', 'third'].map((l) => registerUser(api.baseUrl, l)),
+    );
     const booked = await book(api, first!, event.id, { quantity: 1 });
     expect(booked.status).toBe('confirmed');
     expect((await book(api, second!, event.id, { quantity: 1 })).status).toBe('rejected');
@@ -155,7 +152,9 @@ describe('attendee emails over SMTP', () => {
       waitlistPromotion: 'hold',
       holdTtlSeconds: 30,
     });
-    const [holder, waiting] = await Promise.all(['holder', 'waiting'].map((l) => registerUser(api.baseUrl, l)));
+    const [holder, waiting] = await Promise.all(
+      ['holder', 'waiting'].map((l) => registerUser(api.baseUrl, l)),
+    );
     const booked = await book(api, holder!, event.id, { quantity: 1 });
     await book(api, waiting!, event.id, { quantity: 1, waitlist: true });
     await cancelBooking(api, holder!, booked.booking.id);
@@ -180,19 +179,29 @@ describe('attendee emails over SMTP', () => {
     ]);
 
     // A 5 s offer is shorter than the 25 s lead: its offer email gave the deadline; then it expires.
-    const short = await createEvent(api.baseUrl, admin, { capacity: 1, waitlistPromotion: 'hold', holdTtlSeconds: 5 });
+    const short = await createEvent(api.baseUrl, admin, {
+      capacity: 1,
+      waitlistPromotion: 'hold',
+      holdTtlSeconds: 5,
+    });
     const [owner, next] = await Promise.all(['owner', 'next'].map((l) => registerUser(api.baseUrl, l)));
     const taken = await book(api, owner!, short.id, { quantity: 1 });
     await book(api, next!, short.id, { quantity: 1, waitlist: true });
     await cancelBooking(api, owner!, taken.booking.id);
     const expired = withSubject(await emailsTo(next!, 3), 'Your held seats were released');
     expect(expired.text).toContain('book again');
-    expect((await notificationsOf(next!)).map((n) => n.kind)).toEqual(['waitlisted', 'offer_hold', 'hold_expired']);
+    expect((await notificationsOf(next!)).map((n) => n.kind)).toEqual([
+      'waitlisted',
+      'offer_hold',
+      'hold_expired',
+    ]);
   });
 
   test('an event cancellation: one email per booking, hold and place in line it ended; a hold of ones own makes none', async () => {
     const event = await createEvent(api.baseUrl, admin, { capacity: 2 });
-    const [booker, holder, waiting] = await Promise.all(['booker', 'holder', 'waiting'].map((l) => registerUser(api.baseUrl, l)));
+    const [booker, holder, waiting] = await Promise.all(
+      ['booker', 'holder', 'waiting'].map((l) => registerUser(api.baseUrl, l)),
+    );
     await book(api, booker!, event.id, { quantity: 1 });
     expect((await hold(api, holder!, event.id, { quantity: 1 })).status).toBe('held');
     await book(api, waiting!, event.id, { quantity: 1, waitlist: true });
@@ -218,7 +227,10 @@ describe('attendee emails over SMTP', () => {
     const user = await registerUser(api.baseUrl, 'quiet');
     const me = await api.http().get('/auth/me').set(user.auth);
     expect(me.body.emailNotifications).toBe(true);
-    expectApiError(await api.http().patch('/auth/me').set(user.auth).send({ emailNotifications: 'nope' }), 400);
+    expectApiError(
+      await api.http().patch('/auth/me').set(user.auth).send({ emailNotifications: 'nope' }),
+      400,
+    );
     expectApiError(await api.http().patch('/auth/me').set(user.auth).send({}), 400);
     const off = await api.http().patch('/auth/me').set(user.auth).send({ emailNotifications: false });
     expect(off.status).toBe(200);
@@ -237,8 +249,12 @@ describe('attendee emails over SMTP', () => {
     expect(await notificationsOf(user)).toEqual([]);
 
     // On again; the server keeps refusing this user's email for now (451, try later)...
-    expect((await api.http().patch('/auth/me').set(user.auth).send({ emailNotifications: true })).status).toBe(200);
-    receiver.answer((email) => (email.to.includes(user.email) ? { code: 451, message: 'try later' } : 'accept'));
+    expect(
+      (await api.http().patch('/auth/me').set(user.auth).send({ emailNotifications: true })).status,
+    ).toBe(200);
+    receiver.answer((email) =>
+      email.to.includes(user.email) ? { code: 451, message: 'try later' } : 'accept',
+    );
     await book(api, user, event.id, { quantity: 1 });
     await waitFor(async () => (await notificationsOf(user))[0]?.attempts! >= 1);
     // ...and the user turns emails off while it waits: it is not sent when the server is back.
@@ -263,7 +279,10 @@ describe('attendee emails over SMTP', () => {
     });
     const failedBefore = await emailCount('booking_confirmed', 'failed');
     const event = await createEvent(api.baseUrl, admin, { capacity: 10 });
-    await Promise.all([book(api, later!, event.id, { quantity: 1 }), book(api, never!, event.id, { quantity: 1 })]);
+    await Promise.all([
+      book(api, later!, event.id, { quantity: 1 }),
+      book(api, never!, event.id, { quantity: 1 }),
+    ]);
 
     await emailsTo(later!, 1);
     await waitFor(async () => (await notificationsOf(later!))[0]?.status === 'sent');
@@ -279,7 +298,9 @@ describe('attendee emails over SMTP', () => {
   });
 
   test('the SMTP server down (connections refused) for a few retries: every email arrives once it is back', async () => {
-    const users = await Promise.all(Array.from({ length: 5 }, (_, i) => registerUser(api.baseUrl, `patient${i}`)));
+    const users = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => registerUser(api.baseUrl, `patient${i}`)),
+    );
     const event = await createEvent(api.baseUrl, admin, { capacity: 10 });
     await receiver.stop();
     try {
@@ -292,7 +313,9 @@ describe('attendee emails over SMTP', () => {
     } finally {
       await receiver.start();
     }
-    await waitFor(async () => (await Promise.all(users.map(notificationsOf))).flat().every((n) => n.status === 'sent'));
+    await waitFor(async () =>
+      (await Promise.all(users.map(notificationsOf))).flat().every((n) => n.status === 'sent'),
+    );
     for (const user of users) expect(receiver.to(user.email)).toHaveLength(1);
     const [last] = await notificationsOf(users[0]!);
     expect(last!.attempts).toBeGreaterThanOrEqual(4);

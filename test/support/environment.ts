@@ -5,7 +5,6 @@ import type { ApiDeps } from '../../api/context.js';
 import type { Config } from '../../shared/config.js';
 import type { RunningWorker } from '../../worker/index.js';
 import { testConfig, testEnv } from './config.js';
-import { takeOutboxTurn } from './outbox-turn.js';
 import {
   type StartedApi,
   startInProcessWorker,
@@ -14,6 +13,7 @@ import {
   stopTestApi,
   type WorkerProcess,
 } from './harness.js';
+import { takeOutboxTurn } from './outbox-turn.js';
 
 export interface TestApiOptions {
   /**

@@ -1,6 +1,23 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 
+/**
+ * The settings that make a test's service send its emails to `receiver`, retrying 100 ms apart
+ * (so "a few retries" is a fraction of a second). Notifications are made by the outbox relay, so
+ * a file that uses them relays the outbox (`useTestApi`'s `relaysOutbox`).
+ */
+export function emailTestEnv(receiver: SmtpReceiver): Record<string, string> {
+  return {
+    WEBHOOKS_ENABLED: 'true',
+    WEBHOOK_RELAY_INTERVAL_MS: '50',
+    SMTP_URL: receiver.url,
+    MAIL_FROM: 'Evently <tickets@evently.test>',
+    MAIL_RETRY_SCHEDULE: Array(40).fill('0.1').join(','),
+    MAIL_SWEEP_INTERVAL_MS: '100',
+    MAIL_TIMEOUT_MS: '10000',
+  };
+}
+
 /** An email the receiver accepted (answered 250 to its DATA), decoded enough for assertions. */
 export interface ReceivedEmail {
   messageId: string;
