@@ -330,10 +330,11 @@ const schema = Joi.object({
       otherwise: Joi.optional().default('Evently <no-reply@localhost>'),
     }),
   MAIL_CONCURRENCY: Joi.number().integer().min(1).max(100).default(5),
-  // 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 2 h, 4 h, 8 h, 12 h: about 27 hours in all.
+  // Short steps first (5 s ... 30 s), so an SMTP server down for a minute delays an email by
+  // half a minute at most once it is back; then 1 min ... 12 h: about 28 hours in all.
   MAIL_RETRY_SCHEDULE: Joi.string()
     .pattern(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/)
-    .default('5,30,120,600,1800,3600,7200,14400,28800,43200'),
+    .default('5,10,20,30,30,60,120,300,600,1800,3600,7200,14400,28800,43200'),
   MAIL_TIMEOUT_MS: Joi.number().integer().min(100).max(600000).default(30000),
   MAIL_HOLD_REMINDER_SECONDS: Joi.number().integer().min(0).max(86400).default(180),
   MAIL_SWEEP_INTERVAL_MS: Joi.number().integer().min(10).max(600000).default(5000),
