@@ -5,7 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { SmtpReceiver } from '../test/support/smtp-receiver.js';
-import { freePort, type Role, startRole, stopRole } from './cluster.js';
+import { cpuSeconds, freePort, type Role, startRole, stopRole } from './cluster.js';
 import { freshDatabase, seedUsers } from './setup.js';
 import { round } from './stats.js';
 
@@ -59,7 +59,11 @@ try {
   );
   if (outageMs === 0) await receiver.start();
   const started = performance.now();
-  roles.push(await startRole('worker0', 'worker', { ...env, LOG_LEVEL: 'info' }, '"worker started"'));
+  const worker = await startRole('worker0', 'worker', { ...env, LOG_LEVEL: 'info' }, '"worker started"');
+  roles.push(worker);
+  // From here on the worker's CPU is the emails' (its start-up is not counted in CPU per email).
+  const cpuAtStart = cpuSeconds(worker.child.pid);
+  const sending = performance.now();
   let back = started;
   if (outageMs > 0) {
     await new Promise((r) => setTimeout(r, Math.max(0, outageMs - (performance.now() - started))));
@@ -70,6 +74,7 @@ try {
   const arrivedIds = () => new Set(receiver.accepted.map((e) => e.messageId)).size;
   while (arrivedIds() < emails && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   const done = performance.now();
+  const workerCpuSeconds = cpuSeconds(worker.child.pid) - cpuAtStart;
   const {
     rows: [counts],
   } = await db.pool.query(
@@ -85,6 +90,10 @@ try {
     concurrency: Number(args.concurrency),
     wallSeconds: round(seconds, 2),
     emailsPerSecond: round(arrivedIds() / seconds, 0),
+    // Without the worker's start-up (tsx compiling, connecting): the sending rate itself.
+    sendingSeconds: round((done - sending) / 1000, 2),
+    emailsPerSecondSending: round(arrivedIds() / ((done - sending) / 1000), 0),
+    workerCpuMsPerEmail: round((workerCpuSeconds * 1000) / arrivedIds(), 2),
     outageSeconds: outageMs / 1000,
     deliveredSecondsAfterServerBack: outageMs > 0 ? round((done - back) / 1000, 2) : null,
     maxAttempts: counts.maxAttempts,
