@@ -70,3 +70,25 @@ export const multiLine = (max: number) =>
 
 /** LIKE treats % and _ as wildcards; a search for "100%" means the text "100%". */
 export const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/**
+ * An IANA time zone name the runtime knows (`Europe/Berlin`, `America/Argentina/Buenos_Aires`,
+ * `UTC`), stored in its canonical spelling (`europe/berlin` and `Europe/Berlin` are one zone).
+ * The pattern is what the OpenAPI document can say; the zone database decides the rest.
+ */
+export const timeZone = Joi.string()
+  .max(64)
+  .pattern(/^[A-Za-z][A-Za-z0-9_+/-]*$/)
+  .custom((value: string, helpers) => {
+    try {
+      return new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone;
+    } catch {
+      // RangeError: not a zone this runtime's time zone database has.
+      return helpers.error('any.invalid');
+    }
+  })
+  .messages({
+    'string.pattern.base': '{{#label}} must be an IANA time zone name, e.g. Europe/Berlin',
+    'any.invalid': '{{#label}} is not a known IANA time zone, e.g. Europe/Berlin',
+  })
+  .example('Europe/Berlin');

@@ -233,7 +233,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change the caller’s own settings: attendee emails on or off
+         * @description Emails turned off stop at once, those already waiting to be sent too (the sender reads the setting before each email). Turned on, the account hears about what happens from then on.
+         */
+        patch: operations["updateMe"];
         trace?: never;
     };
     "/admin/users": {
@@ -1453,6 +1457,8 @@ export interface components {
             role: "user" | "partner" | "admin";
             /** @description Disabled by an admin: the account can neither sign in nor use its tokens */
             disabled: boolean;
+            /** @description Whether the account receives attendee emails (booking outcomes, waitlist, offer holds and their reminders, cancellations); the account’s own switch (`PATCH /auth/me`). On for new users, off for partners and admins */
+            emailNotifications: boolean;
             /**
              * Format: date-time
              * @description ISO 8601, UTC
@@ -1515,6 +1521,11 @@ export interface components {
             maxTicketsPerUser: number | null;
             /** @description Whether partners and admins (who book for many people) are held to `maxTicketsPerUser` and the per-buyer hold cap too; by default only users are */
             limitPartners: boolean;
+            /**
+             * @description IANA time zone of the venue: emails show the start time in it; null: in UTC
+             * @example Europe/Berlin
+             */
+            timeZone: string | null;
             /**
              * @description `on_sale` means it can be booked now. Sales close by themselves at `startsAt`: an event on sale whose start has passed shows `started` (and `ended` once its `endsAt` has passed), with `available` 0; book and hold requests get `409 event_started`, and requests still queued then are rejected `event_started`, as are cancellations of its bookings. `PATCH` sets `draft`, `on_sale` or `completed`; moving `startsAt` later opens sales again.
              * @enum {string}
@@ -1799,6 +1810,10 @@ export interface components {
             currentPassword: string;
             newPassword: string;
         };
+        UpdateMeRequest: {
+            /** @description Attendee emails (booking outcomes, waitlist, offer holds, cancellations): `false` stops them at once, those already waiting to be sent too; `true` sends those about what happens from now on */
+            emailNotifications?: boolean;
+        };
         CreateUserRequest: {
             /** Format: email */
             email: string;
@@ -1854,6 +1869,11 @@ export interface components {
              * @default false
              */
             limitPartners?: boolean;
+            /**
+             * @description IANA time zone of the venue: emails show the start time in it; null: in UTC
+             * @example Europe/Berlin
+             */
+            timeZone?: string | null;
         } & unknown;
         /** @description `version` plus at least one change. */
         UpdateEventRequest: {
@@ -1887,6 +1907,11 @@ export interface components {
             maxTicketsPerUser?: number | null;
             /** @description Whether partners and admins (who book for many people) are held to `maxTicketsPerUser` and the per-buyer hold cap too; by default only users are */
             limitPartners?: boolean;
+            /**
+             * @description IANA time zone of the venue: emails show the start time in it; null: in UTC
+             * @example Europe/Berlin
+             */
+            timeZone?: string | null;
         };
         /** @description Seats as blocks. A block is every seat of `rows` × `seats` in `section`: "section A, rows 1-20, seats 1-30" is one block of 600 seats; `rows` is a range of numbers, a range of letters (A-Z; one running backwards is `422 invalid_seat_map`) or a list of labels, and `seats.to` is at least `seats.from`. Sections and rows rank in the order they first appear (best first); best available follows that order. A seat named twice is `422 duplicate_seat`; more than `MAX_SEATS_PER_EVENT` (default 100 000) seats in the event is `422 seat_map_too_large` (`details.requested`, `details.max`). */
         SeatMap: {
@@ -3658,6 +3683,126 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description Unexpected failure; quote X-Request-Id (`internal_error`) */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+            /** @description PostgreSQL or Redis is unreachable (`service_unavailable`) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "service_unavailable";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    updateMe: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlates logs; echoed back. An invalid value is replaced by a generated one. */
+                "X-Request-Id"?: components["parameters"]["XRequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateMeRequest"];
+            };
+        };
+        responses: {
+            /** @description The account as it is now */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Invalid JSON or a body that breaks the schema (`validation_failed`, `invalid_json`) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "validation_failed" | "invalid_json";
+                        };
+                    };
+                };
+            };
+            /** @description Missing, malformed, expired or revoked access token (`unauthorized`) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description Body over `BODY_LIMIT_KB` (64 kB by default) (`payload_too_large`) */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "payload_too_large";
+                        };
+                    };
+                };
+            };
+            /** @description A body that is not application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unsupported_media_type";
                         };
                     };
                 };

@@ -63,6 +63,7 @@ export interface Config {
   bodyLimitKb: number;
   rateLimits: RateLimitConfig;
   webhooks: WebhookConfig;
+  email: EmailConfig;
 }
 
 /** A Redis Cluster node to learn the cluster's layout from; the client finds the rest itself. */
@@ -106,6 +107,34 @@ export interface WebhookConfig {
   /** New deliveries to one endpoint whose first attempts one job makes (the relay's batches). */
   batchSize: number;
 }
+
+/** Attendee email notifications (docs/architecture.md, Email notifications). */
+export interface EmailConfig {
+  /**
+   * `smtp`: sent over `smtpUrl`; `log`: written to the log instead (MAIL_TRANSPORT=log, outside
+   * production); `off`: no SMTP_URL, no notification is created or sent.
+   */
+  transport: 'smtp' | 'log' | 'off';
+  /** SMTP_URL (`smtp://user:pass@host:587`, `smtps://…:465`); holds credentials: never log it. */
+  smtpUrl: string | null;
+  /** The From header (MAIL_FROM): `addr@domain` or `Name <addr@domain>`. */
+  from: string;
+  /** The right-hand side of every Message-ID: MAIL_FROM's domain. */
+  messageIdDomain: string;
+  /** Emails in flight per worker process, and SMTP connections in its pool (MAIL_CONCURRENCY). */
+  concurrency: number;
+  /** Delay before each retry of a temporary failure, in ms; its length is the number of retries. */
+  retryScheduleMs: number[];
+  /** Connection, greeting and socket timeout of one SMTP exchange. */
+  timeoutMs: number;
+  /** How long before an offer hold's expiry its reminder goes out (MAIL_HOLD_REMINDER_SECONDS); 0: none. */
+  holdReminderSeconds: number;
+  /** How often the reminder and stranded-notification sweeps run. */
+  sweepIntervalMs: number;
+}
+
+/** `addr@domain` or `Name <addr@domain>`; the domain is group 2 or 4. */
+const MAIL_FROM_FORMAT = /^(?:[^<>]*\S\s*<[^<>\s@]+@([^<>\s@]+)>|[^<>\s@]+@([^<>\s@]+))$/;
 
 /**
  * A secret of at least `min` characters (`productionMin` in production), never one that could
@@ -277,6 +306,41 @@ const schema = Joi.object({
     .default(24 * 3600),
   WEBHOOK_RELAY_INTERVAL_MS: Joi.number().integer().min(10).default(250),
   WEBHOOK_BATCH_SIZE: Joi.number().integer().min(1).max(500).default(50),
+  // No SMTP_URL: notifications are off (start-up says so), unless MAIL_TRANSPORT=log.
+  SMTP_URL: Joi.string()
+    .uri({ scheme: ['smtp', 'smtps'] })
+    .empty('')
+    .optional()
+    .messages({ 'string.uriCustomScheme': 'SMTP_URL must be an smtp:// or smtps:// URL' }),
+  // A Joi `.valid()` list would skip the custom rule for listed values, so both checks are here.
+  MAIL_TRANSPORT: Joi.string()
+    .default('smtp')
+    .custom((value: string, helpers) => {
+      if (value !== 'smtp' && value !== 'log')
+        return helpers.message({ custom: 'MAIL_TRANSPORT must be smtp or log' });
+      return value === 'log' && helpers.state.ancestors[0]?.NODE_ENV === 'production'
+        ? helpers.message({ custom: 'MAIL_TRANSPORT=log is for development, not production' })
+        : value;
+    }),
+  MAIL_FROM: Joi.string()
+    .max(320)
+    .pattern(MAIL_FROM_FORMAT)
+    .messages({ 'string.pattern.base': 'MAIL_FROM must be addr@domain or Name <addr@domain>' })
+    .empty('')
+    .when('SMTP_URL', {
+      is: Joi.exist(),
+      then: Joi.required().messages({ 'any.required': 'MAIL_FROM is required with SMTP_URL' }),
+      otherwise: Joi.optional().default('Evently <no-reply@localhost>'),
+    }),
+  MAIL_CONCURRENCY: Joi.number().integer().min(1).max(100).default(5),
+  // Short steps first (5 s ... 30 s), so an SMTP server down for a minute delays an email by
+  // half a minute at most once it is back; then 1 min ... 12 h: about 28 hours in all.
+  MAIL_RETRY_SCHEDULE: Joi.string()
+    .pattern(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/)
+    .default('5,10,20,30,30,60,120,300,600,1800,3600,7200,14400,28800,43200'),
+  MAIL_TIMEOUT_MS: Joi.number().integer().min(100).max(600000).default(30000),
+  MAIL_HOLD_REMINDER_SECONDS: Joi.number().integer().min(0).max(86400).default(180),
+  MAIL_SWEEP_INTERVAL_MS: Joi.number().integer().min(10).max(600000).default(5000),
 }).unknown(true);
 
 /** `host:port` (a bracketed IPv6 host allowed) as a node, or null. */
@@ -354,9 +418,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         (entry) => parseAllowEntry(entry)!,
       ),
       requireHttps: value.NODE_ENV === 'production',
-      retryScheduleMs: String(value.WEBHOOK_RETRY_SCHEDULE)
-        .split(',')
-        .map((s: string) => Math.round(Number(s) * 1000)),
+      retryScheduleMs: secondsList(value.WEBHOOK_RETRY_SCHEDULE),
       timeoutMs: value.WEBHOOK_TIMEOUT_MS,
       concurrency: value.WEBHOOK_CONCURRENCY,
       circuitThreshold: value.WEBHOOK_CIRCUIT_THRESHOLD,
@@ -365,5 +427,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       relayIntervalMs: value.WEBHOOK_RELAY_INTERVAL_MS,
       batchSize: value.WEBHOOK_BATCH_SIZE,
     },
+    email: {
+      transport: value.MAIL_TRANSPORT === 'log' ? 'log' : value.SMTP_URL ? 'smtp' : 'off',
+      smtpUrl: value.SMTP_URL ?? null,
+      from: value.MAIL_FROM,
+      messageIdDomain: domainOf(value.MAIL_FROM),
+      concurrency: value.MAIL_CONCURRENCY,
+      retryScheduleMs: secondsList(value.MAIL_RETRY_SCHEDULE),
+      timeoutMs: value.MAIL_TIMEOUT_MS,
+      holdReminderSeconds: value.MAIL_HOLD_REMINDER_SECONDS,
+      sweepIntervalMs: value.MAIL_SWEEP_INTERVAL_MS,
+    },
   };
+}
+
+/** MAIL_FROM's domain (validated above), lower-cased. */
+function domainOf(from: string): string {
+  const match = MAIL_FROM_FORMAT.exec(from)!;
+  return (match[1] ?? match[2]!).toLowerCase();
+}
+
+/** `5,30,120` (seconds) as milliseconds. */
+function secondsList(value: string): number[] {
+  return String(value)
+    .split(',')
+    .map((s) => Math.round(Number(s) * 1000));
 }

@@ -117,6 +117,25 @@ export function countWebhookDeliveries<A extends unknown[]>(
   };
 }
 
+/** How an email attempt ended (worker/email/process-email-job.ts). */
+export const EMAIL_RESULTS = ['sent', 'retrying', 'failed', 'skipped'] as const;
+export type EmailResult = (typeof EMAIL_RESULTS)[number];
+
+let emails: Counter<'kind' | 'result'> | undefined;
+
+/**
+ * Counts one email attempt by its kind (a fixed list) and result: `failed` is a permanent SMTP
+ * rejection (5xx) or the last retry spent, the figure to alert on.
+ */
+export function recordEmailAttempt(kind: string, result: EmailResult): void {
+  emails ??= new Counter({
+    name: 'evently_emails_total',
+    help: 'Attendee email attempts, by kind and result (retrying: a temporary failure, tried again later)',
+    labelNames: ['kind', 'result'],
+  });
+  emails.inc({ kind, result });
+}
+
 export interface MetricsListener {
   /** The bound port, or null when the listener is off (or could not bind). */
   port: number | null;

@@ -53,6 +53,8 @@ describe('accounts: admins list, disable and re-role them; a disabled or deleted
       name: 'Listed',
       role: 'partner',
       disabled: false,
+      // Partners book for other people and have webhooks: attendee emails start off.
+      emailNotifications: false,
       createdAt: expect.any(String),
     });
     expect(first.body.data[0].passwordHash).toBeUndefined();

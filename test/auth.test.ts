@@ -35,6 +35,7 @@ describe('authentication and access control', () => {
           name: 'Reg',
           role: 'user',
           disabled: false,
+          emailNotifications: true,
           createdAt: expect.any(String),
         },
         accessToken: expect.any(String),
@@ -107,6 +108,7 @@ describe('authentication and access control', () => {
         name: 'login-ok',
         role: 'user',
         disabled: false,
+        emailNotifications: true,
         createdAt: expect.any(String),
       });
       expect(me.text).not.toMatch(/password|scrypt\$/i);
@@ -428,6 +430,7 @@ describe('authentication and access control', () => {
         name: 'Partner Co',
         role: 'partner',
         disabled: false,
+        emailNotifications: false,
         createdAt: expect.any(String),
       });
       expect(created.text).not.toMatch(/password|scrypt\$/i);

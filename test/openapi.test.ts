@@ -51,6 +51,7 @@ const requestBodies: Record<keyof typeof requestJoi, unknown[]> = {
     { email: 'ada@example.com', password: 'correct-horse', name: 'Ada', role: 'root' },
   ],
   UpdateUserRequest: [{ disabled: true }, {}, { role: 'user', extra: 1 }],
+  UpdateMeRequest: [{ emailNotifications: false }, {}, { emailNotifications: 'no' }, { role: 'admin' }],
   CreateEventRequest: [
     { name: 'Jazz', venue: 'Hall', startsAt: '2030-05-01T19:00:00Z', capacity: 100 },
     {
@@ -78,6 +79,9 @@ const requestBodies: Record<keyof typeof requestJoi, unknown[]> = {
     { version: 1 },
     { name: 'Jazz' },
     { version: 1, capacity: '5' },
+    { version: 1, timeZone: 'Europe/Berlin' },
+    { version: 1, timeZone: null },
+    { version: 1, timeZone: '../etc/passwd' },
   ],
   SeatMap: [
     { blocks: [{ section: 'A', rows: { from: 1, to: 20 }, seats: { from: 1, to: 30 } }] },

@@ -20,6 +20,7 @@ import {
   waitFor,
 } from './support/harness.js';
 import { expectApiError } from './support/http.js';
+import { takeOutboxTurn } from './support/outbox-turn.js';
 import { countRows } from './support/rows.js';
 import { WebhookReceiver } from './support/webhook-receiver.js';
 
@@ -29,8 +30,11 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
   let api: StartedApi;
   let receiver: WebhookReceiver;
   let admin: Actor;
+  let endTurn: () => Promise<void>;
 
   beforeAll(async () => {
+    // Its relay takes the whole outbox: files that relay it take turns (test/support/outbox-turn.ts).
+    endTurn = await takeOutboxTurn();
     receiver = await new WebhookReceiver().start();
     env = testEnv({
       WEBHOOKS_ENABLED: 'true',
@@ -64,6 +68,7 @@ describe('signed webhooks (Standard Webhooks v1), never lost', () => {
     await receiver.stop();
     await api.close();
     await flushRedisPrefix(env.REDIS_PREFIX!);
+    await endTurn();
   });
 
   async function registerEndpoint(

@@ -6,6 +6,7 @@ import { EventQueues } from '../shared/queues.js';
 import { createRedis } from '../shared/redis.js';
 import { allocationRules, createAllocationProcessor } from './allocation/index.js';
 import { Dispatcher } from './dispatch/index.js';
+import { describeEmailSetting, type EmailDispatch, startEmailDispatch } from './email/index.js';
 import { HoldExpiryTimers } from './hold-expiry.js';
 import { Reconciler } from './reconciler.js';
 import { startWebhookDispatch, type WebhookDispatch } from './webhooks/index.js';
@@ -14,6 +15,7 @@ export interface RunningWorker {
   dispatcher: Dispatcher;
   reconciler: Reconciler;
   webhooks: WebhookDispatch | null;
+  emails: EmailDispatch | null;
   /** Graceful: finishes the jobs in progress, then closes connections. */
   close(): Promise<void>;
 }
@@ -71,6 +73,17 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
 
   await dispatcher.start();
   reconciler.start();
+  const emails = startEmailDispatch({
+    sequelize,
+    redis,
+    prefix: config.redisPrefix,
+    config: config.email,
+    lockMs: config.jobLockMs,
+    strandedGraceMs: config.reconcileGraceMs,
+    logger,
+  });
+  const emailSetting = describeEmailSetting(config.email);
+  logger.info(emailSetting.fields, emailSetting.line);
   const webhooks = !config.webhooks.enabled
     ? null
     : startWebhookDispatch({
@@ -81,6 +94,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
         lockMs: config.jobLockMs,
         strandedGraceMs: config.reconcileGraceMs,
         logger,
+        relayExtension: emails?.relayExtension,
       });
   const metrics = await startWorkerMetrics(config, logger);
   logger.info({ concurrency: config.workerConcurrency }, 'worker started');
@@ -89,9 +103,11 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     dispatcher,
     reconciler,
     webhooks,
+    emails,
     async close() {
       await reconciler.stop();
       await webhooks?.close();
+      await emails?.close();
       await dispatcher.close();
       await holdTimers.close();
       await queues.closeAll();

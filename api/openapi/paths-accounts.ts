@@ -186,6 +186,21 @@ export const accountPaths: oas.PathsObject = {
       security: bearer,
       responses: { '200': json('The account', ref('User')), '401': errors.unauthorized, ...serviceErrors },
     },
+    patch: {
+      tags: ['auth'],
+      operationId: 'updateMe',
+      summary: 'Change the caller’s own settings: attendee emails on or off',
+      description:
+        'Emails turned off stop at once, those already waiting to be sent too (the sender reads the ' +
+        'setting before each email). Turned on, the account hears about what happens from then on.',
+      security: bearer,
+      requestBody: body('UpdateMeRequest'),
+      responses: {
+        '200': json('The account as it is now', ref('User')),
+        '401': errors.unauthorized,
+        ...bodyErrors,
+      },
+    },
   },
   '/admin/users': {
     get: {

@@ -2,7 +2,14 @@ import type Joi from 'joi';
 import type * as oas from 'openapi3-ts/oas31';
 import { seatRequestBody } from '../intake/index.js';
 import { dailyQuery, eventsQuery, queueStatsQuery, summaryQuery } from '../routes/analytics.js';
-import { loginBody, logoutBody, passwordBody, refreshBody, registerBody } from '../routes/auth.js';
+import {
+  loginBody,
+  logoutBody,
+  passwordBody,
+  refreshBody,
+  registerBody,
+  updateMeBody,
+} from '../routes/auth.js';
 import { listQuery as bookingRequestsQuery } from '../routes/booking-requests.js';
 import { listQuery as bookingsQuery } from '../routes/bookings.js';
 import { eventBodies, listQuery as eventsListQuery } from '../routes/events.js';
@@ -47,6 +54,7 @@ export const requestJoi = {
   RefreshRequest: refreshBody,
   LogoutRequest: logoutBody,
   PasswordChangeRequest: passwordBody,
+  UpdateMeRequest: updateMeBody,
   CreateUserRequest: createUserBody,
   UpdateUserRequest: updateUserBody,
   CreateEventRequest: events.create,

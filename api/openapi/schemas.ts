@@ -134,7 +134,7 @@ export const schemas: Record<string, Schema> = {
   },
   User: {
     type: 'object',
-    required: ['id', 'email', 'name', 'role', 'disabled', 'createdAt'],
+    required: ['id', 'email', 'name', 'role', 'disabled', 'emailNotifications', 'createdAt'],
     properties: {
       id: uuid,
       email: { type: 'string', format: 'email', description: 'Stored lower-cased' },
@@ -143,6 +143,13 @@ export const schemas: Record<string, Schema> = {
       disabled: {
         type: 'boolean',
         description: 'Disabled by an admin: the account can neither sign in nor use its tokens',
+      },
+      emailNotifications: {
+        type: 'boolean',
+        description:
+          'Whether the account receives attendee emails (booking outcomes, waitlist, offer holds and their ' +
+          'reminders, cancellations); the account’s own switch (`PATCH /auth/me`). On for new users, off ' +
+          'for partners and admins',
       },
       createdAt: timestamp,
     },
@@ -179,6 +186,7 @@ export const schemas: Record<string, Schema> = {
       'holdTtlSeconds',
       'maxTicketsPerUser',
       'limitPartners',
+      'timeZone',
       'status',
       'version',
       'createdAt',
@@ -210,6 +218,11 @@ export const schemas: Record<string, Schema> = {
       holdTtlSeconds,
       maxTicketsPerUser,
       limitPartners,
+      timeZone: {
+        type: ['string', 'null'],
+        examples: ['Europe/Berlin'],
+        description: 'IANA time zone of the venue: emails show the start time in it; null: in UTC',
+      },
       status: {
         type: 'string',
         enum: [...SHOWN_EVENT_STATUSES],

@@ -7,7 +7,7 @@ import { authenticate, principalOf } from '../middleware/authenticate.js';
 import { limitAuthAttempts } from '../middleware/rate-limit.js';
 import { validate } from '../middleware/validate.js';
 import { singleLine } from '../schemas.js';
-import { createUser } from '../services/accounts.js';
+import { createUser, updateOwnAccount } from '../services/accounts.js';
 import { hashPassword, verifyPassword } from '../services/passwords.js';
 import type { RateLimits } from '../services/rate-limits.js';
 import { signIn } from '../services/sign-in.js';
@@ -31,6 +31,13 @@ export const passwordBody = Joi.object({
   currentPassword: Joi.string().max(128).required(),
   newPassword: password.required(),
 });
+
+export const updateMeBody = Joi.object({
+  emailNotifications: Joi.boolean().description(
+    'Attendee emails (booking outcomes, waitlist, offer holds, cancellations): `false` stops them at ' +
+      'once, those already waiting to be sent too; `true` sends those about what happens from now on',
+  ),
+}).min(1);
 
 export function authRoutes(tokens: Tokens, limits: RateLimits): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/auth' });
@@ -97,6 +104,11 @@ export function authRoutes(tokens: Tokens, limits: RateLimits): Router<AppState>
     const user = await User.findByPk(principalOf(ctx.state).id);
     if (!user) throw new Unauthorized('Account no longer exists');
     ctx.body = user;
+  });
+
+  router.patch('/me', authenticate(tokens), async (ctx) => {
+    const body = validate(updateMeBody, ctx.request.body, 'body');
+    ctx.body = await updateOwnAccount(principalOf(ctx.state), body);
   });
 
   return router;

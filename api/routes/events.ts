@@ -10,7 +10,7 @@ import type { ApiDeps, AppState } from '../context.js';
 import { authenticate, readPrincipal, requireRole } from '../middleware/authenticate.js';
 import { validate } from '../middleware/validate.js';
 import { keysetPage, pageQuery } from '../pagination.js';
-import { isoDateString, likeEscape, multiLine, singleLine, uuidParam } from '../schemas.js';
+import { isoDateString, likeEscape, multiLine, singleLine, timeZone, uuidParam } from '../schemas.js';
 import { cancelEvent, createSeatedEvent, offerNewSeats, updateEvent } from '../services/event-admin.js';
 import { isAdmin, visibleEvent } from '../services/public-event.js';
 import type { Tokens } from '../services/tokens.js';
@@ -50,6 +50,9 @@ export function eventBodies(config: Pick<Config, 'maxHoldTtlSeconds' | 'defaultM
     'Whether partners and admins (who book for many people) are held to `maxTicketsPerUser` and the ' +
       'per-buyer hold cap too; by default only users are',
   );
+  const eventTimeZone = timeZone
+    .allow(null)
+    .description('IANA time zone of the venue: emails show the start time in it; null: in UTC');
   const waitlistPromotion = Joi.string()
     .valid(...WAITLIST_PROMOTIONS)
     .description(
@@ -77,6 +80,7 @@ export function eventBodies(config: Pick<Config, 'maxHoldTtlSeconds' | 'defaultM
       .default(config.defaultMaxTicketsPerUser)
       .description(`${ticketCap}. Omitted: the server’s \`DEFAULT_MAX_TICKETS_PER_USER\` (unset: no cap)`),
     limitPartners: limitPartners.default(false),
+    timeZone: eventTimeZone.default(null),
   }).description(
     'General admission with `capacity`, or reserved seating with a `seatMap` (capacity is then its ' +
       'seat count): one or the other, not both.',
@@ -102,6 +106,7 @@ export function eventBodies(config: Pick<Config, 'maxHoldTtlSeconds' | 'defaultM
     holdTtlSeconds: holdTtlSeconds.description(`${holdTtl}; holds made from now on`),
     maxTicketsPerUser: maxTicketsPerUser.description(`${ticketCap}. Applies to requests decided from now on`),
     limitPartners,
+    timeZone: eventTimeZone,
   })
     .min(2)
     .description('`version` plus at least one change.');

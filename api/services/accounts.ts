@@ -11,13 +11,18 @@ import type { Tokens } from './tokens.js';
 /** Emails are matched case-insensitively; they are stored lower-cased. */
 export const normaliseEmail = (value: string) => value.trim().toLowerCase();
 
-/** Creates an account; a taken email (in any letter case) is a 409. */
+/**
+ * Creates an account; a taken email (in any letter case) is a 409. Attendee emails start on for
+ * users and off for partners and admins, who book for other people and hear through webhooks.
+ */
 export async function createUser(fields: { email: string; password: string; name: string; role?: Role }) {
+  const role = fields.role ?? 'user';
   try {
     return await User.create({
       email: normaliseEmail(fields.email),
       name: fields.name,
-      role: fields.role ?? 'user',
+      role,
+      emailNotifications: role === 'user',
       passwordHash: await hashPassword(fields.password),
     });
   } catch (err) {
@@ -113,6 +118,21 @@ export async function updateAccount(
     await user.update({ disabledAt, role }, { transaction });
     return user;
   });
+}
+
+/** What an account may change about itself (`PATCH /auth/me`). */
+export interface OwnAccountChanges {
+  emailNotifications?: boolean;
+}
+
+/**
+ * The caller changes its own settings. Emails turned off stop at once, also those already waiting
+ * to be sent: the sender reads the switch before every email.
+ */
+export async function updateOwnAccount(principal: Principal, changes: OwnAccountChanges): Promise<User> {
+  const user = await User.findByPk(principal.id);
+  if (!user) throw new Unauthorized('Account no longer exists');
+  return user.update(changes);
 }
 
 /**

@@ -27,6 +27,7 @@ export interface EventChanges {
   holdTtlSeconds?: number | null;
   maxTicketsPerUser?: number | null;
   limitPartners?: boolean;
+  timeZone?: string | null;
 }
 
 type NewEvent = Omit<EventChanges, 'version' | 'capacity'> & {

@@ -13,6 +13,7 @@ import {
   stopTestApi,
   type WorkerProcess,
 } from './harness.js';
+import { takeOutboxTurn } from './outbox-turn.js';
 
 export interface TestApiOptions {
   /**
@@ -26,6 +27,11 @@ export interface TestApiOptions {
    * order they were registered, so a file's own would come after the API has stopped).
    */
   beforeStop?: () => Promise<void>;
+  /**
+   * The file's workers relay the outbox (WEBHOOKS_ENABLED=true): it takes its turn with the
+   * other such files (test/support/outbox-turn.ts) before they start, until they stopped.
+   */
+  relaysOutbox?: boolean;
 }
 
 /** One test file's service: its API (and workers), started before its tests and stopped after. */
@@ -77,10 +83,12 @@ export function useTestApi(
   let started: StartedApi | undefined;
   let processes: WorkerProcess[] = [];
   let inProcess: RunningWorker | undefined;
+  let endTurn: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     settled ??= settle();
     const { env, config } = settled;
+    if (options.relaysOutbox) endTurn = await takeOutboxTurn();
     started = await startTestApi(config);
     if (options.workers === 'in-process') inProcess = await startInProcessWorker(config);
     else if (options.workers)
@@ -95,7 +103,11 @@ export function useTestApi(
       try {
         await inProcess?.close();
       } finally {
-        if (settled) await stopTestApi(started, settled.env);
+        try {
+          if (settled) await stopTestApi(started, settled.env);
+        } finally {
+          await endTurn?.();
+        }
       }
       expect(codes).toEqual(processes.map(() => 0));
     }

@@ -6,7 +6,7 @@ import type { RedisClient } from '../../shared/redis.js';
 import { WEBHOOK_BACKOFF, WEBHOOK_QUEUE } from '../../shared/webhooks/queue.js';
 import type { WebhookJobData } from '../../shared/webhooks/types.js';
 import { createDeliveryProcessor, DeliveryAttemptFailed } from './process-delivery-job.js';
-import { OutboxRelay } from './relay.js';
+import { OutboxRelay, type RelayExtension } from './relay.js';
 import { closeConnections } from './send.js';
 
 export interface WebhookDispatch {
@@ -23,8 +23,10 @@ export function startWebhookDispatch(deps: {
   lockMs: number;
   strandedGraceMs: number;
   logger: Logger;
+  /** What else the relay makes of each batch (attendee emails), if anything. */
+  relayExtension?: RelayExtension;
 }): WebhookDispatch {
-  const { sequelize, redis, prefix, config, logger, lockMs, strandedGraceMs } = deps;
+  const { sequelize, redis, prefix, config, logger, lockMs, strandedGraceMs, relayExtension } = deps;
   const queue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, { connection: redis, prefix });
   queue.on('error', (err) => logger.warn({ err }, 'webhook queue error'));
   const worker = new Worker<WebhookJobData>(
@@ -49,7 +51,14 @@ export function startWebhookDispatch(deps: {
     },
   );
   worker.on('error', (err) => logger.error({ err }, 'webhook worker error'));
-  const relay = new OutboxRelay({ sequelize, queue, config, logger, strandedGraceMs });
+  const relay = new OutboxRelay({
+    sequelize,
+    queue,
+    config,
+    logger,
+    strandedGraceMs,
+    extension: relayExtension,
+  });
   relay.start();
   return {
     relay,

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { QueryTypes, type Sequelize } from 'sequelize';
+import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import type { WebhookConfig } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
 import { entitledSql } from '../../shared/webhooks/entitlement.js';
@@ -20,6 +20,17 @@ export interface RelayOptions {
   strandedGraceMs: number;
   /** Outbox rows claimed per transaction. */
   batchSize?: number;
+  /** More made of each relayed batch in the same transaction: attendee emails (worker/email/). */
+  extension?: RelayExtension;
+}
+
+/**
+ * Rows made from a relayed batch inside the relay's transaction (so they exist exactly when the
+ * batch is relayed), and their jobs added after its commit.
+ */
+export interface RelayExtension {
+  create(transaction: Transaction, outboxIds: readonly string[]): Promise<string[]>;
+  enqueue(ids: readonly string[]): Promise<void>;
 }
 
 /**
@@ -69,12 +80,13 @@ export class OutboxRelay {
   async relayOnce(): Promise<number> {
     const { sequelize, queue, config } = this.options;
     const batchSize = this.options.batchSize ?? 500;
-    const { rows, deliveries } = await sequelize.transaction(async (transaction) => {
+    const { extension } = this.options;
+    const { rows, deliveries, extended } = await sequelize.transaction(async (transaction) => {
       const claimed = await sequelize.query<{ id: string }>(
         `SELECT id FROM webhook_outbox WHERE relayed_at IS NULL ORDER BY id LIMIT $batchSize FOR UPDATE SKIP LOCKED`,
         { bind: { batchSize }, transaction, type: QueryTypes.SELECT },
       );
-      if (claimed.length === 0) return { rows: 0, deliveries: [] as NewDelivery[] };
+      if (claimed.length === 0) return { rows: 0, deliveries: [] as NewDelivery[], extended: [] };
       const ids = claimed.map((r) => r.id);
       // Who receives what: an enabled endpoint gets the types it subscribed to, if its owner is
       // entitled to the message now (entitledSql: an active partner within the message's
@@ -107,9 +119,11 @@ export class OutboxRelay {
         bind: { ids },
         transaction,
       });
-      return { rows: claimed.length, deliveries: created };
+      const extended = (await extension?.create(transaction, ids)) ?? [];
+      return { rows: claimed.length, deliveries: created, extended };
     });
     await enqueueBatches(queue, batchesOf(deliveries));
+    await extension?.enqueue(extended);
     return rows;
   }
 

@@ -29,6 +29,8 @@ export class Event extends Model<InferAttributes<Event>, InferCreationAttributes
   declare maxTicketsPerUser: CreationOptional<number | null>;
   /** Whether partners and admins are held to the buyer limits too (they book for many people). */
   declare limitPartners: CreationOptional<boolean>;
+  /** IANA time zone the event's emails show its start in; null: UTC, said so. */
+  declare timeZone: CreationOptional<string | null>;
   declare version: CreationOptional<number>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
@@ -69,6 +71,7 @@ export class Event extends Model<InferAttributes<Event>, InferCreationAttributes
       holdTtlSeconds: this.holdTtlSeconds,
       maxTicketsPerUser: this.maxTicketsPerUser,
       limitPartners: this.limitPartners,
+      timeZone: this.timeZone ?? null,
       // What it shows, not what is stored: an event whose start has passed no longer says on_sale.
       status: shownStatus(this, now),
       version: this.version,
@@ -96,6 +99,7 @@ export class Event extends Model<InferAttributes<Event>, InferCreationAttributes
         publishedAt: { type: DataTypes.DATE, allowNull: true },
         maxTicketsPerUser: { type: DataTypes.INTEGER, allowNull: true },
         limitPartners: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
+        timeZone: { type: DataTypes.TEXT, allowNull: true },
         version: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 1 },
         createdAt: DataTypes.DATE,
         updatedAt: DataTypes.DATE,

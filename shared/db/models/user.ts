@@ -16,6 +16,8 @@ export class User extends Model<InferAttributes<User>, InferCreationAttributes<U
   declare role: CreationOptional<Role>;
   /** Set by an admin: the account can neither sign in nor use the tokens it holds. */
   declare disabledAt: CreationOptional<Date | null>;
+  /** Whether the account receives attendee emails (its own switch, `PATCH /auth/me`). */
+  declare emailNotifications: CreationOptional<boolean>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
 
@@ -26,6 +28,7 @@ export class User extends Model<InferAttributes<User>, InferCreationAttributes<U
       name: this.name,
       role: this.role,
       disabled: this.disabledAt !== null && this.disabledAt !== undefined,
+      emailNotifications: this.emailNotifications,
       createdAt: this.createdAt,
     } as unknown as InferAttributes<User>;
   }
@@ -39,6 +42,7 @@ export class User extends Model<InferAttributes<User>, InferCreationAttributes<U
         name: { type: DataTypes.TEXT, allowNull: false },
         role: { type: DataTypes.TEXT, allowNull: false, defaultValue: 'user' },
         disabledAt: { type: DataTypes.DATE, allowNull: true },
+        emailNotifications: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
         createdAt: DataTypes.DATE,
         updatedAt: DataTypes.DATE,
       },
