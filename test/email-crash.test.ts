@@ -11,9 +11,7 @@ describe('a sending worker killed mid-batch', () => {
   const receiver = new SmtpReceiver();
   beforeAll(() => receiver.start());
   // No worker of the file's own: the test starts the worker processes it kills.
-  const api = useTestApi(() => ({ ...emailTestEnv(receiver), MAIL_CONCURRENCY: String(CONCURRENCY) }), {
-    relaysOutbox: true,
-  });
+  const api = useTestApi(() => ({ ...emailTestEnv(receiver), MAIL_CONCURRENCY: String(CONCURRENCY) }));
   afterAll(() => receiver.stop());
 
   test('every email still arrives exactly once; the one accepted just before the kill arrives at most twice, with one Message-ID', async () => {

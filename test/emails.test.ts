@@ -34,7 +34,7 @@ describe('attendee emails over SMTP', () => {
       // An offer hold of 30 s is reminded 25 s before it ends; a shorter one is not reminded.
       MAIL_HOLD_REMINDER_SECONDS: '25',
     }),
-    { workers: 'in-process', relaysOutbox: true },
+    { workers: 'in-process' },
   );
   afterAll(() => receiver.stop());
   let admin: Actor;

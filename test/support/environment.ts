@@ -27,11 +27,6 @@ export interface TestApiOptions {
    * order they were registered, so a file's own would come after the API has stopped).
    */
   beforeStop?: () => Promise<void>;
-  /**
-   * The file's workers relay the outbox (WEBHOOKS_ENABLED=true): it takes its turn with the
-   * other such files (test/support/outbox-turn.ts) before they start, until they stopped.
-   */
-  relaysOutbox?: boolean;
 }
 
 /** One test file's service: its API (and workers), started before its tests and stopped after. */
@@ -88,7 +83,9 @@ export function useTestApi(
   beforeAll(async () => {
     settled ??= settle();
     const { env, config } = settled;
-    if (options.relaysOutbox) endTurn = await takeOutboxTurn();
+    // A file whose workers relay the outbox (WEBHOOKS_ENABLED=true) takes its turn with the other
+    // such files (test/support/outbox-turn.ts) before they start, until they stopped.
+    if (config.webhooks.enabled) endTurn = await takeOutboxTurn();
     started = await startTestApi(config);
     if (options.workers === 'in-process') inProcess = await startInProcessWorker(config);
     else if (options.workers)

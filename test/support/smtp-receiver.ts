@@ -4,7 +4,7 @@ import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 /**
  * The settings that make a test's service send its emails to `receiver`, retrying 100 ms apart
  * (so "a few retries" is a fraction of a second). Notifications are made by the outbox relay, so
- * a file that uses them relays the outbox (`useTestApi`'s `relaysOutbox`).
+ * a file that uses them relays the outbox, and takes its turn to (`useTestApi`, test/support/outbox-turn.ts).
  */
 export function emailTestEnv(receiver: SmtpReceiver): Record<string, string> {
   return {
