@@ -1,5 +1,6 @@
 import { bodyParser } from '@koa/bodyparser';
 import Koa from 'koa';
+import { consoleRoutes } from './console/index.js';
 import type { ApiDeps, AppState } from './context.js';
 import { dashboard } from './dashboard/index.js';
 import { httpMetrics } from './metrics/http.js';
@@ -15,6 +16,7 @@ import { analyticsRoutes } from './routes/analytics.js';
 import { authRoutes } from './routes/auth.js';
 import { bookingRequestRoutes } from './routes/booking-requests.js';
 import { bookingRoutes } from './routes/bookings.js';
+import { eventOverviewRoutes } from './routes/event-overview.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { holdRoutes } from './routes/holds.js';
@@ -64,7 +66,9 @@ export function createApp(deps: ApiDeps): Koa<AppState> {
     bookingRequestRoutes(deps, tokens),
     webhookRoutes(deps, tokens),
     analyticsRoutes(deps, tokens),
+    eventOverviewRoutes(deps, tokens),
     admin.routes,
+    consoleRoutes(tokens),
   ];
   for (const router of routers) {
     app.use(router.routes());

@@ -4,17 +4,17 @@ import Joi from 'joi';
 import type { Context, Middleware, Next } from 'koa';
 import type { User } from '../../shared/db/models/index.js';
 import { AppError, Unauthorized, ValidationFailed } from '../../shared/errors.js';
+import { CONSOLE_PATH } from '../console/index.js';
 import type { ApiDeps, AppState } from '../context.js';
 import { labelRoute } from '../metrics/http.js';
+import { ADMIN_LOGIN_PATH, prefersHtml, requireAdminSession } from '../middleware/admin-session.js';
+import { requireSameOrigin } from '../middleware/same-origin.js';
 import {
-  ADMIN_LOGIN_PATH,
   ADMIN_SESSION_COOKIE,
   adminSessionCookie,
+  carriesSessionCookie,
   expiredAdminSessionCookie,
-  prefersHtml,
-  requireAdminSession,
-} from '../middleware/admin-session.js';
-import { carriesSessionCookie, requireSameOrigin } from '../middleware/same-origin.js';
+} from '../middleware/session-cookie.js';
 import { validate } from '../middleware/validate.js';
 import { email } from '../routes/auth.js';
 import { type RateLimits, rateLimitHeaders } from '../services/rate-limits.js';
@@ -105,7 +105,7 @@ export function dashboard(deps: ApiDeps, tokens: Tokens, limits: RateLimits): Da
     ctx.set('Set-Cookie', adminSessionCookie(accessToken, expiresIn, secure));
     ctx.set('Cache-Control', 'no-store');
     ctx.status = 303;
-    ctx.redirect(DASHBOARD_PATH);
+    ctx.redirect(CONSOLE_PATH);
   });
 
   const logout = async (ctx: Context) => {

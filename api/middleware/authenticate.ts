@@ -1,9 +1,10 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Role } from '../../shared/domain.js';
 import { Forbidden, Unauthorized } from '../../shared/errors.js';
 import type { AppState, Principal } from '../context.js';
 import { confirmAccount } from '../services/accounts.js';
 import type { Tokens } from '../services/tokens.js';
+import { sessionToken } from './session-cookie.js';
 
 /** The caller behind an `Authorization: Bearer` header; throws 401 for a bad or revoked token. */
 export async function readPrincipal(tokens: Tokens, header: string): Promise<Principal> {
@@ -13,10 +14,22 @@ export async function readPrincipal(tokens: Tokens, header: string): Promise<Pri
   return tokens.verify(match[1]!, 'access');
 }
 
-/** Requires a valid, unrevoked access token; puts the caller in `ctx.state.principal`. */
+/**
+ * The caller: by `Authorization: Bearer` header or, without one, on the paths the admin session
+ * cookie is sent to (`/admin/...`), by that cookie. The one place the cookie counts as a
+ * credential: the console's pages call the admin JSON API with it, and every state change it
+ * makes must come from this origin (the app-wide check, api/middleware/same-origin.ts).
+ */
+export async function readCaller(tokens: Tokens, ctx: Context): Promise<Principal> {
+  const header = ctx.get('Authorization');
+  const cookie = header ? undefined : sessionToken(ctx);
+  return cookie ? tokens.verify(cookie, 'access') : readPrincipal(tokens, header);
+}
+
+/** Requires a valid, unrevoked access token (`readCaller`); puts the caller in `ctx.state.principal`. */
 export function authenticate(tokens: Tokens): Middleware<AppState> {
   return async (ctx, next) => {
-    ctx.state.principal = await readPrincipal(tokens, ctx.get('Authorization'));
+    ctx.state.principal = await readCaller(tokens, ctx);
     await next();
   };
 }

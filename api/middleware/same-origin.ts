@@ -1,13 +1,9 @@
 import type { Context, Middleware } from 'koa';
 import { Forbidden } from '../../shared/errors.js';
-import { ADMIN_SESSION_COOKIE } from './admin-session.js';
+import { carriesSessionCookie } from './session-cookie.js';
 
 /** Methods that change nothing (RFC 9110 safe methods); every other one may. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/** Whether the request carries the admin session cookie (even an empty or stale one). */
-export const carriesSessionCookie = (ctx: Context): boolean =>
-  ctx.cookies.get(ADMIN_SESSION_COOKIE) !== undefined;
 
 /**
  * This service's own origin as the browser addressed it: scheme and host (with port) as the

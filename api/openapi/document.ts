@@ -1,8 +1,10 @@
 import type * as oas from 'openapi3-ts/oas31';
+import { ADMIN_SESSION_COOKIE, ADMIN_SESSION_PATH } from '../middleware/session-cookie.js';
 import { headers, param, parameters } from './components.js';
 import { accountPaths } from './paths-accounts.js';
 import { adminPaths, adminSchemas } from './paths-admin.js';
 import { bookingPaths } from './paths-bookings.js';
+import { consolePaths, consoleSchemas } from './paths-console.js';
 import { eventPaths } from './paths-events.js';
 import { opsPaths } from './paths-ops.js';
 import { seatingPaths, seatingSchemas } from './paths-seating.js';
@@ -10,6 +12,17 @@ import { webhookPaths, webhookSchemas } from './paths-webhooks.js';
 import { requestSchemas, withGeneratedQuery } from './requests.js';
 import { schemas } from './schemas.js';
 import { webhookHeaders, webhookMessageSchemas, webhooks } from './webhooks.js';
+
+/**
+ * Under `/admin/`, the session cookie stands for a bearer token (api/middleware/authenticate.ts,
+ * `readCaller`): every operation there that takes a bearer token takes the cookie too.
+ */
+function withSessionCookie(path: string, operation: oas.OperationObject): oas.OperationObject {
+  const within = path === ADMIN_SESSION_PATH || path.startsWith(`${ADMIN_SESSION_PATH}/`);
+  const bearer = operation.security?.some((s) => 'bearerAuth' in s);
+  if (!within || !bearer) return operation;
+  return { ...operation, security: [...(operation.security ?? []), { adminSession: [] }] };
+}
 
 const METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
 
@@ -20,6 +33,7 @@ const paths: oas.PathsObject = {
   ...seatingPaths,
   ...webhookPaths,
   ...adminPaths,
+  ...consolePaths,
   ...opsPaths,
 };
 
@@ -82,7 +96,9 @@ export const openApiDocument: oas.OpenAPIObject = {
       {
         ...Object.fromEntries(
           Object.entries(item ?? {}).map(([key, value]) =>
-            METHODS.has(key) ? [key, withGeneratedQuery(value as oas.OperationObject)] : [key, value],
+            METHODS.has(key)
+              ? [key, withSessionCookie(path, withGeneratedQuery(value as oas.OperationObject))]
+              : [key, value],
           ),
         ),
         parameters: [...(item?.parameters ?? []), param('XRequestId')],
@@ -98,6 +114,15 @@ export const openApiDocument: oas.OpenAPIObject = {
         bearerFormat: 'JWT',
         description: 'Access token from `/auth/login`, `/auth/register` or `/auth/refresh`',
       },
+      adminSession: {
+        type: 'apiKey',
+        in: 'cookie',
+        name: ADMIN_SESSION_COOKIE,
+        description:
+          'The admin pages’ session, set by `POST /admin/login`; taken on paths under `/admin` only ' +
+          '(its `Path`), where it stands for a bearer token. A request that can change state and ' +
+          'carries it must come from this origin (`Origin` or `Sec-Fetch-Site: same-origin`), or it is 403.',
+      },
     },
     schemas: {
       ...schemas,
@@ -106,6 +131,7 @@ export const openApiDocument: oas.OpenAPIObject = {
       ...webhookSchemas,
       ...webhookMessageSchemas,
       ...adminSchemas,
+      ...consoleSchemas,
     },
     parameters: { ...parameters, ...webhookHeaders },
     headers,

@@ -127,7 +127,7 @@ export const opsPaths: oas.PathsObject = {
         },
       },
       responses: {
-        '303': redirect('Signed in: on to the dashboard', '/admin/queues', 'The session cookie'),
+        '303': redirect('Signed in: on to the admin console', '/admin', 'The session cookie'),
         '400': formError(error('A missing or malformed field', ['validation_failed'])),
         '401': formError(error('Wrong email or password', ['unauthorized'])),
         '429': formError(errors.rateLimited),
@@ -146,6 +146,56 @@ export const opsPaths: oas.PathsObject = {
   '/admin/logout': {
     get: { ...logout, operationId: 'adminLogoutLink' },
     post: { ...logout, operationId: 'adminLogout' },
+  },
+  '/admin': {
+    get: {
+      tags: ['admin'],
+      operationId: 'adminConsole',
+      summary: 'The admin console: sales overview, each event’s attendees, holds and waitlist, users',
+      description:
+        `${SESSION} One page; its views are chosen by the URL's fragment (\`#/\`, \`#/events/{id}\`, ` +
+        '`#/users`) and call the admin JSON API with the session cookie. Its scripts, stylesheet and ' +
+        'chart library are served under `/admin/console/`, under a policy that allows nothing else.',
+      security: bearer,
+      responses: {
+        '200': page('The console'),
+        ...adminPage,
+        ...adminOnly,
+        ...serviceErrors,
+      },
+    },
+  },
+  '/admin/console/{name}': {
+    parameters: [
+      {
+        name: 'name',
+        in: 'path',
+        required: true,
+        description: 'One of the console’s own files (`app.js`, `console.css`, …) or `chart.umd.min.js`',
+        schema: { type: 'string' },
+      },
+    ],
+    get: {
+      tags: ['admin'],
+      operationId: 'adminConsoleAsset',
+      summary: 'A script or stylesheet of the admin console',
+      description: SESSION,
+      security: bearer,
+      responses: {
+        '200': {
+          description: 'The file',
+          headers: requestId,
+          content: {
+            'text/javascript': { schema: { type: 'string' } },
+            'text/css': { schema: { type: 'string' } },
+          },
+        },
+        ...adminPage,
+        ...adminOnly,
+        '404': error('No such file', ['not_found']),
+        ...serviceErrors,
+      },
+    },
   },
   '/admin/queues': {
     get: {

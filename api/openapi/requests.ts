@@ -12,6 +12,7 @@ import {
 } from '../routes/auth.js';
 import { listQuery as bookingRequestsQuery } from '../routes/booking-requests.js';
 import { listQuery as bookingsQuery } from '../routes/bookings.js';
+import { holdsQuery as eventHoldsQuery } from '../routes/event-overview.js';
 import { eventBodies, listQuery as eventsListQuery } from '../routes/events.js';
 import { listQuery as holdsQuery } from '../routes/holds.js';
 import { seatMapBody, listQuery as seatsQuery } from '../routes/seats.js';
@@ -88,6 +89,9 @@ export const queryJoi: Record<string, Joi.ObjectSchema> = {
   listHolds: holdsQuery,
   listWaitlistEntries: waitlistQuery,
   listEventWaitlist: lineQuery,
+  listEventOverviews: eventsListQuery,
+  listEventHolds: eventHoldsQuery,
+  listEventWaitlistWithUsers: lineQuery,
   listWebhookEndpoints: endpointsQuery,
   listWebhookDeliveries: deliveriesQuery,
   analyticsSummary: summaryQuery,

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import Joi from 'joi';
-import { literal, Op, type WhereOptions } from 'sequelize';
-import { SHOWN_EVENT_STATUSES, shownStatusSql } from '../../shared/booking-rules.js';
+import { Op } from 'sequelize';
+import { SHOWN_EVENT_STATUSES } from '../../shared/booking-rules.js';
 import type { Config } from '../../shared/config.js';
 import { Event } from '../../shared/db/models/index.js';
 import { WAITLIST_PROMOTIONS } from '../../shared/domain.js';
@@ -10,8 +10,9 @@ import type { ApiDeps, AppState } from '../context.js';
 import { authenticate, readPrincipal, requireRole } from '../middleware/authenticate.js';
 import { validate } from '../middleware/validate.js';
 import { keysetPage, pageQuery } from '../pagination.js';
-import { isoDateString, likeEscape, multiLine, singleLine, timeZone, uuidParam } from '../schemas.js';
+import { isoDateString, multiLine, singleLine, timeZone, uuidParam } from '../schemas.js';
 import { cancelEvent, createSeatedEvent, offerNewSeats, updateEvent } from '../services/event-admin.js';
+import { eventFilters } from '../services/event-list.js';
 import { isAdmin, visibleEvent } from '../services/public-event.js';
 import type { Tokens } from '../services/tokens.js';
 import { seatMapBody } from './seats.js';
@@ -120,9 +121,6 @@ export function eventRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
 
   router.get('/', async (ctx) => {
     const query = validate(listQuery, ctx.query, 'query');
-    // The status each event shows (shared/booking-rules.ts), not the stored one: a started event
-    // is no longer listed as on sale.
-    const where: WhereOptions[] = [literal(shownStatusSql('', query.status))];
     const admin = await isAdmin(tokens, ctx);
     // Drafts are not public: only an admin may list them (anyone else: 401 without a valid
     // token, 403 with one).
@@ -130,17 +128,9 @@ export function eventRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> {
       await readPrincipal(tokens, ctx.get('Authorization'));
       throw new Forbidden('Only admins can list draft events');
     }
+    const where = eventFilters(query);
     // Nor is an event that is not published now, whatever became of it (Event.isPublic).
     if (!admin) where.push({ publishedAt: { [Op.ne]: null } });
-    if (query.from && query.to && new Date(query.to) < new Date(query.from)) {
-      throw new ValidationFailed('Invalid query: to must not be before from', [
-        { in: 'query', path: 'to', message: 'must not be before from' },
-      ]);
-    }
-    if (query.from) where.push({ startsAt: { [Op.gte]: new Date(query.from) } });
-    if (query.to) where.push({ startsAt: { [Op.lte]: new Date(query.to) } });
-    if (query.q) where.push({ name: { [Op.iLike]: `%${likeEscape(query.q)}%` } });
-    if (query.venue) where.push({ venue: { [Op.iLike]: `%${likeEscape(query.venue)}%` } });
     ctx.body = await keysetPage(Event, {
       key: 'startsAt',
       direction: 'ASC',

@@ -1,20 +1,18 @@
 import Router from '@koa/router';
 import Joi from 'joi';
-import { Op, QueryTypes } from 'sequelize';
-import { Event, WaitlistEntry } from '../../shared/db/models/index.js';
+import { WaitlistEntry } from '../../shared/db/models/index.js';
 import { WAITLIST_STATUSES } from '../../shared/domain.js';
-import { NotFound } from '../../shared/errors.js';
 import type { ApiDeps, AppState, Principal } from '../context.js';
 import { authenticate, principalOf, requireRole } from '../middleware/authenticate.js';
 import { limitBookingSubmissions } from '../middleware/rate-limit.js';
 import { validate } from '../middleware/validate.js';
 import { ownedBy, ownedListQuery, ownedListWhere } from '../ownership.js';
-import { decodeCursor, encodeCursor, keysetPage, pageQuery } from '../pagination.js';
+import { keysetPage, pageQuery } from '../pagination.js';
 import { PURCHASE_INCLUDES, presentWaitlistEntry } from '../presenters.js';
 import { uuidParam } from '../schemas.js';
 import type { RateLimits } from '../services/rate-limits.js';
 import type { Tokens } from '../services/tokens.js';
-import { leaveWaitlist, waitlistPosition } from '../services/waitlist.js';
+import { leaveWaitlist, waitlistLine, waitlistPosition } from '../services/waitlist.js';
 
 export const listQuery = ownedListQuery(WAITLIST_STATUSES, 'entries');
 /** The query of an event's line (admins). */
@@ -64,26 +62,7 @@ export function waitlistRoutes(deps: ApiDeps, tokens: Tokens, limits: RateLimits
   router.get('/events/:id/waitlist', authenticate(tokens), requireRole('admin'), async (ctx) => {
     const { id } = validate(uuidParam, ctx.params, 'params');
     const query = validate(lineQuery, ctx.query, 'query');
-    if (!(await Event.findByPk(id, { attributes: ['id'] }))) throw new NotFound('Event');
-    const after = query.cursor
-      ? decodeCursor(query.cursor, { seq: Joi.string().pattern(/^\d{1,18}$/) }).seq
-      : '0';
-    const [{ ahead }] = (await deps.sequelize.query<{ ahead: number }>(
-      `SELECT count(*)::int AS ahead FROM waitlist_entries WHERE event_id = $id AND status = 'waiting' AND seq <= $after`,
-      { bind: { id, after }, type: QueryTypes.SELECT },
-    )) as [{ ahead: number }];
-    const rows = await WaitlistEntry.findAll({
-      where: { eventId: id, status: 'waiting', seq: { [Op.gt]: after } },
-      order: [['seq', 'ASC']],
-      limit: query.limit + 1,
-      include: PURCHASE_INCLUDES,
-    });
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
-    ctx.body = {
-      data: page.map((e, i) => presentWaitlistEntry(e, ahead + i + 1)),
-      next: rows.length > query.limit && last ? encodeCursor({ seq: String(last.seq) }) : null,
-    };
+    ctx.body = await waitlistLine(deps.sequelize, id, query);
   });
 
   return router;

@@ -1,9 +1,11 @@
-import { QueryTypes, type Sequelize } from 'sequelize';
-import { WaitlistEntry } from '../../shared/db/models/index.js';
+import Joi from 'joi';
+import { Op, QueryTypes, type Sequelize } from 'sequelize';
+import { Event, WaitlistEntry } from '../../shared/db/models/index.js';
 import { appendToOutbox } from '../../shared/db/outbox.js';
-import { Conflict } from '../../shared/errors.js';
+import { Conflict, NotFound } from '../../shared/errors.js';
 import { waitlistLeft } from '../../shared/webhooks/messages.js';
-import { PURCHASE_INCLUDES, purchaseReference } from '../presenters.js';
+import { decodeCursor, encodeCursor } from '../pagination.js';
+import { PURCHASE_INCLUDES, presentWaitlistEntry, purchaseReference } from '../presenters.js';
 
 /** 1-based place of a waiting entry in its event's line, null once it left the line. */
 export async function waitlistPosition(sequelize: Sequelize, entry: WaitlistEntry): Promise<number | null> {
@@ -39,4 +41,36 @@ export async function leaveWaitlist(sequelize: Sequelize, entry: WaitlistEntry):
     ]);
     return current;
   });
+}
+
+/**
+ * A page of an event's line, in order: the entries still waiting, each with its position
+ * (counted over the whole line, so page 2 starts where page 1 ended). Keyset on `seq`, over
+ * waitlist_line_idx. 404 for an event that does not exist.
+ */
+export async function waitlistLine(
+  sequelize: Sequelize,
+  eventId: string,
+  query: { limit: number; cursor?: string },
+) {
+  if (!(await Event.findByPk(eventId, { attributes: ['id'] }))) throw new NotFound('Event');
+  const after = query.cursor
+    ? decodeCursor(query.cursor, { seq: Joi.string().pattern(/^\d{1,18}$/) }).seq
+    : '0';
+  const [{ ahead }] = (await sequelize.query<{ ahead: number }>(
+    `SELECT count(*)::int AS ahead FROM waitlist_entries WHERE event_id = $id AND status = 'waiting' AND seq <= $after`,
+    { bind: { id: eventId, after }, type: QueryTypes.SELECT },
+  )) as [{ ahead: number }];
+  const rows = await WaitlistEntry.findAll({
+    where: { eventId, status: 'waiting', seq: { [Op.gt]: after } },
+    order: [['seq', 'ASC']],
+    limit: query.limit + 1,
+    include: PURCHASE_INCLUDES,
+  });
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    data: page.map((e, i) => presentWaitlistEntry(e, ahead + i + 1)),
+    next: rows.length > query.limit && last ? encodeCursor({ seq: String(last.seq) }) : null,
+  };
 }
