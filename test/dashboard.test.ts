@@ -82,7 +82,7 @@ describe('admin queue dashboard (/admin/queues)', () => {
     const signedIn = await signIn(user);
     expect({ status: signedIn.status, location: signedIn.headers.location }).toEqual({
       status: 303,
-      location: '/admin/queues',
+      location: '/admin',
     });
     const { cookie } = sessionCookie(signedIn);
     const page = await request(api.baseUrl).get('/admin/queues').set('Cookie', cookie).set('Accept', HTML);
@@ -281,9 +281,12 @@ describe('admin queue dashboard (/admin/queues)', () => {
         await page.fill('input[name=email]', admin.email);
         await page.fill('input[name=password]', PASSWORD);
         await Promise.all([
-          page.waitForURL(`${api.baseUrl}/admin/queues`, { waitUntil: 'domcontentloaded' }),
+          page.waitForURL(`${api.baseUrl}/admin`, { waitUntil: 'domcontentloaded' }),
           page.click('button[type=submit]'),
         ]);
+        // Sign-in lands on the console; its menu links to the dashboard.
+        await page.getByRole('link', { name: 'Queue dashboard' }).click();
+        await page.waitForURL(`${api.baseUrl}/admin/queues`, { waitUntil: 'domcontentloaded' });
         // The menu lists the queue first; then the overview shows its card, with the job waiting.
         await page.getByText(event.queue).first().waitFor({ timeout: 20000 });
         await page.getByText(event.queue).nth(1).waitFor({ timeout: 20000 });

@@ -16,7 +16,8 @@ export const CONSOLE_ASSETS_PATH = '/admin/console';
 const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
 /** chart.js's UMD build: one file, no bundler, defines `window.Chart`. */
 const CHART_JS = 'chart.umd.min.js';
-const CHART_JS_DIR = path.dirname(createRequire(import.meta.url).resolve(`chart.js/dist/${CHART_JS}`));
+// Beside the package's main file (its `exports` name no other file).
+const CHART_JS_DIR = path.dirname(createRequire(import.meta.url).resolve('chart.js'));
 
 /**
  * Stricter than the API's default policy (api/middleware/security-headers.ts): scripts, styles

@@ -67,7 +67,7 @@ export function dailyChart() {
     const labels = report.data.map((d) => d.date.slice(5));
     const tickets = report.data.map((d) => d.tickets);
     const cancelled = report.data.map((d) => d.cancelledTickets);
-    total.textContent = `${tickets.reduce((a, b) => a + b, 0)} tickets booked, ${cancelled.reduce((a, b) => a + b, 0)} cancelled`;
+    total.textContent = `${tickets.reduce((a, b) => a + b, 0)} tickets sold, ${cancelled.reduce((a, b) => a + b, 0)} cancelled`;
     if (!chart) {
       chart = new window.Chart(canvas, {
         type: 'bar',
