@@ -131,6 +131,7 @@ describe('cross-site requests and prototype names', () => {
       eventPaused: await queue.isPaused(),
       jobData: job?.data,
       session: session.status,
+      account: (await request(api.baseUrl).get(`/admin/users/${user.id}`).set(admin.auth)).body.disabled,
     };
   };
 
@@ -160,7 +161,7 @@ describe('cross-site requests and prototype names', () => {
   });
 
   describe('CSRF: cookie-authenticated state changes must come from this origin', () => {
-    /** State-changing routes that take the session cookie: bull-board's JSON API and logout. */
+    /** State-changing routes that take the session cookie: bull-board's JSON API, logout, the admin API. */
     const routes = (q: { name: string; jobId: string }) => [
       {
         what: 'add a job (empty form)',
@@ -187,13 +188,23 @@ describe('cross-site requests and prototype names', () => {
       { what: 'log out (POST)', send: (r: Client) => r.post('/admin/logout') },
       { what: 'log out (GET, the one state-changing GET)', send: (r: Client) => r.get('/admin/logout') },
       { what: 'an unrouted DELETE', send: (r: Client) => r.delete(`/admin/queues/api/queues/${WEBHOOKS}`) },
+      // The admin JSON API takes the cookie too (the console's calls): one rule for all of them.
+      {
+        what: 'disable an account (admin JSON API)',
+        send: (r: Client) => r.patch(`/admin/users/${user.id}`).send({ disabled: true }),
+      },
     ];
 
     test('every cross-site attempt on every route is refused with 403 and changes nothing', async () => {
       const q = await eventWithPendingWork();
       const cookie = await signIn();
       const before = await snapshot(q.queue, q.jobId, cookie);
-      expect(before).toMatchObject({ webhooksPaused: false, eventPaused: false, session: 200 });
+      expect(before).toMatchObject({
+        webhooksPaused: false,
+        eventPaused: false,
+        session: 200,
+        account: false,
+      });
       expect(before.event.waiting).toBe(1);
 
       const answers: { route: string; attempt: string; status: number }[] = [];
@@ -378,7 +389,9 @@ describe('cross-site requests and prototype names', () => {
           await page.goto(`${self}/admin/login`);
           await page.fill('input[name=email]', admin.email);
           await page.fill('input[name=password]', PASSWORD);
-          await Promise.all([page.waitForURL(`${self}/admin/queues`), page.click('button[type=submit]')]);
+          // Sign-in lands on the console; the dashboard is a link away.
+          await Promise.all([page.waitForURL(`${self}/admin`), page.click('button[type=submit]')]);
+          await page.goto(`${self}/admin/queues`);
           await page.getByText(q.name).first().waitFor({ timeout: 20000 });
 
           // What bull-board's UI does on a click (pause, then resume the queue): a same-origin fetch.
