@@ -1025,6 +1025,107 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/events": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlates logs; echoed back. An invalid value is replaced by a generated one. */
+                "X-Request-Id"?: components["parameters"]["XRequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Events with their live figures: queue depth and waitlist next to booked, held and capacity
+         * @description The same list, filters and order as `GET /events` (drafts included for `status=draft`), each event with `pendingRequests`, `waitlisted` and `waitlistedTickets`. An admin’s bearer token, or the `evently_admin` session cookie the admin sign-in form sets (as every route under `/admin/` takes it; state changes with it must come from this origin).
+         */
+        get: operations["listEventOverviews"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/events/{id}": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlates logs; echoed back. An invalid value is replaced by a generated one. */
+                "X-Request-Id"?: components["parameters"]["XRequestId"];
+            };
+            path: {
+                /** @description A UUID; anything else is `400 validation_failed` */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One event (any status) with its live figures
+         * @description An admin’s bearer token, or the `evently_admin` session cookie the admin sign-in form sets (as every route under `/admin/` takes it; state changes with it must come from this origin).
+         */
+        get: operations["getEventOverview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/events/{id}/holds": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlates logs; echoed back. An invalid value is replaced by a generated one. */
+                "X-Request-Id"?: components["parameters"]["XRequestId"];
+            };
+            path: {
+                /** @description A UUID; anything else is `400 validation_failed` */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * An event’s active holds, soonest to expire first, each with its user
+         * @description An admin’s bearer token, or the `evently_admin` session cookie the admin sign-in form sets (as every route under `/admin/` takes it; state changes with it must come from this origin).
+         */
+        get: operations["listEventHolds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/events/{id}/waitlist": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlates logs; echoed back. An invalid value is replaced by a generated one. */
+                "X-Request-Id"?: components["parameters"]["XRequestId"];
+            };
+            path: {
+                /** @description A UUID; anything else is `400 validation_failed` */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * An event’s line, in order, each entry with its user
+         * @description `GET /events/{id}/waitlist`, plus who each entry is for. An admin’s bearer token, or the `evently_admin` session cookie the admin sign-in form sets (as every route under `/admin/` takes it; state changes with it must come from this origin).
+         */
+        get: operations["listEventWaitlistWithUsers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -1093,6 +1194,55 @@ export interface paths {
          * @description GET works too, for the dashboard’s link, and is held to the same rule as POST: with the session cookie, it must come from this origin. A request that can change state (any method but GET, HEAD, OPTIONS) and carries the session cookie must come from this origin: an `Origin` exactly equal to this service’s own (scheme, host and port as the server sees them, through `TRUST_PROXY`), or `Sec-Fetch-Site: same-origin`; with neither, or with any other value of either (`null`, another port, a sibling subdomain, `same-site`, `cross-site`, `none`), it is refused with 403 `forbidden` and changes nothing. Bearer-token requests are not affected.
          */
         post: operations["adminLogout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlates logs; echoed back. An invalid value is replaced by a generated one. */
+                "X-Request-Id"?: components["parameters"]["XRequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The admin console: sales overview, each event’s attendees, holds and waitlist, users
+         * @description The `evently_admin` session cookie set by `POST /admin/login`, or an admin’s bearer token. Without either, a browser (`Accept` preferring `text/html`) is redirected to `/admin/login` and any other client gets 401; a signed-in non-admin gets 403. One page; its views are chosen by the URL's fragment (`#/`, `#/events/{id}`, `#/users`) and call the admin JSON API with the session cookie. Its scripts, stylesheet and chart library are served under `/admin/console/`, under a policy that allows nothing else.
+         */
+        get: operations["adminConsole"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/console/{name}": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlates logs; echoed back. An invalid value is replaced by a generated one. */
+                "X-Request-Id"?: components["parameters"]["XRequestId"];
+            };
+            path: {
+                /** @description One of the console’s own files (`app.js`, `console.css`, …) or `chart.umd.min.js` */
+                name: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * A script or stylesheet of the admin console
+         * @description The `evently_admin` session cookie set by `POST /admin/login`, or an admin’s bearer token. Without either, a browser (`Accept` preferring `text/html`) is redirected to `/admin/login` and any other client gets 401; a signed-in non-admin gets 403.
+         */
+        get: operations["adminConsoleAsset"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2700,6 +2850,44 @@ export interface components {
             oldestWaitingMs: number | null;
             /** @description Event queues: booking requests decided in the last minute (one job may decide a batch); the webhook queue: deliveries finished (completed or failed for good) in the last minute */
             decidedPerMinute: number;
+        };
+        /** @description Who a row is for, as an admin recognises them */
+        UserSummary: {
+            /** Format: uuid */
+            id: string;
+            email: string;
+            name: string;
+        };
+        /** @description An event with the live figures an admin watching its sale wants */
+        EventOverview: components["schemas"]["Event"] & {
+            /** @description Booking requests of any kind still `queued` (not decided yet): the queue’s depth */
+            pendingRequests: number;
+            /** @description Waitlist entries still `waiting` */
+            waitlisted: number;
+            /** @description Tickets those entries ask for */
+            waitlistedTickets: number;
+        };
+        /** @description Events in start order (then id), with their live figures */
+        EventOverviewList: {
+            data: components["schemas"]["EventOverview"][];
+            /** @description Opaque cursor for the next page (pass it as `cursor`); null on the last page. */
+            next: string | null;
+        };
+        /** @description The event’s `active` holds, soonest to expire first */
+        EventHoldList: {
+            data: (components["schemas"]["Hold"] & {
+                user: components["schemas"]["UserSummary"] | null;
+            })[];
+            /** @description Opaque cursor for the next page (pass it as `cursor`); null on the last page. */
+            next: string | null;
+        };
+        /** @description The entries still `waiting`, in line order (`position` 1, 2, …), across pages */
+        EventWaitlistLine: {
+            data: (components["schemas"]["WaitlistEntry"] & {
+                user: components["schemas"]["UserSummary"] | null;
+            })[];
+            /** @description Opaque cursor for the next page (pass it as `cursor`); null on the last page. */
+            next: string | null;
         };
     };
     responses: never;
@@ -9253,6 +9441,493 @@ export interface operations {
             };
         };
     };
+    listEventOverviews: {
+        parameters: {
+            query?: {
+                /** @description Page size */
+                limit?: number;
+                /** @description The `next` of the previous page; a cursor not made by this API is a 400 */
+                cursor?: string;
+                /** @description Starts at or after; ISO 8601 date or date-time, anything else is a 400 */
+                from?: string;
+                /** @description Starts at or before (not before `from`); ISO 8601 date or date-time */
+                to?: string;
+                /** @description Name contains (case-insensitive, literal) */
+                q?: string & unknown;
+                /** @description Venue contains (case-insensitive, literal) */
+                venue?: string & unknown;
+                /** @description The status events show: `on_sale` lists only events that can be booked now (not started); `started` and `ended` those on sale whose start (or `endsAt`) has passed. `draft` is for admins only (401 without a token, 403 for others) */
+                status?: "draft" | "on_sale" | "started" | "ended" | "cancelled" | "completed";
+            };
+            header?: {
+                /** @description Correlates logs; echoed back. An invalid value is replaced by a generated one. */
+                "X-Request-Id"?: components["parameters"]["XRequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventOverviewList"];
+                };
+            };
+            /** @description Invalid path, query, header or body (`validation_failed`) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "validation_failed";
+                        };
+                    };
+                };
+            };
+            /** @description Missing, malformed, expired or revoked access token (`unauthorized`) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description Only admins (`forbidden`) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "forbidden";
+                        };
+                    };
+                };
+            };
+            /** @description Unexpected failure; quote X-Request-Id (`internal_error`) */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+            /** @description PostgreSQL or Redis is unreachable (`service_unavailable`) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "service_unavailable";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getEventOverview: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlates logs; echoed back. An invalid value is replaced by a generated one. */
+                "X-Request-Id"?: components["parameters"]["XRequestId"];
+            };
+            path: {
+                /** @description A UUID; anything else is `400 validation_failed` */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventOverview"];
+                };
+            };
+            /** @description Invalid path, query, header or body (`validation_failed`) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "validation_failed";
+                        };
+                    };
+                };
+            };
+            /** @description Missing, malformed, expired or revoked access token (`unauthorized`) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description Only admins (`forbidden`) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "forbidden";
+                        };
+                    };
+                };
+            };
+            /** @description No such event (`not_found`) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_found";
+                        };
+                    };
+                };
+            };
+            /** @description Unexpected failure; quote X-Request-Id (`internal_error`) */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+            /** @description PostgreSQL or Redis is unreachable (`service_unavailable`) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "service_unavailable";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listEventHolds: {
+        parameters: {
+            query?: {
+                /** @description Page size */
+                limit?: number;
+                /** @description The `next` of the previous page; a cursor not made by this API is a 400 */
+                cursor?: string;
+            };
+            header?: {
+                /** @description Correlates logs; echoed back. An invalid value is replaced by a generated one. */
+                "X-Request-Id"?: components["parameters"]["XRequestId"];
+            };
+            path: {
+                /** @description A UUID; anything else is `400 validation_failed` */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of holds */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventHoldList"];
+                };
+            };
+            /** @description Invalid path, query, header or body (`validation_failed`) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "validation_failed";
+                        };
+                    };
+                };
+            };
+            /** @description Missing, malformed, expired or revoked access token (`unauthorized`) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description Only admins (`forbidden`) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "forbidden";
+                        };
+                    };
+                };
+            };
+            /** @description No such event (`not_found`) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_found";
+                        };
+                    };
+                };
+            };
+            /** @description Unexpected failure; quote X-Request-Id (`internal_error`) */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+            /** @description PostgreSQL or Redis is unreachable (`service_unavailable`) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "service_unavailable";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listEventWaitlistWithUsers: {
+        parameters: {
+            query?: {
+                /** @description Page size */
+                limit?: number;
+                /** @description The `next` of the previous page; a cursor not made by this API is a 400 */
+                cursor?: string;
+            };
+            header?: {
+                /** @description Correlates logs; echoed back. An invalid value is replaced by a generated one. */
+                "X-Request-Id"?: components["parameters"]["XRequestId"];
+            };
+            path: {
+                /** @description A UUID; anything else is `400 validation_failed` */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the line */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventWaitlistLine"];
+                };
+            };
+            /** @description Invalid path, query, header or body (`validation_failed`) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "validation_failed";
+                        };
+                    };
+                };
+            };
+            /** @description Missing, malformed, expired or revoked access token (`unauthorized`) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description Only admins (`forbidden`) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "forbidden";
+                        };
+                    };
+                };
+            };
+            /** @description No such event (`not_found`) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_found";
+                        };
+                    };
+                };
+            };
+            /** @description Unexpected failure; quote X-Request-Id (`internal_error`) */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+            /** @description PostgreSQL or Redis is unreachable (`service_unavailable`) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "service_unavailable";
+                        };
+                    };
+                };
+            };
+        };
+    };
     metrics: {
         parameters: {
             query?: never;
@@ -9382,11 +10057,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Signed in: on to the dashboard */
+            /** @description Signed in: on to the admin console */
             303: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    Location?: "/admin/queues";
+                    Location?: "/admin";
                     /** @description The session cookie */
                     "Set-Cookie"?: string;
                     [name: string]: unknown;
@@ -9628,6 +10303,215 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "forbidden";
+                        };
+                    };
+                };
+            };
+            /** @description Unexpected failure; quote X-Request-Id (`internal_error`) */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+            /** @description PostgreSQL or Redis is unreachable (`service_unavailable`) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "service_unavailable";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    adminConsole: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlates logs; echoed back. An invalid value is replaced by a generated one. */
+                "X-Request-Id"?: components["parameters"]["XRequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The console */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description No valid session, to a browser: sign in first */
+            302: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Location?: "/admin/login";
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, malformed, expired or revoked access token (`unauthorized`) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description The caller’s role may not do this (`forbidden`) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "forbidden";
+                        };
+                    };
+                };
+            };
+            /** @description Unexpected failure; quote X-Request-Id (`internal_error`) */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+            /** @description PostgreSQL or Redis is unreachable (`service_unavailable`) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "service_unavailable";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    adminConsoleAsset: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlates logs; echoed back. An invalid value is replaced by a generated one. */
+                "X-Request-Id"?: components["parameters"]["XRequestId"];
+            };
+            path: {
+                /** @description One of the console’s own files (`app.js`, `console.css`, …) or `chart.umd.min.js` */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
+                    "text/css": string;
+                };
+            };
+            /** @description No valid session, to a browser: sign in first */
+            302: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Location?: "/admin/login";
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, malformed, expired or revoked access token (`unauthorized`) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description The caller’s role may not do this (`forbidden`) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "forbidden";
+                        };
+                    };
+                };
+            };
+            /** @description No such file (`not_found`) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_found";
                         };
                     };
                 };
