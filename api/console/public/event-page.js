@@ -14,18 +14,25 @@ const seatsOf = (seats) =>
   seats?.length ? seats.map((s) => `${s.section} ${s.row}-${s.number}`).join(', ') : '–';
 const reference = (ref) => (ref ? h('code', {}, ref) : h('span', { class: 'muted' }, '–'));
 
+/** The event queue's figures; an event whose queue has no pending work is not listed: idle. */
 function queueFigures(queue) {
-  if (!queue) return h('p', { class: 'empty' }, 'Idle: no booking request is waiting for this event.');
-  const oldest = queue.oldestWaitingMs === null ? '–' : `${(queue.oldestWaitingMs / 1000).toFixed(1)} s`;
-  return h(
-    'div',
-    { class: 'stats stats-compact' },
-    stat('jobs waiting', num(queue.waiting)),
-    stat('active', num(queue.active)),
-    stat('oldest waiting', oldest),
-    stat('decided / min', num(queue.decidedPerMinute)),
-    stat('failed', num(queue.failed)),
-  );
+  const q = queue ?? { waiting: 0, active: 0, oldestWaitingMs: null, decidedPerMinute: 0, failed: 0 };
+  const oldest = q.oldestWaitingMs === null ? '–' : `${(q.oldestWaitingMs / 1000).toFixed(1)} s`;
+  return [
+    h(
+      'p',
+      { class: 'muted' },
+      queue ? 'Booking requests are being decided.' : 'Idle: no booking request is waiting for this event.',
+    ),
+    h(
+      'div',
+      { class: 'stats stats-compact queue-stats' },
+      stat('jobs waiting', num(q.waiting)),
+      stat('being decided', num(q.active)),
+      stat('oldest waiting', oldest),
+      stat('decided / min', num(q.decidedPerMinute)),
+    ),
+  ];
 }
 
 export async function eventPage(view, { params: [id] }) {
@@ -100,7 +107,7 @@ export async function eventPage(view, { params: [id] }) {
         page.data.map((x) => [
           person(x.user),
           num(x.quantity),
-          h('span', { title: when(x.expiresAt) }, relative(x.expiresAt)),
+          h('span', { title: when(x.expiresAt), class: 'nowrap' }, relative(x.expiresAt)),
           reference(x.externalReference),
         ]),
         'No active holds.',

@@ -40,7 +40,12 @@ function popularList(events) {
       h(
         'li',
         {},
-        h('div', { class: 'popular-head' }, eventLink(e), h('span', { class: 'muted' }, when(e.startsAt))),
+        h(
+          'div',
+          { class: 'popular-head' },
+          eventLink(e),
+          h('div', { class: 'muted small' }, `${e.venue} · ${when(e.startsAt)}`),
+        ),
         progress(e),
       ),
     ),

@@ -23,8 +23,9 @@ export class Pager {
     this.next = null;
   }
 
-  /** The controls: "Page n", Previous, Next. */
+  /** The controls: "Page n", Previous, Next; nothing when everything fits on one page. */
   controls() {
+    if (this.page === 1 && !this.next) return null;
     return h(
       'div',
       { class: 'pager' },
