@@ -213,8 +213,19 @@ describe('the admin console (/admin)', () => {
         await releaseHold(api, carol!, carolsHold.body.data[0].id);
         await page
           .locator('section', { hasText: 'Sales' })
-          .getByRole('img', { name: /0 held of 8/ })
+          .getByRole('img', { name: '8 booked, 0 held of 8' })
           .waitFor();
+        await page.locator('section', { hasText: 'Waitlist' }).getByText('Nobody is waiting.').waitFor();
+        // A hidden tab stops polling (the "live" mark goes with the timer); shown again, it resumes.
+        const show = (state: 'hidden' | 'visible') =>
+          page.evaluate((s) => {
+            Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => s });
+            document.dispatchEvent(new Event('visibilitychange'));
+          }, state);
+        await show('hidden');
+        await page.locator('#live').waitFor({ state: 'hidden' });
+        await show('visible');
+        await page.locator('#live').waitFor({ state: 'visible' });
 
         if (ATTENDEES_SERVED) {
           await page.getByPlaceholder('Search by email or reference').fill(alice!.email);
