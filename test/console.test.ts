@@ -259,7 +259,6 @@ describe('the admin console (/admin)', () => {
           process.stdout.write(
             'SKIPPED: attendee list and CSV steps (GET /admin/events/{id}/bookings not served yet)\n',
           );
-          await page.screenshot({ path: screenshot('event.png'), fullPage: true });
         }
 
         // Users: disable bob; an admin demoting themselves is refused, in words, on the page.
