@@ -21,8 +21,9 @@ const ALLOWED_REQUEST_HEADERS = [
 
 /**
  * CORS for the origins in CORS_ORIGINS (`*` for any). Other origins, and every origin when the
- * list is empty, get no CORS headers at all, so browsers keep them out. No credentials: the API
- * authenticates with bearer tokens, never cookies, so `*` exposes nothing a page could not fetch.
+ * list is empty, get no CORS headers at all, so browsers keep them out. No credentials: a browser
+ * shows no other origin an answer to a request that carried the admin session cookie (the one
+ * cookie the API takes, under /admin), so `*` exposes nothing a page could not fetch itself.
  */
 export function crossOrigin(origins: string[]): Middleware {
   const allowed = new Set(origins);
