@@ -290,6 +290,14 @@ describe('the admin console (/admin)', () => {
         const stillAdmin = await request(api.baseUrl).get(`/admin/users/${admin.id}`).set(admin.auth);
         expect(stillAdmin.body.role).toBe('admin');
 
+        // Signing out ends the session: the console sends the browser back to the form.
+        await Promise.all([
+          page.waitForURL(`${api.baseUrl}/admin/login`),
+          page.getByText('Sign out').click(),
+        ]);
+        await page.goto(`${api.baseUrl}/admin`);
+        expect(new URL(page.url()).pathname).toBe('/admin/login');
+
         expect(seen.problems).toEqual([]);
       } finally {
         await browser.close();
