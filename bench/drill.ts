@@ -24,6 +24,8 @@ export interface DrillOptions {
   backupAt: number;
   /** How long to wait for the restored service to decide and deliver everything. */
   recoveryTimeoutSeconds: number;
+  /** More environment for the service's processes (e.g. a shorter RECONCILE_INTERVAL_MS in tests). */
+  serviceEnv?: Record<string, string>;
   log?: (line: string) => void;
 }
 
@@ -45,8 +47,12 @@ export interface DrillReport {
   backupSeconds: number;
   backupBytes: number;
   restoreSeconds: number;
-  /** From starting the restored service to no request left queued. */
+  /** Starting the API and worker processes on the restored database. */
+  startSeconds: number;
+  /** From starting the restored service to no request left queued (startSeconds included). */
   recoverySeconds: number;
+  /** From starting the restored service to every outbox message delivered. */
+  deliveredSeconds: number;
   /** All 202s of the sale, before and after the backup. */
   acceptedDuringSale: number;
   /** 202s after the backup started whose rows it does not hold: gone with the restore, as expected. */
@@ -107,21 +113,23 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       WEBHOOK_ALLOW_PRIVATE: new URL(receiver.baseUrl).host,
       RATE_LIMITS_ENABLED: 'false',
       WORKER_METRICS_PORT: '0',
+      ...options.serviceEnv,
     });
+    /** API and workers start together; if one fails, the others are stopped before the error. */
     const startService = async (databaseUrl: string, redisUrl: string) => {
-      const started: Role[] = [];
-      for (let i = 0; i < options.workers; i++)
-        started.push(
-          await startRole(
-            `worker${i}`,
-            'worker',
-            { ...env(databaseUrl, redisUrl), LOG_LEVEL: 'info' },
-            '"worker started"',
-          ),
-        );
-      started.push(
-        await startRole('api', 'api', env(databaseUrl, redisUrl), `http://127.0.0.1:${port}/health/live`),
-      );
+      const workerEnv = { ...env(databaseUrl, redisUrl), LOG_LEVEL: 'info' };
+      const starting = await Promise.allSettled([
+        ...Array.from({ length: options.workers }, (_, i) =>
+          startRole(`worker${i}`, 'worker', workerEnv, '"worker started"'),
+        ),
+        startRole('api', 'api', env(databaseUrl, redisUrl), `http://127.0.0.1:${port}/health/live`),
+      ]);
+      const started = starting.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+      const failed = starting.find((s) => s.status === 'rejected');
+      if (failed) {
+        await Promise.all(started.map(kill));
+        throw failed.reason;
+      }
       return started;
     };
     roles = await startService(source.url, redis.url);
@@ -262,6 +270,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     log(`restored in ${restoreSeconds.toFixed(2)} s; starting the service on it with an empty Redis`);
     const recoveryStart = Date.now();
     roles = await startService(databaseUrl(options.databaseUrl, restoredName), redis.url);
+    const startSeconds = (Date.now() - recoveryStart) / 1000;
 
     const count = async (sql: string, params: unknown[] = []) =>
       Number((await restored.query<{ n: string }>(sql, params)).rows[0]!.n);
@@ -291,10 +300,14 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
         )
       ).rows.map((r) => r.message_id);
     let webhooksMissing = Number.POSITIVE_INFINITY;
+    let deliveredSeconds = Number.NaN;
     while (Date.now() < deadline) {
       const got = delivered().ids;
       webhooksMissing = (await expected()).filter((id) => !got.has(id)).length;
-      if (webhooksMissing === 0) break;
+      if (webhooksMissing === 0) {
+        deliveredSeconds = (Date.now() - recoveryStart) / 1000;
+        break;
+      }
       await sleep(250);
     }
     const revokedAfter = await call('GET', '/auth/me', leaver!.token);
@@ -345,7 +358,9 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       backupSeconds: round(backupSeconds),
       backupBytes,
       restoreSeconds: round(restoreSeconds),
+      startSeconds: round(startSeconds),
       recoverySeconds: round(recoverySeconds),
+      deliveredSeconds: round(deliveredSeconds),
       acceptedDuringSale: acceptedAt.size,
       acceptedAfterBackup,
       decidedAgainAfterRestore,
