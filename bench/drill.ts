@@ -83,6 +83,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   const log = options.log ?? (() => undefined);
   if (!/^[a-z][a-z0-9_]*$/.test(options.databasePrefix)) throw new Error('databasePrefix: [a-z][a-z0-9_]*');
+  if (!(options.backupAt >= 0 && options.backupAt < 1)) throw new Error('backupAt: from 0 to below 1');
   log(await assertClientMatchesServer(options.databaseUrl));
   const sourceName = `${options.databasePrefix}_source`;
   const restoredName = `${options.databasePrefix}_restored`;
@@ -206,18 +207,21 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     const backupStartsAt = saleStart + options.backupAt * options.seconds * 1000;
     let backupStarted = Number.POSITIVE_INFINITY;
     let backupResult: Promise<{ seconds: number; bytes: number }> | undefined;
+    const startBackup = () => {
+      log(`t=${((Date.now() - saleStart) / 1000).toFixed(1)}s: pg_dump starts (${acceptedAt.size} accepted)`);
+      backupStarted = Date.now();
+      const result = backup(source.url, dumpFile);
+      // Awaited after the sale; marked handled now, so a failing pg_dump cannot end the process
+      // before the clean-up below runs.
+      result.catch(() => undefined);
+      return result;
+    };
     const inFlight = new Set<Promise<void>>();
     const interval = (options.seconds * 1000) / options.requests;
     for (let i = 0; i < options.requests; i++) {
       const due = saleStart + i * interval;
       if (due > Date.now()) await sleep(due - Date.now());
-      if (!backupResult && Date.now() >= backupStartsAt) {
-        log(
-          `t=${((Date.now() - saleStart) / 1000).toFixed(1)}s: pg_dump starts (${acceptedAt.size} accepted)`,
-        );
-        backupStarted = Date.now();
-        backupResult = backup(source.url, dumpFile);
-      }
+      if (!backupResult && Date.now() >= backupStartsAt) backupResult = startBackup();
       let p: Promise<void>;
       if (i % 20 === 7) {
         const id = unused(
@@ -239,8 +243,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       if (inFlight.size >= options.clients) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
-    const { seconds: backupSeconds, bytes: backupBytes } = await (backupResult ??
-      backup(source.url, dumpFile));
+    const { seconds: backupSeconds, bytes: backupBytes } = await (backupResult ?? startBackup());
     log(`sale over: ${acceptedAt.size} accepted; backup took ${backupSeconds.toFixed(2)} s`);
 
     // The primary is lost: no graceful shutdown, Redis gone with its disk.

@@ -33,9 +33,6 @@ describe('backup and restore drill', () => {
     });
     expect(report.accepted).toBeGreaterThan(0);
     expect(report.decided).toBe(report.accepted);
-    // The sale went on after the backup began: those requests are what a pg_dump restore loses.
-    expect(report.acceptedAfterBackup).toBeGreaterThan(0);
-    expect(report.acceptedDuringSale).toBe(report.accepted + report.acceptedAfterBackup);
     // Revocations live in Redis only (see the README's runbook).
     expect(report.revokedTokenAcceptedAfterRedisLoss).toBe(true);
   }, 120_000);
