@@ -7,6 +7,7 @@ import { Pool } from 'undici';
 import { WebhookReceiver } from '../test/support/webhook-receiver.js';
 import { freePort, type Role, startRole, stopRole } from './cluster.js';
 import { assertClientMatchesServer, backup, databaseUrl, dropDatabase, restore } from './drill-tools.js';
+import { judgeRequests, type Statuses } from './drill-verdict.js';
 import { OwnRedis } from './services.js';
 import { freshDatabase, seedUsers } from './setup.js';
 
@@ -250,14 +251,14 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     await Promise.all(roles.map(kill));
     roles = [];
     await redis.destroy();
-    const statusesOf = async (pool: pg.Pool) =>
-      new Map(
-        (
-          await pool.query<{ id: string; status: string; decided_at: Date | null }>(
-            'SELECT id, status, decided_at FROM booking_requests',
-          )
-        ).rows.map((r) => [r.id, { status: r.status, decidedAt: r.decided_at?.getTime() ?? null }]),
+    const statusesOf = async (pool: pg.Pool): Promise<Statuses> => {
+      const { rows } = await pool.query<{ id: string; status: string; decided_at: Date | null }>(
+        'SELECT id, status, decided_at FROM booking_requests',
       );
+      return new Map(
+        rows.map((r) => [r.id, { status: r.status, decidedAt: r.decided_at?.getTime() ?? null }]),
+      );
+    };
     const onLostPrimary = await statusesOf(source.pool);
 
     log('restoring into a new database...');
@@ -316,29 +317,13 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     const revokedAfter = await call('GET', '/auth/me', leaver!.token);
     log(`recovered in ${recoverySeconds} s; checking`);
 
-    // Who had to survive: every 202 that came before the backup started, and whatever it holds.
-    const after = await statusesOf(restored);
-    const mustSurvive = new Set([...inBackup.keys()]);
-    for (const [id, at] of acceptedAt) if (at < backupStarted) mustSurvive.add(id);
-    let decided = 0;
-    let redecided = 0;
-    let decidedAgainAfterRestore = 0;
-    let outcomeChanged = 0;
-    for (const id of mustSurvive) {
-      const now = after.get(id);
-      if (now && now.status !== 'queued') decided += 1;
-      const then = inBackup.get(id);
-      // Waitlisted is decided but not final: a freed seat moves it on, legitimately.
-      if (then && then.status !== 'queued' && then.status !== 'waitlisted') {
-        if (now?.status !== then.status || now.decidedAt !== then.decidedAt) redecided += 1;
-      }
-      const old = onLostPrimary.get(id);
-      if (then?.status === 'queued' && old && old.status !== 'queued') {
-        decidedAgainAfterRestore += 1;
-        if (old.status !== now?.status) outcomeChanged += 1;
-      }
-    }
-    const acceptedAfterBackup = [...acceptedAt.keys()].filter((id) => !mustSurvive.has(id)).length;
+    const verdict = judgeRequests({
+      acceptedAt,
+      backupStartedAt: backupStarted,
+      onLostPrimary,
+      inBackup,
+      afterRecovery: await statusesOf(restored),
+    });
     const [counters] = (
       await restored.query<{ oversold: number; drift: number }>(
         `SELECT GREATEST(0, b.n + h.n - e.capacity)::int AS oversold, ((e.booked <> b.n)::int + (e.held <> h.n)::int) AS drift
@@ -350,10 +335,10 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       )
     ).rows;
     return {
-      accepted: mustSurvive.size,
-      decided,
-      lost: mustSurvive.size - decided,
-      redecided,
+      accepted: verdict.accepted,
+      decided: verdict.decided,
+      lost: verdict.lost,
+      redecided: verdict.redecided,
       oversold: counters!.oversold,
       counterDrift: counters!.drift,
       overdueHolds: await count(overdueHoldsSql),
@@ -365,9 +350,9 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       recoverySeconds: round(recoverySeconds),
       deliveredSeconds: round(deliveredSeconds),
       acceptedDuringSale: acceptedAt.size,
-      acceptedAfterBackup,
-      decidedAgainAfterRestore,
-      outcomeChanged,
+      acceptedAfterBackup: verdict.acceptedAfterBackup,
+      decidedAgainAfterRestore: verdict.decidedAgainAfterRestore,
+      outcomeChanged: verdict.outcomeChanged,
       webhooksRedelivered: delivered().redelivered,
       revokedTokenAcceptedAfterRedisLoss: revokedAfter.status === 200,
       wallSeconds: round((Date.now() - started) / 1000),

@@ -1,4 +1,5 @@
 import { runDrill } from '../bench/drill.js';
+import { judgeRequests, type Statuses } from '../bench/drill-verdict.js';
 import { TEST_DATABASE_URL } from './support/database.js';
 
 /**
@@ -36,4 +37,54 @@ describe('backup and restore drill', () => {
     // Revocations live in Redis only (see the README's runbook).
     expect(report.revokedTokenAcceptedAfterRedisLoss).toBe(true);
   }, 120_000);
+});
+
+describe('judging a restore', () => {
+  const statuses = (entries: Record<string, [string, number | null] | string>): Statuses =>
+    new Map(
+      Object.entries(entries).map(([id, v]) => {
+        const [status, decidedAt] = typeof v === 'string' ? [v, v === 'queued' ? null : 1] : v;
+        return [id, { status, decidedAt }];
+      }),
+    );
+
+  test('a 202 before the backup missing from it is lost; one after it is counted, not lost', () => {
+    const verdict = judgeRequests({
+      acceptedAt: new Map([
+        ['before-kept', 10],
+        ['before-missing', 20],
+        ['after-kept', 40],
+        ['after-gone', 50],
+      ]),
+      backupStartedAt: 30,
+      onLostPrimary: statuses({
+        'before-kept': 'confirmed',
+        'before-missing': 'confirmed',
+        'after-kept': 'confirmed',
+        'after-gone': 'rejected',
+      }),
+      inBackup: statuses({ 'before-kept': 'confirmed', 'after-kept': 'queued' }),
+      afterRecovery: statuses({ 'before-kept': 'confirmed', 'after-kept': 'rejected' }),
+    });
+    expect(verdict).toEqual({
+      accepted: 3,
+      decided: 2,
+      lost: 1,
+      redecided: 0,
+      acceptedAfterBackup: 1,
+      decidedAgainAfterRestore: 1,
+      outcomeChanged: 1,
+    });
+  });
+
+  test('a decision in the backup made again is redecided; one still queued is lost; waitlisted may move on', () => {
+    const verdict = judgeRequests({
+      acceptedAt: new Map(),
+      backupStartedAt: 0,
+      onLostPrimary: new Map(),
+      inBackup: statuses({ a: ['confirmed', 1], b: 'queued', w: ['waitlisted', 1] }),
+      afterRecovery: statuses({ a: ['confirmed', 2], b: 'queued', w: ['confirmed', 3] }),
+    });
+    expect(verdict).toMatchObject({ accepted: 3, decided: 2, lost: 1, redecided: 1 });
+  });
 });
