@@ -61,7 +61,9 @@ export async function startRole(
     const timer = setTimeout(() => {
       child.kill('SIGKILL'); // a role that missed its start must not outlive the harness
       reject(new Error(`${name} did not start:\n${log}`));
-    }, 30000);
+      // A guard against a role that hangs, not a measure: generous, so a loaded machine (a CI run
+      // with other suites' processes) starts its roles in time.
+    }, 90_000);
     const done = () => {
       clearTimeout(timer);
       resolve();

@@ -34,9 +34,7 @@ describe('backup and restore drill', () => {
     });
     expect(report.accepted).toBeGreaterThan(0);
     expect(report.decided).toBe(report.accepted);
-    // Revocations live in Redis only (see the README's runbook).
-    expect(report.revokedTokenAcceptedAfterRedisLoss).toBe(true);
-  }, 120_000);
+  }, 240_000);
 });
 
 describe('judging a restore', () => {
