@@ -1,4 +1,4 @@
-import { QueryTypes, type Sequelize } from 'sequelize';
+import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import type { RetentionConfig } from '../../shared/config.js';
 import type { PrunedTable } from '../../shared/metrics.js';
 
@@ -94,7 +94,8 @@ export interface BatchResult {
  * the cursor (rows a batch keeps are not looked at again in the round), locks at most `limit`
  * rows, skipping any another transaction holds (so it never waits on intake, the allocator or a
  * second pruner), and deletes those nothing needs. It takes no lock on a table beyond what any
- * DELETE takes, which conflicts with no insert or update.
+ * DELETE takes, which conflicts with no insert or update. Its own transaction unless given one
+ * (the tests hold a batch open to show intake goes on meanwhile).
  */
 export async function pruneBatch(
   sequelize: Sequelize,
@@ -102,6 +103,7 @@ export async function pruneBatch(
   days: number,
   limit: number,
   after: PruneCursor | null,
+  transaction?: Transaction,
 ): Promise<BatchResult> {
   const { table, age, finished, kept, idType } = target;
   const [row] = await sequelize.query<{
@@ -135,6 +137,7 @@ export async function pruneBatch(
         afterId: after?.id ?? target.firstId,
       },
       type: QueryTypes.SELECT,
+      transaction,
     },
   );
   const { scanned, pruned } = row!;
