@@ -136,6 +136,30 @@ export function recordEmailAttempt(kind: string, result: EmailResult): void {
   emails.inc({ kind, result });
 }
 
+/** The tables retention prunes (worker/retention/). */
+export const PRUNED_TABLES = [
+  'booking_requests',
+  'webhook_deliveries',
+  'email_notifications',
+  'webhook_outbox',
+] as const;
+export type PrunedTable = (typeof PRUNED_TABLES)[number];
+
+let prunedRows: Counter<'table'> | undefined;
+
+/** Counts rows retention deleted; every table starts at 0, so `increase()` works from the start. */
+export function countPrunedRows(table: PrunedTable, rows: number): void {
+  if (!prunedRows) {
+    prunedRows = new Counter({
+      name: 'evently_retention_pruned_rows_total',
+      help: 'Rows deleted by retention (finished rows older than their RETENTION_* age), by table',
+      labelNames: ['table'],
+    });
+    for (const name of PRUNED_TABLES) prunedRows.inc({ table: name }, 0);
+  }
+  prunedRows.inc({ table }, rows);
+}
+
 export interface MetricsListener {
   /** The bound port, or null when the listener is off (or could not bind). */
   port: number | null;
