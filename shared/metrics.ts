@@ -45,6 +45,7 @@ const DELIVERY_RESULTS = [
 
 interface WorkerMetrics {
   decided: Counter<'outcome'>;
+  setAside: Counter;
   decisionLatency: Histogram;
   deliveries: Counter<'result'>;
 }
@@ -74,7 +75,11 @@ function worker(): WorkerMetrics {
       help: 'From a booking request being queued to its decision (queued_at to decided_at)',
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
     });
-    workerMetrics = { decided, decisionLatency, deliveries };
+    const setAside = new Counter({
+      name: 'evently_booking_requests_set_aside_total',
+      help: 'Booking requests set aside: rejected processing_failed after MAX_PROCESSING_ATTEMPTS failed allocation steps',
+    });
+    workerMetrics = { decided, setAside, decisionLatency, deliveries };
   }
   return workerMetrics;
 }
@@ -86,6 +91,11 @@ export function recordDecisions(decided: readonly { outcome: string; waitedSecon
     metrics.decided.inc({ outcome });
     metrics.decisionLatency.observe(Math.max(0, waitedSeconds));
   }
+}
+
+/** Counts a poison request set aside (worker/allocation/poison-requests.ts). */
+export function countSetAside(): void {
+  worker().setAside.inc();
 }
 
 /** Counts one delivery of a batch job by how its attempt ended (the same results as below). */
