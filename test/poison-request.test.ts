@@ -3,8 +3,8 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { QueryTypes, Sequelize } from 'sequelize';
 import request from 'supertest';
-import { type RunningWorker, startWorker } from '../worker/index.js';
 import { isPassingFailure } from '../worker/allocation/step-failures.js';
+import { type RunningWorker, startWorker } from '../worker/index.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { TEST_DATABASE_URL } from './support/database.js';
 import { useTestApi } from './support/environment.js';
@@ -64,7 +64,12 @@ describe('a poison request never stalls its event', () => {
     const poisoner = await registerUser(api.baseUrl);
     const before = await setAsideCount();
     // Any data error confined to one request would do: a trigger refuses the poisoner's booking.
-    const refused = { table: 'bookings', column: 'user_id', value: poisoner.id, message: 'poison booking refused' };
+    const refused = {
+      table: 'bookings',
+      column: 'user_id',
+      value: poisoner.id,
+      message: 'poison booking refused',
+    };
     const { worker, log } = await startLoggedWorker(api.config);
     try {
       await withRefusedRows(api.deps.sequelize, refused, async () => {
@@ -87,12 +92,19 @@ describe('a poison request never stalls its event', () => {
         expect(rows.map((r) => r.id)).toEqual(ids);
         expect(rows.map((r) => [r.status, r.reason])).toEqual(
           ids.map((_, i) =>
-            i === 8 ? ['rejected', 'processing_failed'] : i <= 10 ? ['confirmed', null] : ['rejected', 'sold_out'],
+            i === 8
+              ? ['rejected', 'processing_failed']
+              : i <= 10
+                ? ['confirmed', null]
+                : ['rejected', 'sold_out'],
           ),
         );
         expect(rows[8]).toMatchObject({ attempts: MAX_PROCESSING_ATTEMPTS, error: 'poison booking refused' });
         expect(rows.filter((r, i) => i !== 8 && r.attempts !== 0)).toEqual([]);
-        expect(await expectEventInvariants(api.deps.sequelize, event.id)).toMatchObject({ booked: 10, held: 0 });
+        expect(await expectEventInvariants(api.deps.sequelize, event.id)).toMatchObject({
+          booked: 10,
+          held: 0,
+        });
 
         // The normal path of a rejection: its booking.rejected message is in the outbox.
         const messages = await api.deps.sequelize.query<{ payload: { data: { bookingRequest: unknown } } }>(
@@ -104,7 +116,11 @@ describe('a poison request never stalls its event', () => {
         ]);
         // A counter and a log line with the cause.
         expect(await setAsideCount()).toBe(before + 1);
-        const setAside = log().filter((l) => l.msg === 'booking request set aside: rejected processing_failed after failing every allocation step');
+        const setAside = log().filter(
+          (l) =>
+            l.msg ===
+            'booking request set aside: rejected processing_failed after failing every allocation step',
+        );
         expect(setAside).toEqual([
           expect.objectContaining({
             eventId: event.id,
@@ -157,7 +173,9 @@ describe('a poison request never stalls its event', () => {
       await expectEventInvariants(api.deps.sequelize, event.id);
     } finally {
       await worker.close();
-      await api.deps.sequelize.query(`DROP TRIGGER ${fn} ON bookings; DROP FUNCTION ${fn}(); DROP SEQUENCE ${fn};`);
+      await api.deps.sequelize.query(
+        `DROP TRIGGER ${fn} ON bookings; DROP FUNCTION ${fn}(); DROP SEQUENCE ${fn};`,
+      );
     }
   });
 });

@@ -15,8 +15,13 @@ export interface AllocationRules {
 }
 
 export const allocationRules = (
-  config: Pick<Config, 
-    'holdTtlSeconds' | 'maxHoldTtlSeconds' | 'waitlistMaxPerUser' | 'maxHoldsPerUser' | 'maxProcessingAttempts'
+  config: Pick<
+    Config,
+    | 'holdTtlSeconds'
+    | 'maxHoldTtlSeconds'
+    | 'waitlistMaxPerUser'
+    | 'maxHoldsPerUser'
+    | 'maxProcessingAttempts'
   >,
 ): AllocationRules => ({
   holdTtlSeconds: config.holdTtlSeconds,

@@ -143,7 +143,10 @@ export class StepBatcher {
     const max = this.rules.maxProcessingAttempts;
     const fields = { eventId, bookingRequestId: failure.bookingRequestId, attempts: failure.attempts, max };
     if (failure.attempts < max) {
-      this.logger.warn({ ...fields, cause: failureMessage(err) }, 'allocation step failed on this booking request');
+      this.logger.warn(
+        { ...fields, cause: failureMessage(err) },
+        'allocation step failed on this booking request',
+      );
       throw err;
     }
     let result: AllocationStepResult;
@@ -157,7 +160,12 @@ export class StepBatcher {
         { ...fields, cause: failureMessage(rejectErr) },
         'setting the booking request aside failed too: rejected without its booking.rejected message',
       );
-      result = { decided: [], changedRequestIds: [failure.bookingRequestId], newHolds: [], settledHoldIds: [] };
+      result = {
+        decided: [],
+        changedRequestIds: [failure.bookingRequestId],
+        newHolds: [],
+        settledHoldIds: [],
+      };
     }
     this.narrowed.delete(eventId);
     countSetAside();

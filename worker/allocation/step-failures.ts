@@ -30,7 +30,8 @@ const PASSING_SOCKET_CODES = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
 ]);
-const PASSING_SEQUELIZE_ERRORS = /^Sequelize(Connection\w*|HostNotFound|HostNotReachable|AccessDenied|InvalidConnection|ConnectionAcquireTimeout|Timeout)Error$/;
+const PASSING_SEQUELIZE_ERRORS =
+  /^Sequelize(Connection\w*|HostNotFound|HostNotReachable|AccessDenied|InvalidConnection|ConnectionAcquireTimeout|Timeout)Error$/;
 const PASSING_MESSAGES = /Connection terminated|not queryable|connection (is )?closed|Connection lost/i;
 
 export function isPassingFailure(err: unknown): boolean {
@@ -53,7 +54,14 @@ function causes(err: unknown): { code?: unknown; name?: unknown; message?: unkno
   const chain: { code?: unknown; name?: unknown; message?: unknown }[] = [];
   let next: unknown = err;
   while (next && typeof next === 'object' && chain.length < 5 && !chain.includes(next)) {
-    const e = next as { code?: unknown; name?: unknown; message?: unknown; parent?: unknown; original?: unknown; cause?: unknown };
+    const e = next as {
+      code?: unknown;
+      name?: unknown;
+      message?: unknown;
+      parent?: unknown;
+      original?: unknown;
+      cause?: unknown;
+    };
     chain.push(e);
     next = e.parent ?? e.original ?? e.cause;
   }
