@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DelayedError, UnrecoverableError } from 'bullmq';
-import { Counter, collectDefaultMetrics, Histogram, register } from 'prom-client';
+import { Counter, collectDefaultMetrics, Histogram, Registry, register } from 'prom-client';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 
@@ -14,6 +14,14 @@ import type { Logger } from './logger.js';
  * job id, so the number of series stays bounded however much traffic there is.
  */
 export const metricsRegistry = register;
+
+/**
+ * Series read from the shared stores (PostgreSQL, Redis) when scraped: every process would read
+ * the same values, so they live apart from `metricsRegistry`, are collected once per scrape by
+ * the process that answers it, and are never merged across processes (shared/cluster-metrics.ts).
+ * Under `npm start` one scrape is one reading, however many API processes there are.
+ */
+export const scrapeTimeRegistry = new Registry();
 
 /** Node's process metrics (CPU, memory, event-loop lag, GC); once per process, whichever role asks first. */
 export function collectProcessMetrics(): void {
