@@ -1725,10 +1725,10 @@ export interface components {
              */
             status: "queued" | "confirmed" | "rejected" | "cancelled" | "held" | "waitlisted" | "expired";
             /**
-             * @description Why it was rejected (or expired)
+             * @description Why it was rejected (or expired). `processing_failed`: the service failed on this request every time it tried (MAX_PROCESSING_ATTEMPTS), so it was set aside rather than hold up the requests behind it; nothing changed because of it
              * @enum {string|null}
              */
-            reason: "sold_out" | "event_not_on_sale" | "event_started" | "event_cancelled" | "booking_not_found" | "already_cancelled" | "seat_taken" | "waitlist_limit_reached" | "hold_not_found" | "hold_released" | "hold_confirmed" | "hold_expired" | "ticket_limit_reached" | "hold_limit_reached" | null;
+            reason: "sold_out" | "event_not_on_sale" | "event_started" | "event_cancelled" | "booking_not_found" | "already_cancelled" | "seat_taken" | "waitlist_limit_reached" | "hold_not_found" | "hold_released" | "hold_confirmed" | "hold_expired" | "ticket_limit_reached" | "hold_limit_reached" | "processing_failed" | null;
             /** @description Context of the reason: `seats` (those already taken) for `seat_taken`, `limit` for `waitlist_limit_reached`; else null */
             reasonDetails: {
                 [key: string]: unknown;
@@ -2208,7 +2208,7 @@ export interface components {
                     /** @enum {string} */
                     status: "rejected" | "expired";
                     /** @enum {string} */
-                    reason: "sold_out" | "event_not_on_sale" | "event_started" | "event_cancelled" | "booking_not_found" | "already_cancelled" | "seat_taken" | "waitlist_limit_reached" | "hold_not_found" | "hold_released" | "hold_confirmed" | "hold_expired" | "ticket_limit_reached" | "hold_limit_reached";
+                    reason: "sold_out" | "event_not_on_sale" | "event_started" | "event_cancelled" | "booking_not_found" | "already_cancelled" | "seat_taken" | "waitlist_limit_reached" | "hold_not_found" | "hold_released" | "hold_confirmed" | "hold_expired" | "ticket_limit_reached" | "hold_limit_reached" | "processing_failed";
                     /** @description Context of the reason, as the booking request’s `reasonDetails` */
                     details: {
                         [key: string]: unknown;

@@ -35,6 +35,11 @@ export interface Config {
   /** Largest seat map of one event (MAX_SEATS_PER_EVENT). */
   maxSeatsPerEvent: number;
   allocationBatchSize: number;
+  /**
+   * Failed allocation steps a booking request may cause before it is set aside, rejected
+   * `processing_failed` (MAX_PROCESSING_ATTEMPTS); passing database errors do not count.
+   */
+  maxProcessingAttempts: number;
   maxQueueDepth: number;
   longPollMaxSeconds: number;
   /** Events one worker process serves at once. */
@@ -262,6 +267,7 @@ const schema = Joi.object({
   WAITLIST_MAX_PER_USER: Joi.number().integer().min(1).max(100).default(2),
   MAX_SEATS_PER_EVENT: Joi.number().integer().min(1).max(1_000_000).default(100_000),
   ALLOCATION_BATCH_SIZE: Joi.number().integer().min(1).max(1000).default(500),
+  MAX_PROCESSING_ATTEMPTS: Joi.number().integer().min(1).max(20).default(3),
   MAX_QUEUE_DEPTH: Joi.number().integer().min(1).default(100000),
   LONG_POLL_MAX_SECONDS: Joi.number().integer().min(0).max(120).default(30),
   WORKER_CONCURRENCY: Joi.number().integer().min(1).max(200).default(32),
@@ -422,6 +428,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultMaxTicketsPerUser: value.DEFAULT_MAX_TICKETS_PER_USER ?? null,
     maxSeatsPerEvent: value.MAX_SEATS_PER_EVENT,
     allocationBatchSize: value.ALLOCATION_BATCH_SIZE,
+    maxProcessingAttempts: value.MAX_PROCESSING_ATTEMPTS,
     maxQueueDepth: value.MAX_QUEUE_DEPTH,
     longPollMaxSeconds: value.LONG_POLL_MAX_SECONDS,
     workerConcurrency: value.WORKER_CONCURRENCY,

@@ -173,5 +173,10 @@ export const REJECTION_REASONS = {
   holdExpired: 'hold_expired',
   ticketLimit: 'ticket_limit_reached',
   holdLimit: 'hold_limit_reached',
+  /**
+   * The allocation step failed on this request every time it was tried (MAX_PROCESSING_ATTEMPTS),
+   * with an error that is not a passing one: it is set aside so that its event moves on.
+   */
+  processingFailed: 'processing_failed',
 } as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[keyof typeof REJECTION_REASONS];

@@ -58,6 +58,8 @@ const REASONS: Record<RejectionReason, string> = {
   hold_expired: 'the hold had expired before you confirmed it',
   ticket_limit_reached: 'you have reached this event’s limit of tickets per person',
   hold_limit_reached: 'you already hold seats for this event as many times as one person may',
+  processing_failed:
+    'we could not process it because of an error on our side; nothing was charged or reserved',
 };
 
 const REQUESTS: Record<string, string> = {
