@@ -41,7 +41,7 @@ RUN apt-get update \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 # Production dependencies only; --omit=optional also leaves out what npm would install as
-# optional peers (typescript, babel, handlebars: 46 MB) and msgpackr's native extension, which
+# optional peers (typescript, babel, handlebars: 40 MB) and msgpackr's native extension, which
 # only speeds up decoding, which BullMQ does not do (it encodes). package.json stays: its
 # "type": "module" makes node load dist/ as ES modules.
 COPY package.json package-lock.json ./
