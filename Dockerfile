@@ -8,10 +8,11 @@
 # limit, node counts the host's cores), or `node dist/bin/api.js`, `node dist/bin/worker.js`,
 # `node dist/bin/migrate.js` as the command, one process each (see docker-compose.yml).
 #
-# Node 24 (maintenance LTS, supported until April 2028) on Debian 13 (trixie, the current stable): node 20
-# reached end of life in April 2026. Node 26 became Active LTS only in late October 2026; 24 is
-# the line the dependencies have been run on longest. CI still runs the code on Node 20, so the
-# sources use no API newer than 20. Another line: `--build-arg NODE_IMAGE=node:26-trixie-slim`.
+# Node 24 (maintenance LTS, supported until April 2028) on Debian 13 (trixie, the current
+# stable): node 20 reached end of life in April 2026. Node 26 became Active LTS only in late
+# October 2026; 24 is the line the dependencies have been run on longest. CI still runs the code
+# on Node 20, so the sources use no API newer than 20. Another line:
+# `--build-arg NODE_IMAGE=node:26-trixie-slim`.
 ARG NODE_IMAGE=node:24-trixie-slim
 
 FROM ${NODE_IMAGE} AS build
