@@ -186,7 +186,10 @@ describe('Prometheus metrics', () => {
     try {
       // What the gauges must say, from the rows themselves (the outbox may hold older messages).
       const [truth] = await sequelize.query<Record<string, number>>(
-        `SELECT (SELECT EXTRACT(EPOCH FROM now() - min(created_at)) FROM webhook_outbox WHERE relayed_at IS NULL)::float8 AS outbox,
+        // The outbox's oldest is its first unrelayed message in outbox order (another file may have
+        // written a row with an older created_at after it).
+        `SELECT (SELECT EXTRACT(EPOCH FROM now() - created_at) FROM webhook_outbox WHERE relayed_at IS NULL
+                  ORDER BY id LIMIT 1)::float8 AS outbox,
                 (SELECT EXTRACT(EPOCH FROM now() - min(created_at)) FROM webhook_deliveries WHERE status = 'pending')::float8
                   AS webhook_deliveries,
                 (SELECT EXTRACT(EPOCH FROM now() - min(created_at)) FROM email_notifications WHERE status = 'pending')::float8
