@@ -7,12 +7,15 @@ import { authenticate, requireRole } from '../middleware/authenticate.js';
 import { validate } from '../middleware/validate.js';
 import { pageQuery } from '../pagination.js';
 import { uuidParam } from '../schemas.js';
-import { type AttendeeFilter, attendeePage, attendeeQuery } from '../services/attendees.js';
+import { type AttendeeQuery, attendeePage, attendeeQuery } from '../services/attendees.js';
 import { attendeeCsv, fileSlug } from '../services/attendees-csv.js';
 import type { Tokens } from '../services/tokens.js';
 
-export const listQuery = Joi.object({ ...pageQuery, ...attendeeQuery });
-export const csvQuery = Joi.object(attendeeQuery);
+export const listQuery = Joi.object<AttendeeQuery & { limit: number; cursor?: string }>({
+  ...pageQuery,
+  ...attendeeQuery,
+});
+export const csvQuery = Joi.object<AttendeeQuery>(attendeeQuery);
 
 /**
  * An event's attendee list, for admins: a page of JSON, or every matching booking as a CSV
@@ -35,16 +38,14 @@ export function attendeeRoutes(deps: ApiDeps, tokens: Tokens): Router<AppState> 
     const event = await eventOf(ctx.params);
     const { limit, cursor, ...filter } = validate(listQuery, ctx.query, 'query');
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = await attendeePage(deps.sequelize, { eventId: event.id, ...filter } as AttendeeFilter, {
-      limit,
-      cursor,
-    });
+    const page = { limit, cursor };
+    ctx.body = await attendeePage(deps.sequelize, { eventId: event.id, ...filter }, page);
   });
 
   router.get('/bookings.csv', ...adminOnly, async (ctx) => {
     const event = await eventOf(ctx.params);
     const filter = validate(csvQuery, ctx.query, 'query');
-    const stream = attendeeCsv(deps.sequelize, { eventId: event.id, ...filter } as AttendeeFilter);
+    const stream = await attendeeCsv(deps.sequelize, { eventId: event.id, ...filter });
     // Once the first bytes are out, a failed read can only cut the download short: say so in the log.
     stream.on('error', (err) =>
       ctx.state.logger.error({ err, eventId: event.id }, 'attendee CSV export failed midway'),

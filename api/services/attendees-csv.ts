@@ -38,17 +38,20 @@ const csvLine = (cells: readonly string[]) => `${cells.map(csvCell).join(',')}\r
 export const attendeeCsvLine = (a: Attendee) => csvLine(COLUMNS.map(([, cell]) => cell(a)));
 
 /**
- * The attendee CSV as a stream: the header, then each batch of rows as one chunk. Readable.from
- * pulls the next batch only when the response has drained the last one (backpressure), so
- * memory holds about one batch whatever the event's size, and a client that goes away stops
- * the reads (the generator is returned).
+ * The attendee CSV as a stream: the header, then each batch of rows as one chunk. The first batch
+ * is read before the stream is handed back, so a database that fails at once is the error
+ * handler's answer (a 5xx in the JSON error shape), not a 200 cut short. Readable.from pulls the
+ * next batch only when the response has drained the last one (backpressure), so memory holds
+ * about one batch whatever the event's size, and a client that goes away stops the reads.
  */
-export function attendeeCsv(sequelize: Sequelize, filter: AttendeeFilter): Readable {
+export async function attendeeCsv(sequelize: Sequelize, filter: AttendeeFilter): Promise<Readable> {
+  const batches = attendeeBatches(sequelize, filter, CSV_BATCH_SIZE);
+  const first = await batches.next();
   async function* lines() {
     yield csvLine(CSV_HEADER);
-    for await (const batch of attendeeBatches(sequelize, filter, CSV_BATCH_SIZE)) {
-      yield batch.map(attendeeCsvLine).join('');
-    }
+    if (first.done) return;
+    yield first.value.map(attendeeCsvLine).join('');
+    for await (const batch of batches) yield batch.map(attendeeCsvLine).join('');
   }
   return Readable.from(lines(), { objectMode: false });
 }

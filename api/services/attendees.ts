@@ -150,6 +150,9 @@ export async function* attendeeBatches(
   }
 }
 
+/** The list's and the CSV's filters, as a query string gives them. */
+export type AttendeeQuery = Omit<AttendeeFilter, 'eventId'>;
+
 export const attendeeQuery = {
   status: Joi.string()
     .valid(...ATTENDEE_STATUSES)
