@@ -13,6 +13,7 @@ import { sameOriginForCookies } from './middleware/same-origin.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { docsRoutes } from './openapi/routes.js';
 import { analyticsRoutes } from './routes/analytics.js';
+import { attendeeRoutes } from './routes/attendees.js';
 import { authRoutes } from './routes/auth.js';
 import { bookingRequestRoutes } from './routes/booking-requests.js';
 import { bookingRoutes } from './routes/bookings.js';
@@ -68,6 +69,7 @@ export function createApp(deps: ApiDeps): Koa<AppState> {
     bookingRequestRoutes(deps, tokens),
     webhookRoutes(deps, tokens),
     analyticsRoutes(deps, tokens),
+    attendeeRoutes(deps, tokens),
     admin.routes,
   ];
   for (const router of routers) {

@@ -157,6 +157,10 @@ export const seatLabel = ({ id, section, row, number }: SeatLabel): SeatLabel =>
   number,
 });
 
+/** Seats in words, for people (emails, the attendee CSV): `section A, row 1, seat 5; ...`. */
+export const seatsText = (seats: readonly Omit<SeatLabel, 'id'>[]): string =>
+  seats.map((s) => `section ${s.section}, row ${s.row}, seat ${s.number}`).join('; ');
+
 /** Why a booking request was rejected. Stable strings: clients branch on them. */
 export const REJECTION_REASONS = {
   soldOut: 'sold_out',

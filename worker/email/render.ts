@@ -1,4 +1,4 @@
-import type { RejectionReason } from '../../shared/domain.js';
+import { type RejectionReason, seatsText } from '../../shared/domain.js';
 import type { EmailKind } from './kinds.js';
 
 /**
@@ -86,9 +86,7 @@ export function formatInstant(at: Date, timeZone: string | null): string {
 }
 
 const seatsLine = (p: Purchase | null | undefined): string | null =>
-  p?.seats && p.seats.length > 0
-    ? p.seats.map((s) => `section ${s.section}, row ${s.row}, seat ${s.number}`).join('; ')
-    : null;
+  p?.seats && p.seats.length > 0 ? seatsText(p.seats) : null;
 
 /** One kind's content: a subject, what happened, the purchase's lines, and what to do next. */
 interface Content {
