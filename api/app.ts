@@ -1,9 +1,10 @@
 import { bodyParser } from '@koa/bodyparser';
+import type Router from '@koa/router';
 import Koa from 'koa';
 import { consoleRoutes } from './console/index.js';
 import type { ApiDeps, AppState } from './context.js';
 import { dashboard } from './dashboard/index.js';
-import { httpMetrics } from './metrics/http.js';
+import { httpMetrics, routeTemplates } from './metrics/http.js';
 import { jsonOnlyExceptAdminLoginForm } from './middleware/admin-login-form.js';
 import { bodyLimit } from './middleware/body-limit.js';
 import { crossOrigin } from './middleware/cors.js';
@@ -13,6 +14,7 @@ import { sameOriginForCookies } from './middleware/same-origin.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { docsRoutes } from './openapi/routes.js';
 import { analyticsRoutes } from './routes/analytics.js';
+import { attendeeRoutes } from './routes/attendees.js';
 import { authRoutes } from './routes/auth.js';
 import { bookingRequestRoutes } from './routes/booking-requests.js';
 import { bookingRoutes } from './routes/bookings.js';
@@ -36,10 +38,12 @@ export function createApp(deps: ApiDeps): Koa<AppState> {
   const app = new Koa<AppState>({ proxy: hops > 0, maxIpsCount: hops });
   const tokens = new Tokens(deps.config, deps.redis, deps.config.redisPrefix);
   const limits = new RateLimits(deps.config, deps.redis, deps.logger);
+  let routers: Router<AppState>[] = [];
 
   app.use(requestContext(deps.logger));
-  // Outside the error handler, so it records the status the client got.
-  app.use(httpMetrics());
+  // Outside the error handler, so it records the status the client got; a request refused before
+  // routing (413, 415, a body that is not JSON) is still labelled with the route it asked for.
+  app.use(httpMetrics(routeTemplates(() => routers)));
   app.use(errorHandler());
   app.use(securityHeaders());
   app.use(crossOrigin(deps.config.corsOrigins));
@@ -52,7 +56,8 @@ export function createApp(deps: ApiDeps): Koa<AppState> {
   );
 
   const admin = dashboard(deps, tokens, limits);
-  const routers = [
+  // Declared above through the closure of `routeTemplates`, which reads it per request only.
+  routers = [
     healthRoutes(deps),
     metricsRoutes(deps),
     docsRoutes(),
@@ -67,6 +72,7 @@ export function createApp(deps: ApiDeps): Koa<AppState> {
     webhookRoutes(deps, tokens),
     analyticsRoutes(deps, tokens),
     eventOverviewRoutes(deps, tokens),
+    attendeeRoutes(deps, tokens),
     admin.routes,
     consoleRoutes(tokens),
   ];

@@ -58,7 +58,12 @@ export async function startRole(
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${log}`)), 30000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // a role that missed its start must not outlive the harness
+      reject(new Error(`${name} did not start:\n${log}`));
+      // A guard against a role that hangs, not a measure: generous, so a loaded machine (a CI run
+      // with other suites' processes) starts its roles in time.
+    }, 90_000);
     const done = () => {
       clearTimeout(timer);
       resolve();

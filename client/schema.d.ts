@@ -1025,6 +1025,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/events/{id}/bookings": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlates logs; echoed back. An invalid value is replaced by a generated one. */
+                "X-Request-Id"?: components["parameters"]["XRequestId"];
+            };
+            path: {
+                /** @description A UUID; anything else is `400 validation_failed` */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * An event’s attendee list: its bookings with their buyers, newest first (admin only)
+         * @description Keyset-paginated (`limit`, `cursor`): a page costs the same at any depth, with no total count. `q` matches a partner’s `externalReference` exactly or the start of the buyer’s email in any letter case.
+         */
+        get: operations["listEventAttendees"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/events/{id}/bookings.csv": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlates logs; echoed back. An invalid value is replaced by a generated one. */
+                "X-Request-Id"?: components["parameters"]["XRequestId"];
+            };
+            path: {
+                /** @description A UUID; anything else is `400 validation_failed` */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The same attendees (same `status` and `q` filters, same order) as a CSV download (admin only)
+         * @description RFC 4180, UTF-8, CRLF line ends, a header row: `bookingId,status,quantity,seats,externalReference,metadata,createdAt,userId,email,name`. `seats` reads `section A, row 1, seat 5; …`; `metadata` is its JSON object (empty when `{}`). A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'` so that spreadsheets show it as text, never run it as a formula. Streamed from the database 1,000 rows at a time: any size exports in constant memory. A failure after the first rows went out ends the download early (no trailing error row).
+         */
+        get: operations["exportEventAttendees"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/events": {
         parameters: {
             query?: never;
@@ -1875,10 +1927,10 @@ export interface components {
              */
             status: "queued" | "confirmed" | "rejected" | "cancelled" | "held" | "waitlisted" | "expired";
             /**
-             * @description Why it was rejected (or expired)
+             * @description Why it was rejected (or expired). `processing_failed`: the service failed on this request every time it tried (MAX_PROCESSING_ATTEMPTS), so it was set aside rather than hold up the requests behind it; nothing changed because of it
              * @enum {string|null}
              */
-            reason: "sold_out" | "event_not_on_sale" | "event_started" | "event_cancelled" | "booking_not_found" | "already_cancelled" | "seat_taken" | "waitlist_limit_reached" | "hold_not_found" | "hold_released" | "hold_confirmed" | "hold_expired" | "ticket_limit_reached" | "hold_limit_reached" | null;
+            reason: "sold_out" | "event_not_on_sale" | "event_started" | "event_cancelled" | "booking_not_found" | "already_cancelled" | "seat_taken" | "waitlist_limit_reached" | "hold_not_found" | "hold_released" | "hold_confirmed" | "hold_expired" | "ticket_limit_reached" | "hold_limit_reached" | "processing_failed" | null;
             /** @description Context of the reason: `seats` (those already taken) for `seat_taken`, `limit` for `waitlist_limit_reached`; else null */
             reasonDetails: {
                 [key: string]: unknown;
@@ -2358,7 +2410,7 @@ export interface components {
                     /** @enum {string} */
                     status: "rejected" | "expired";
                     /** @enum {string} */
-                    reason: "sold_out" | "event_not_on_sale" | "event_started" | "event_cancelled" | "booking_not_found" | "already_cancelled" | "seat_taken" | "waitlist_limit_reached" | "hold_not_found" | "hold_released" | "hold_confirmed" | "hold_expired" | "ticket_limit_reached" | "hold_limit_reached";
+                    reason: "sold_out" | "event_not_on_sale" | "event_started" | "event_cancelled" | "booking_not_found" | "already_cancelled" | "seat_taken" | "waitlist_limit_reached" | "hold_not_found" | "hold_released" | "hold_confirmed" | "hold_expired" | "ticket_limit_reached" | "hold_limit_reached" | "processing_failed";
                     /** @description Context of the reason, as the booking request’s `reasonDetails` */
                     details: {
                         [key: string]: unknown;
@@ -2726,6 +2778,37 @@ export interface components {
                 endpointId: string;
                 message: string;
             };
+        };
+        /** @description A booking of the event with its buyer: one line of the attendee list */
+        Attendee: {
+            /**
+             * Format: uuid
+             * @description The booking
+             */
+            id: string;
+            /** @enum {string} */
+            status: "confirmed" | "cancelled";
+            quantity: number;
+            /** @description The seats booked (reserved seating); null for general admission */
+            seats: components["schemas"]["BookedSeat"][] | null;
+            /** @description The partner’s own reference given with the purchase’s book or hold request; null if none */
+            externalReference: string | null;
+            metadata: components["schemas"]["Metadata"];
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The account that owns the booking */
+            user: {
+                /** Format: uuid */
+                id: string;
+                email: string;
+                name: string;
+            };
+        };
+        /** @description Attendees, newest booking first (then by id) */
+        AttendeeList: {
+            data: components["schemas"]["Attendee"][];
+            /** @description Opaque cursor for the next page (pass it as `cursor`); null on the last page. */
+            next: string | null;
         };
         AnalyticsSummary: {
             /**
@@ -9404,6 +9487,263 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "forbidden";
+                        };
+                    };
+                };
+            };
+            /** @description Unexpected failure; quote X-Request-Id (`internal_error`) */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+            /** @description PostgreSQL or Redis is unreachable (`service_unavailable`) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "service_unavailable";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listEventAttendees: {
+        parameters: {
+            query?: {
+                /** @description Page size */
+                limit?: number;
+                /** @description The `next` of the previous page; a cursor not made by this API is a 400 */
+                cursor?: string;
+                /** @description Only bookings in this status */
+                status?: "confirmed" | "cancelled";
+                /** @description A partner’s `externalReference` (exact), or the start of the attendee’s email (any letter case; `%` and `_` are plain text): bookings matching either */
+                q?: string;
+            };
+            header?: {
+                /** @description Correlates logs; echoed back. An invalid value is replaced by a generated one. */
+                "X-Request-Id"?: components["parameters"]["XRequestId"];
+            };
+            path: {
+                /** @description A UUID; anything else is `400 validation_failed` */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of attendees */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttendeeList"];
+                };
+            };
+            /** @description Invalid path, query, header or body (`validation_failed`) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "validation_failed";
+                        };
+                    };
+                };
+            };
+            /** @description Missing, malformed, expired or revoked access token (`unauthorized`) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description Only admins (`forbidden`) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "forbidden";
+                        };
+                    };
+                };
+            };
+            /** @description No event with that id (`not_found`) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_found";
+                        };
+                    };
+                };
+            };
+            /** @description Unexpected failure; quote X-Request-Id (`internal_error`) */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+            /** @description PostgreSQL or Redis is unreachable (`service_unavailable`) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "service_unavailable";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    exportEventAttendees: {
+        parameters: {
+            query?: {
+                /** @description Only bookings in this status */
+                status?: "confirmed" | "cancelled";
+                /** @description A partner’s `externalReference` (exact), or the start of the attendee’s email (any letter case; `%` and `_` are plain text): bookings matching either */
+                q?: string;
+            };
+            header?: {
+                /** @description Correlates logs; echoed back. An invalid value is replaced by a generated one. */
+                "X-Request-Id"?: components["parameters"]["XRequestId"];
+            };
+            path: {
+                /** @description A UUID; anything else is `400 validation_failed` */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CSV */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Personal data: never stored */
+                    "Cache-Control"?: "no-store";
+                    /** @description attachment; filename="<event-name-slug>-bookings.csv" (the event id when the name has no letters or digits) */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+            /** @description Invalid path, query, header or body (`validation_failed`) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "validation_failed";
+                        };
+                    };
+                };
+            };
+            /** @description Missing, malformed, expired or revoked access token (`unauthorized`) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description Only admins (`forbidden`) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "forbidden";
+                        };
+                    };
+                };
+            };
+            /** @description No event with that id (`not_found`) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_found";
                         };
                     };
                 };

@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
-import { metricsRegistry } from './metrics.js';
+import { metricsRegistry, scrapeTimeRegistry } from './metrics.js';
 
 /**
  * Metrics across the processes of one supervisor (`npm start`, bin/supervisor.ts). Each process
@@ -46,12 +46,22 @@ let listening = false;
 
 /**
  * This process's metrics, or under the supervisor those of every process it runs (all API
- * processes and the worker). Throws if the supervisor does not answer in time.
+ * processes and the worker), followed by the scrape-time series, read once here
+ * (`scrapeTimeRegistry`). Throws if the supervisor does not answer in time.
  */
 export async function scrapeMetrics(): Promise<MetricsText> {
-  if (!underSupervisor()) {
-    return { text: await metricsRegistry.metrics(), contentType: metricsRegistry.contentType };
-  }
+  const [processes, shared] = await Promise.all([processMetrics(), scrapeTimeRegistry.metrics()]);
+  return { text: joinExpositions(processes, shared), contentType: metricsRegistry.contentType };
+}
+
+/** Two Prometheus text expositions of different metric families, one after the other. */
+function joinExpositions(a: string, b: string): string {
+  if (!a) return b;
+  return a.endsWith('\n') ? a + b : `${a}\n${b}`;
+}
+
+async function processMetrics(): Promise<string> {
+  if (!underSupervisor()) return metricsRegistry.metrics();
   if (!listening) {
     listening = true;
     process.on('message', (message: unknown) => {
@@ -85,7 +95,7 @@ export async function scrapeMetrics(): Promise<MetricsText> {
     },
   );
   if (reply.text === undefined) throw new Error(`merging the processes' metrics failed: ${reply.error}`);
-  return { text: reply.text, contentType: metricsRegistry.contentType };
+  return reply.text;
 }
 
 /** In a child of the supervisor: hands this process's registry over when the supervisor asks. */

@@ -35,6 +35,11 @@ export interface Config {
   /** Largest seat map of one event (MAX_SEATS_PER_EVENT). */
   maxSeatsPerEvent: number;
   allocationBatchSize: number;
+  /**
+   * Failed allocation steps a booking request may cause before it is set aside, rejected
+   * `processing_failed` (MAX_PROCESSING_ATTEMPTS); passing database errors do not count.
+   */
+  maxProcessingAttempts: number;
   maxQueueDepth: number;
   longPollMaxSeconds: number;
   /** Events one worker process serves at once. */
@@ -64,6 +69,7 @@ export interface Config {
   rateLimits: RateLimitConfig;
   webhooks: WebhookConfig;
   email: EmailConfig;
+  retention: RetentionConfig;
 }
 
 /** A Redis Cluster node to learn the cluster's layout from; the client finds the rest itself. */
@@ -131,6 +137,25 @@ export interface EmailConfig {
   holdReminderSeconds: number;
   /** How often the reminder and stranded-notification sweeps run. */
   sweepIntervalMs: number;
+}
+
+/**
+ * How long finished rows are kept before the worker prunes them (docs/architecture.md,
+ * Retention). An age of 0 keeps those rows for good.
+ */
+export interface RetentionConfig {
+  /** Decided booking requests that start no purchase (RETENTION_BOOKING_REQUESTS_DAYS); also the idempotency window. */
+  bookingRequestsDays: number;
+  /** Finished webhook deliveries and relayed outbox messages (RETENTION_WEBHOOK_DAYS). */
+  webhookDays: number;
+  /** Sent, failed and skipped email notifications (RETENTION_EMAIL_DAYS). */
+  emailDays: number;
+  /** Rows one pruning statement deletes at most (RETENTION_BATCH_SIZE). */
+  batchSize: number;
+  /** Pause between two batches, so pruning never takes a connection or a core for long. */
+  pauseMs: number;
+  /** How often a pruning round starts (RETENTION_INTERVAL_MS). */
+  intervalMs: number;
 }
 
 /** `addr@domain` or `Name <addr@domain>`; the domain is group 2 or 4. */
@@ -242,6 +267,7 @@ const schema = Joi.object({
   WAITLIST_MAX_PER_USER: Joi.number().integer().min(1).max(100).default(2),
   MAX_SEATS_PER_EVENT: Joi.number().integer().min(1).max(1_000_000).default(100_000),
   ALLOCATION_BATCH_SIZE: Joi.number().integer().min(1).max(1000).default(500),
+  MAX_PROCESSING_ATTEMPTS: Joi.number().integer().min(1).max(20).default(3),
   MAX_QUEUE_DEPTH: Joi.number().integer().min(1).default(100000),
   LONG_POLL_MAX_SECONDS: Joi.number().integer().min(0).max(120).default(30),
   WORKER_CONCURRENCY: Joi.number().integer().min(1).max(200).default(32),
@@ -341,7 +367,20 @@ const schema = Joi.object({
   MAIL_TIMEOUT_MS: Joi.number().integer().min(100).max(600000).default(30000),
   MAIL_HOLD_REMINDER_SECONDS: Joi.number().integer().min(0).max(86400).default(180),
   MAIL_SWEEP_INTERVAL_MS: Joi.number().integer().min(10).max(600000).default(5000),
+  // Whole days, at least one (0: keep for good): the booking-request age is also how long an
+  // idempotency key is remembered, and a day covers any client's retries.
+  RETENTION_BOOKING_REQUESTS_DAYS: retentionDays().default(90),
+  RETENTION_WEBHOOK_DAYS: retentionDays().default(30),
+  RETENTION_EMAIL_DAYS: retentionDays().default(30),
+  RETENTION_BATCH_SIZE: Joi.number().integer().min(1).max(10000).default(1000),
+  RETENTION_PAUSE_MS: Joi.number().integer().min(0).max(60000).default(100),
+  RETENTION_INTERVAL_MS: Joi.number().integer().min(100).max(86_400_000).default(300_000),
 }).unknown(true);
+
+/** A retention age in whole days: 0 (keep for good) or 1 to 3650. */
+function retentionDays() {
+  return Joi.number().integer().min(0).max(3650);
+}
 
 /** `host:port` (a bracketed IPv6 host allowed) as a node, or null. */
 function parseRedisNode(entry: string): RedisNode | null {
@@ -389,6 +428,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultMaxTicketsPerUser: value.DEFAULT_MAX_TICKETS_PER_USER ?? null,
     maxSeatsPerEvent: value.MAX_SEATS_PER_EVENT,
     allocationBatchSize: value.ALLOCATION_BATCH_SIZE,
+    maxProcessingAttempts: value.MAX_PROCESSING_ATTEMPTS,
     maxQueueDepth: value.MAX_QUEUE_DEPTH,
     longPollMaxSeconds: value.LONG_POLL_MAX_SECONDS,
     workerConcurrency: value.WORKER_CONCURRENCY,
@@ -437,6 +477,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: value.MAIL_TIMEOUT_MS,
       holdReminderSeconds: value.MAIL_HOLD_REMINDER_SECONDS,
       sweepIntervalMs: value.MAIL_SWEEP_INTERVAL_MS,
+    },
+    retention: {
+      bookingRequestsDays: value.RETENTION_BOOKING_REQUESTS_DAYS,
+      webhookDays: value.RETENTION_WEBHOOK_DAYS,
+      emailDays: value.RETENTION_EMAIL_DAYS,
+      batchSize: value.RETENTION_BATCH_SIZE,
+      pauseMs: value.RETENTION_PAUSE_MS,
+      intervalMs: value.RETENTION_INTERVAL_MS,
     },
   };
 }

@@ -157,6 +157,10 @@ export const seatLabel = ({ id, section, row, number }: SeatLabel): SeatLabel =>
   number,
 });
 
+/** Seats in words, for people (emails, the attendee CSV): `section A, row 1, seat 5; ...`. */
+export const seatsText = (seats: readonly Omit<SeatLabel, 'id'>[]): string =>
+  seats.map((s) => `section ${s.section}, row ${s.row}, seat ${s.number}`).join('; ');
+
 /** Why a booking request was rejected. Stable strings: clients branch on them. */
 export const REJECTION_REASONS = {
   soldOut: 'sold_out',
@@ -173,5 +177,10 @@ export const REJECTION_REASONS = {
   holdExpired: 'hold_expired',
   ticketLimit: 'ticket_limit_reached',
   holdLimit: 'hold_limit_reached',
+  /**
+   * The allocation step failed on this request every time it was tried (MAX_PROCESSING_ATTEMPTS),
+   * with an error that is not a passing one: it is set aside so that its event moves on.
+   */
+  processingFailed: 'processing_failed',
 } as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[keyof typeof REJECTION_REASONS];

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DelayedError, UnrecoverableError } from 'bullmq';
-import { Counter, collectDefaultMetrics, Histogram, register } from 'prom-client';
+import { Counter, collectDefaultMetrics, Histogram, Registry, register } from 'prom-client';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 
@@ -14,6 +14,14 @@ import type { Logger } from './logger.js';
  * job id, so the number of series stays bounded however much traffic there is.
  */
 export const metricsRegistry = register;
+
+/**
+ * Series read from the shared stores (PostgreSQL, Redis) when scraped: every process would read
+ * the same values, so they live apart from `metricsRegistry`, are collected once per scrape by
+ * the process that answers it, and are never merged across processes (shared/cluster-metrics.ts).
+ * Under `npm start` one scrape is one reading, however many API processes there are.
+ */
+export const scrapeTimeRegistry = new Registry();
 
 /** Node's process metrics (CPU, memory, event-loop lag, GC); once per process, whichever role asks first. */
 export function collectProcessMetrics(): void {
@@ -45,6 +53,7 @@ const DELIVERY_RESULTS = [
 
 interface WorkerMetrics {
   decided: Counter<'outcome'>;
+  setAside: Counter;
   decisionLatency: Histogram;
   deliveries: Counter<'result'>;
 }
@@ -74,7 +83,11 @@ function worker(): WorkerMetrics {
       help: 'From a booking request being queued to its decision (queued_at to decided_at)',
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
     });
-    workerMetrics = { decided, decisionLatency, deliveries };
+    const setAside = new Counter({
+      name: 'evently_booking_requests_set_aside_total',
+      help: 'Booking requests set aside: rejected processing_failed after MAX_PROCESSING_ATTEMPTS failed allocation steps',
+    });
+    workerMetrics = { decided, setAside, decisionLatency, deliveries };
   }
   return workerMetrics;
 }
@@ -86,6 +99,11 @@ export function recordDecisions(decided: readonly { outcome: string; waitedSecon
     metrics.decided.inc({ outcome });
     metrics.decisionLatency.observe(Math.max(0, waitedSeconds));
   }
+}
+
+/** Counts a poison request set aside (worker/allocation/poison-requests.ts). */
+export function countSetAside(): void {
+  worker().setAside.inc();
 }
 
 /** Counts one delivery of a batch job by how its attempt ended (the same results as below). */
@@ -134,6 +152,30 @@ export function recordEmailAttempt(kind: string, result: EmailResult): void {
     labelNames: ['kind', 'result'],
   });
   emails.inc({ kind, result });
+}
+
+/** The tables retention prunes (worker/retention/). */
+export const PRUNED_TABLES = [
+  'booking_requests',
+  'webhook_deliveries',
+  'email_notifications',
+  'webhook_outbox',
+] as const;
+export type PrunedTable = (typeof PRUNED_TABLES)[number];
+
+let prunedRows: Counter<'table'> | undefined;
+
+/** Counts rows retention deleted; every table starts at 0, so `increase()` works from the start. */
+export function countPrunedRows(table: PrunedTable, rows: number): void {
+  if (!prunedRows) {
+    prunedRows = new Counter({
+      name: 'evently_retention_pruned_rows_total',
+      help: 'Rows deleted by retention (finished rows older than their RETENTION_* age), by table',
+      labelNames: ['table'],
+    });
+    for (const name of PRUNED_TABLES) prunedRows.inc({ table: name }, 0);
+  }
+  prunedRows.inc({ table }, rows);
 }
 
 export interface MetricsListener {

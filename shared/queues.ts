@@ -38,6 +38,18 @@ export interface AllocationJobData {
   holdId?: string;
 }
 
+/**
+ * One fleet-wide queue of delayed timers, one job per hold, due at its expiry
+ * (worker/hold-expiry.ts). Its name is a hash tag, so on Redis Cluster all its keys share one
+ * slot, as BullMQ's scripts require.
+ */
+export const HOLD_EXPIRY_QUEUE = '{hold-expiries}';
+
+export interface HoldTimerData {
+  eventId: string;
+  holdId: string;
+}
+
 /** BullMQ job ids must not contain `:`. */
 export const holdExpiryJobId = (holdId: string) => `expire-${holdId}`;
 export const rebalanceJobId = (eventId: string, version: number) => `rebalance-${eventId}-${version}`;

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
 import request, { type Response } from 'supertest';
 import { createUser } from '../api/services/accounts.js';
-import { eventQueueName } from '../shared/queues.js';
+import { eventQueueName, HOLD_EXPIRY_QUEUE } from '../shared/queues.js';
 import { WEBHOOK_QUEUE } from '../shared/webhooks/types.js';
 import { type Actor, createActor, createEvent, registerUser, uniqueEmail } from './support/actors.js';
 import { artifactPath, browserTest, launchChromium } from './support/browser.js';
@@ -41,9 +43,10 @@ describe('admin queue dashboard (/admin/queues)', () => {
 
   /** A fresh event whose queue holds a job: a booking request and no worker to decide it. */
   const eventWithPendingWork = async () => {
-    const event = await createEvent(api.baseUrl, admin);
+    const name = `Board ${randomUUID().slice(0, 8)}`;
+    const event = await createEvent(api.baseUrl, admin, { name });
     const requestId = await queueBooking(api, user, event.id, { quantity: 1 });
-    return { ...event, queue: eventQueueName(event.id), requestId };
+    return { ...event, name, queue: eventQueueName(event.id), requestId };
   };
 
   beforeAll(async () => {
@@ -136,6 +139,97 @@ describe('admin queue dashboard (/admin/queues)', () => {
       expect.arrayContaining(['/admin/queues', '/admin/queues/api/queues', '/admin/queues/*']),
     );
     expect(metrics.text).not.toMatch(/route="[^"]*(static|event-)/);
+  });
+
+  test('queues are shown by what they are: the event’s name, the hold timers, jobs that name their event', async () => {
+    const name = `Jazz Night ${Date.now()}`;
+    const event = await createEvent(api.baseUrl, admin, { name, startsAt: '2031-03-04T19:00:00Z' });
+    const requestId = await queueBooking(api, user, event.id, { quantity: 1 });
+    const queue = eventQueueName(event.id);
+    interface Shown {
+      name: string;
+      displayName?: string;
+      description?: string;
+      jobs: { id: string; name: string; data: Record<string, unknown> }[];
+    }
+    const board = async (activeQueue: string): Promise<Shown[]> => {
+      const res = await request(api.baseUrl)
+        .get('/admin/queues/api/queues')
+        .query({ activeQueue, status: activeQueue === HOLD_EXPIRY_QUEUE ? 'delayed' : 'waiting' })
+        .set(admin.auth);
+      expect(res.status).toBe(200);
+      return res.body.queues;
+    };
+
+    const shown = (await board(queue)).find((q) => q.name === queue)!;
+    expect(shown).toMatchObject({
+      displayName: `${name} (2031-03-04)`,
+      description: `Event ${event.id}: 1 booking request queued`,
+    });
+    // The job keeps its ids; the board says what it is and names its event.
+    expect(shown.jobs).toEqual([
+      expect.objectContaining({
+        id: requestId,
+        name: `allocate: ${name} (2031-03-04)`,
+        data: {
+          what: expect.stringContaining('Doorbell of a booking request'),
+          event: `${name} (2031-03-04)`,
+          eventId: event.id,
+          requestId,
+        },
+      }),
+    ]);
+    const job = await api.deps.queues.get(event.id).getJob(requestId);
+    expect(job?.data).toEqual({ eventId: event.id, requestId });
+
+    // A rename shows on the next refresh.
+    const renamed = await request(api.baseUrl)
+      .patch(`/events/${event.id}`)
+      .set(admin.auth)
+      .send({ version: event.version, name: `${name} (moved)` });
+    expect(renamed.status).toBe(200);
+    expect((await board(queue)).find((q) => q.name === queue)?.displayName).toBe(
+      `${name} (moved) (2031-03-04)`,
+    );
+
+    // The hold timers are on the board; a timer names its event (looked up once, then cached).
+    const timers = new Queue(HOLD_EXPIRY_QUEUE, { connection: api.deps.redis, prefix: api.env.REDIS_PREFIX });
+    const holdId = randomUUID();
+    try {
+      await timers.add(
+        'expire',
+        { eventId: event.id, holdId },
+        { jobId: `expire-${holdId}`, delay: 3_600_000 },
+      );
+      let timer: Shown['jobs'][number] | undefined;
+      await waitFor(
+        async () => {
+          const holds = (await board(HOLD_EXPIRY_QUEUE)).find((q) => q.name === HOLD_EXPIRY_QUEUE);
+          expect(holds?.displayName).toBe('Hold timers');
+          timer = holds?.jobs.find((j) => j.id === `expire-${holdId}`);
+          return timer?.data.event === `${name} (moved) (2031-03-04)`;
+        },
+        DEFAULT_WAIT_MS,
+        'the hold timer to name its event',
+      );
+      expect(timer).toMatchObject({
+        name: `expire hold: ${name} (moved) (2031-03-04)`,
+        data: { eventId: event.id, holdId, what: expect.any(String) },
+      });
+    } finally {
+      await timers.remove(`expire-${holdId}`);
+      await timers.close();
+    }
+  });
+
+  test('the page asks nothing of Google Fonts, and the policy allows nothing from elsewhere', async () => {
+    const page = await request(api.baseUrl).get('/admin/queues').set(admin.auth).set('Accept', HTML);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('static/css/main.');
+    expect(page.text).not.toMatch(/fonts\.(googleapis|gstatic)\.com/);
+    const csp = String(page.headers['content-security-policy']);
+    expect(csp).toContain("font-src 'self' data:");
+    expect(csp).not.toMatch(/https?:/);
   });
 
   test('an event leaves the board once its queue has gone idle', async () => {
@@ -275,6 +369,10 @@ describe('admin queue dashboard (/admin/queues)', () => {
       const browser = await launchChromium();
       try {
         const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+        const hosts = new Set<string>();
+        page.on('request', (r) => {
+          if (!r.url().startsWith('data:')) hosts.add(new URL(r.url()).host);
+        });
         await page.goto(`${api.baseUrl}/admin/queues`, { waitUntil: 'domcontentloaded' });
         expect(new URL(page.url()).pathname).toBe('/admin/login');
         await page.screenshot({ path: artifactPath('admin-login.png') });
@@ -287,10 +385,14 @@ describe('admin queue dashboard (/admin/queues)', () => {
         // Sign-in lands on the console; its menu links to the dashboard.
         await page.getByRole('link', { name: 'Queue dashboard' }).click();
         await page.waitForURL(`${api.baseUrl}/admin/queues`, { waitUntil: 'domcontentloaded' });
-        // The menu lists the queue first; then the overview shows its card, with the job waiting.
+        // The menu lists the queue by its name (bull-board's menu shows no display name); the
+        // overview's card shows the event's name, and the hold timers have a card of their own.
         await page.getByText(event.queue).first().waitFor({ timeout: 20000 });
-        await page.getByText(event.queue).nth(1).waitFor({ timeout: 20000 });
+        await page.getByText(event.name).first().waitFor({ timeout: 20000 });
+        await page.getByText('Hold timers').first().waitFor({ timeout: 20000 });
         await page.screenshot({ path: artifactPath('dashboard.png'), fullPage: true });
+        // Everything the page loaded came from the service: no fonts, scripts or styles from elsewhere.
+        expect([...hosts]).toEqual([new URL(api.baseUrl).host]);
       } finally {
         await browser.close();
       }

@@ -1,7 +1,6 @@
 import { Queue } from 'bullmq';
 import request from 'supertest';
-import { holdExpiryJobId } from '../shared/queues.js';
-import { HOLD_EXPIRY_QUEUE } from '../worker/hold-expiry.js';
+import { HOLD_EXPIRY_QUEUE, holdExpiryJobId } from '../shared/queues.js';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { useTestApi } from './support/environment.js';
 import { book, confirmHold, hold, releaseHold } from './support/factory.js';

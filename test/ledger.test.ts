@@ -153,6 +153,21 @@ describe('runLedger: general admission', () => {
     ]);
   });
 
+  test('a request set aside is rejected processing_failed unseen, taking nothing, and the rest go on in order', () => {
+    const changes = runLedger(input({ setAside: new Set(['b']) }), [
+      book('a', 2),
+      book('b', 2),
+      book('c', 2),
+    ]);
+    expect(outcomes(changes)).toEqual([
+      ['a', 'confirmed', null],
+      ['b', 'rejected', 'processing_failed'],
+      ['c', 'confirmed', null],
+    ]);
+    expect(changes.booked).toBe(4);
+    expect(types(changes)).toEqual(['booking.confirmed', 'booking.rejected', 'booking.confirmed']);
+  });
+
   test('the booking belongs to the principal that asked, with the quantity asked', () => {
     const changes = runLedger(input(), [book('a', 3)]);
     expect(changes.bookings.map(({ reference: _, ...b }) => b)).toEqual([

@@ -1,3 +1,4 @@
+import { QueryTypes } from 'sequelize';
 import request from 'supertest';
 import { type Actor, createActor, createEvent, registerUser } from './support/actors.js';
 import { freePort, useTestApi } from './support/environment.js';
@@ -117,6 +118,113 @@ describe('Prometheus metrics', () => {
       expect(sample(text, 'evently_queue_waiting_jobs', { event: event.id }) ?? 0).toBe(0);
     } finally {
       await worker.close();
+    }
+  });
+
+  test('requests refused before routing are labelled with the route they asked for', async () => {
+    const event = await createEvent(api.baseUrl, admin);
+    const bookings = () => request(api.baseUrl).post(`/events/${event.id}/bookings`).set(user.auth);
+    expect((await bookings().set('Content-Type', 'text/plain').send('two seats')).status).toBe(415);
+    expect((await bookings().set('Content-Type', 'application/json').send('{"quantity":')).status).toBe(400);
+    const tooLarge = await bookings()
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ quantity: 1, pad: 'x'.repeat(api.config.bodyLimitKb * 1024) }));
+    expect(tooLarge.status).toBe(413);
+    // A path that is a route, with a method it does not take, and one that is no route at all.
+    expect((await request(api.baseUrl).put(`/events/${event.id}/bookings`).set(user.auth)).status).toBe(405);
+    expect((await request(api.baseUrl).get(`/no-such-route/${event.id}`)).status).toBe(404);
+
+    const text = await scrape();
+    const http = 'evently_http_request_duration_seconds_count';
+    const route = '/events/:id/bookings';
+    expect(sample(text, http, { method: 'POST', route, status_code: '415' })).toBe(1);
+    expect(sample(text, http, { method: 'POST', route, status_code: '400' })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, http, { method: 'POST', route, status_code: '413' })).toBe(1);
+    expect(sample(text, http, { method: 'PUT', route, status_code: '405' })).toBe(1);
+    expect(
+      sample(text, http, { method: 'GET', route: 'unmatched', status_code: '404' }),
+    ).toBeGreaterThanOrEqual(1);
+    const routes = samples(text, http).map((s) => s.labels.route);
+    expect(routes.filter((r) => /[0-9a-f]{8}-[0-9a-f]{4}/.test(r ?? ''))).toEqual([]);
+  });
+
+  test('the backlogs (outbox, webhook deliveries, emails) and the oldest queued request per event, read at scrape time', async () => {
+    const { sequelize } = api.deps;
+    const event = await createEvent(api.baseUrl, admin);
+    // No worker: the request stays queued; it is made to look two minutes old.
+    const queuedId = await queueBooking(api, user, event.id, { quantity: 1 });
+    await sequelize.query(
+      `UPDATE booking_requests SET queued_at = now() - interval '120 seconds' WHERE id = $queuedId`,
+      {
+        bind: { queuedId },
+      },
+    );
+    // An outbox message (new), a delivery of it two hours old, a notification three hours old.
+    const [outbox] = await sequelize.query<{ id: string }>(
+      `INSERT INTO webhook_outbox (message_id, type, event_id, user_id, payload, ordering_key, audience, created_at)
+       VALUES ('msg_' || gen_random_uuid(), 'booking.confirmed', $eventId, $userId, '{}', $queuedId, 'owner',
+               now())
+       RETURNING id`,
+      { bind: { eventId: event.id, userId: user.id, queuedId }, type: QueryTypes.SELECT },
+    );
+    const [endpoint] = await sequelize.query<{ id: string }>(
+      `INSERT INTO webhook_endpoints (user_id, url, event_types, secrets)
+       VALUES ($userId, 'https://partner.example/hooks', '{booking.confirmed}', '[]') RETURNING id`,
+      { bind: { userId: admin.id }, type: QueryTypes.SELECT },
+    );
+    await sequelize.query(
+      `INSERT INTO webhook_deliveries (endpoint_id, outbox_id, ordering_key, created_at)
+       VALUES ($endpointId, $outboxId, $queuedId, now() - interval '2 hours')`,
+      { bind: { endpointId: endpoint!.id, outboxId: outbox!.id, queuedId } },
+    );
+    await sequelize.query(
+      `INSERT INTO email_notifications (kind, user_id, event_id, outbox_id, message_id, created_at)
+       VALUES ('booking_confirmed', $userId, $eventId, $outboxId, gen_random_uuid() || '@evently.test',
+               now() - interval '3 hours')`,
+      { bind: { userId: user.id, eventId: event.id, outboxId: outbox!.id } },
+    );
+    try {
+      // What the gauges must say, from the rows themselves (the outbox may hold older messages).
+      const [truth] = await sequelize.query<Record<string, number>>(
+        // The outbox's oldest is its first unrelayed message in outbox order (another file may have
+        // written a row with an older created_at after it).
+        `SELECT (SELECT EXTRACT(EPOCH FROM now() - created_at) FROM webhook_outbox WHERE relayed_at IS NULL
+                  ORDER BY id LIMIT 1)::float8 AS outbox,
+                (SELECT EXTRACT(EPOCH FROM now() - min(created_at)) FROM webhook_deliveries WHERE status = 'pending')::float8
+                  AS webhook_deliveries,
+                (SELECT EXTRACT(EPOCH FROM now() - min(created_at)) FROM email_notifications WHERE status = 'pending')::float8
+                  AS email_notifications`,
+        { type: QueryTypes.SELECT },
+      );
+      const text = await scrape();
+      for (const [backlog, atLeast] of [
+        ['outbox', 0],
+        ['webhook_deliveries', 7200],
+        ['email_notifications', 10800],
+      ] as const) {
+        expect(sample(text, 'evently_backlog_items', { backlog })).toBeGreaterThanOrEqual(1);
+        const age = sample(text, 'evently_backlog_oldest_age_seconds', { backlog })!;
+        expect(age).toBeGreaterThanOrEqual(Math.max(atLeast, truth![backlog]! - 1));
+        expect(age).toBeLessThan(truth![backlog]! + 60);
+      }
+      const queuedAge = sample(text, 'evently_queued_request_oldest_age_seconds', { event: event.id });
+      expect(queuedAge).toBeGreaterThanOrEqual(120);
+      expect(queuedAge).toBeLessThan(3600);
+      // Each series once: read by the process that answers the scrape, never summed across processes.
+      expect(text.match(/^# TYPE evently_backlog_items gauge$/gm)).toHaveLength(1);
+    } finally {
+      // Done, so no other file's relay or sender takes them up.
+      const bind = { outboxId: outbox!.id, endpointId: endpoint!.id };
+      for (const sql of [
+        'DELETE FROM email_notifications WHERE outbox_id = $outboxId',
+        'DELETE FROM webhook_deliveries WHERE outbox_id = $outboxId',
+        `UPDATE webhook_endpoints SET deleted_at = now(), status = 'disabled' WHERE id = $endpointId`,
+        'UPDATE webhook_outbox SET relayed_at = now() WHERE id = $outboxId',
+      ]) {
+        await sequelize.query(sql, {
+          bind: Object.fromEntries(Object.entries(bind).filter(([k]) => sql.includes(`$${k}`))),
+        });
+      }
     }
   });
 

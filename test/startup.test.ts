@@ -411,6 +411,11 @@ describe('npm start uses the machine: API_PROCESSES API processes and one worker
         `evently_http_request_duration_seconds_count{method="GET",route="/health/live",status_code="200"} ${probes}`,
       );
       expect(metrics.text).toMatch(/evently_bookings_decided_total\{outcome="confirmed"\} [1-9]/);
+      // The gauges read from PostgreSQL and Redis at scrape time: read once, by the process that
+      // answered, never summed over the two API processes.
+      for (const gauge of ['evently_backlog_items', 'evently_queue_waiting_jobs', 'evently_active_events'])
+        expect(metrics.text.match(new RegExp(`^# TYPE ${gauge} gauge$`, 'gm'))).toHaveLength(1);
+      expect(metrics.text).toMatch(/^evently_backlog_items\{backlog="outbox"\} \d+$/m);
     } finally {
       expect(await service.stop()).toBe(0);
     }

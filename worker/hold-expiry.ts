@@ -1,19 +1,14 @@
 import { Queue, Worker } from 'bullmq';
 import { ringEvent } from '../shared/enqueue.js';
 import type { Logger } from '../shared/logger.js';
-import { allocationJobOptions, type EventQueues, holdExpiryJobId } from '../shared/queues.js';
+import {
+  allocationJobOptions,
+  type EventQueues,
+  HOLD_EXPIRY_QUEUE,
+  type HoldTimerData,
+  holdExpiryJobId,
+} from '../shared/queues.js';
 import type { RedisClient } from '../shared/redis.js';
-
-/**
- * One fleet-wide queue of delayed timers, one job per hold, due at its expiry. Its name is a
- * hash tag, so on Redis Cluster all its keys share one slot, as BullMQ's scripts require.
- */
-export const HOLD_EXPIRY_QUEUE = '{hold-expiries}';
-
-interface HoldTimerData {
-  eventId: string;
-  holdId: string;
-}
 
 /**
  * Hold expiry, on time and exactly once. A delayed timer job per hold waits in one shared queue

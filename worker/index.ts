@@ -9,11 +9,13 @@ import { Dispatcher } from './dispatch/index.js';
 import { describeEmailSetting, type EmailDispatch, startEmailDispatch } from './email/index.js';
 import { HoldExpiryTimers } from './hold-expiry.js';
 import { Reconciler } from './reconciler.js';
+import { Retention } from './retention/index.js';
 import { startWebhookDispatch, type WebhookDispatch } from './webhooks/index.js';
 
 export interface RunningWorker {
   dispatcher: Dispatcher;
   reconciler: Reconciler;
+  retention: Retention;
   webhooks: WebhookDispatch | null;
   emails: EmailDispatch | null;
   /** Graceful: finishes the jobs in progress, then closes connections. */
@@ -71,8 +73,17 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     intervalMs: config.reconcileIntervalMs,
   });
 
+  const retention = new Retention({
+    sequelize,
+    redis,
+    prefix: config.redisPrefix,
+    logger,
+    config: config.retention,
+  });
+
   await dispatcher.start();
   reconciler.start();
+  retention.start();
   const emails = startEmailDispatch({
     sequelize,
     redis,
@@ -102,10 +113,12 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   return {
     dispatcher,
     reconciler,
+    retention,
     webhooks,
     emails,
     async close() {
       await reconciler.stop();
+      await retention.stop();
       await webhooks?.close();
       await emails?.close();
       await dispatcher.close();

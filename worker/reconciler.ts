@@ -28,7 +28,12 @@ export class Reconciler {
 
   constructor(private readonly options: ReconcilerOptions) {}
 
+  /**
+   * Runs at once, then every `intervalMs`: a worker started on a restored database, or after
+   * Redis was lost, rebuilds the queues without waiting one interval first.
+   */
   start(): void {
+    this.running = this.tick();
     this.timer = setInterval(() => {
       this.running = this.tick();
     }, this.options.intervalMs);

@@ -8,8 +8,16 @@ import { Queue } from 'bullmq';
 import type { Context, Middleware } from 'koa';
 import { QueryTypes } from 'sequelize';
 import { NotFound, ValidationFailed } from '../../shared/errors.js';
-import { activeEventsKey, eventQueueName } from '../../shared/queues.js';
+import {
+  type AllocationJobData,
+  activeEventsKey,
+  eventQueueName,
+  HOLD_EXPIRY_QUEUE,
+  type HoldTimerData,
+} from '../../shared/queues.js';
 import type { ApiDeps } from '../context.js';
+import { EventNames } from './event-names.js';
+import { eventQueueView, holdTimerView } from './queue-views.js';
 
 /** Where bull-board is mounted; its base path must be the same, or its page loads no assets. */
 export const DASHBOARD_PATH = '/admin/queues';
@@ -184,34 +192,44 @@ function withServiceErrors(app: Middleware): Middleware {
   };
 }
 
-interface Shown {
-  queue: Queue;
-  adapter: BullMQAdapter;
-}
-
 /**
- * bull-board over the webhook queue and every event queue with pending work. Event queues come
- * and go: the list is re-read from the active-events set (shared/queues.ts) before each dashboard
- * request, so a new event appears without a restart and an event leaves once its queue went idle
- * (the worker removes it from the set then). The list lives in Redis, so several API instances
- * show the same board; the Queue handles use the API's Redis connection and need no closing.
+ * bull-board over the webhook queue, the hold timers and every event queue with pending work.
+ * Event queues come and go: the list is re-read from the active-events set (shared/queues.ts)
+ * before each dashboard request, so a new event appears without a restart and an event leaves
+ * once its queue went idle (the worker removes it from the set then). Each refresh also re-reads
+ * the shown events' names (one query by primary key) and queued-request counts (one on the
+ * partial queued index), so a rename shows on the next poll. The list lives in Redis, so several
+ * API instances show the same board; the Queue handles use the API's Redis connection and need
+ * no closing.
  */
 export class QueueBoard {
   /** bull-board's sub-app (its page, assets and JSON API), mounted at DASHBOARD_PATH. */
   readonly app: Middleware;
   private readonly board: ReturnType<typeof createBullBoard>;
   private readonly webhooks: BullMQAdapter;
-  private readonly events = new Map<string, Shown>();
+  private readonly holdTimers: BullMQAdapter;
+  private readonly names: EventNames;
+  private readonly queues = new Map<string, Queue<AllocationJobData>>();
   /** The names of the queues shown, as bull-board keys them. */
-  private names: ReadonlySet<string> = new Set();
+  private shown: ReadonlySet<string> = new Set();
   private refreshing: Promise<void> | undefined;
 
   constructor(private readonly deps: ApiDeps) {
     const server = new KoaAdapter();
     server.setBasePath(DASHBOARD_PATH);
-    this.webhooks = new BullMQAdapter(deps.webhookQueue, { description: 'Webhook deliveries to partners' });
+    this.names = new EventNames(deps.sequelize, deps.logger);
+    this.webhooks = new BullMQAdapter(deps.webhookQueue, {
+      displayName: 'Webhook deliveries',
+      description: 'Deliveries of webhook messages to partners’ endpoints, with their retries',
+    });
+    const timers = new Queue<HoldTimerData>(HOLD_EXPIRY_QUEUE, {
+      connection: deps.redis,
+      prefix: deps.config.redisPrefix,
+    });
+    timers.on('error', (err) => deps.logger.warn({ err }, 'dashboard queue error'));
+    this.holdTimers = holdTimerView(timers, this.names);
     this.board = createBullBoard({
-      queues: [this.webhooks],
+      queues: [this.webhooks, this.holdTimers],
       serverAdapter: server,
       options: {
         uiBasePath: BOARD_UI_PATH,
@@ -225,9 +243,9 @@ export class QueueBoard {
     this.app = withServiceErrors(server.registerPlugin() as Middleware);
   }
 
-  /** Whether the board shows a queue of this name (`event-<id>` or `webhooks`). */
+  /** Whether the board shows a queue of this name (`event-{<id>}`, `{webhooks}`, `{hold-expiries}`). */
   hasQueue(name: string): boolean {
-    return this.names.has(name);
+    return this.shown.has(name);
   }
 
   /** Brings the board's queue list up to date; concurrent callers share one refresh. */
@@ -241,32 +259,39 @@ export class QueueBoard {
   private async load(): Promise<void> {
     const { redis, config, logger } = this.deps;
     const active = await activeEventIds(this.deps);
-    const added = active.filter((id) => !this.events.has(id));
-    const names = await this.eventNames(added);
-    for (const eventId of added) {
-      const queue = new Queue(eventQueueName(eventId), { connection: redis, prefix: config.redisPrefix });
+    const [queued] = await Promise.all([this.queuedRequests(active), this.names.load(active)]);
+    for (const eventId of active) {
+      if (this.queues.has(eventId)) continue;
+      const queue = new Queue<AllocationJobData>(eventQueueName(eventId), {
+        connection: redis,
+        prefix: config.redisPrefix,
+      });
       queue.on('error', (err) => logger.warn({ err, eventId }, 'dashboard queue error'));
-      const name = names.get(eventId);
-      const adapter = new BullMQAdapter(queue, { description: name ? `Event: ${name}` : `Event ${eventId}` });
-      this.events.set(eventId, { queue, adapter });
+      this.queues.set(eventId, queue);
     }
     const keep = new Set(active);
-    const gone = [...this.events].filter(([eventId]) => !keep.has(eventId));
-    for (const [eventId] of gone) this.events.delete(eventId);
-    const adapters = [this.webhooks, ...[...this.events.values()].map((s) => s.adapter)];
+    const gone = [...this.queues].filter(([eventId]) => !keep.has(eventId));
+    for (const [eventId] of gone) this.queues.delete(eventId);
+    // Adapters are cheap, stateless views: made afresh, so names and counts are this refresh's.
+    const events = active.map((eventId) =>
+      eventQueueView(this.queues.get(eventId)!, eventId, this.names.get(eventId), queued.get(eventId) ?? 0),
+    );
+    const adapters = [this.webhooks, this.holdTimers, ...events];
     this.board.replaceQueues(adapters);
-    this.names = new Set(adapters.map((a) => a.getName()));
+    this.shown = new Set(adapters.map((a) => a.getName()));
     // Handles on the API's shared connection: closing one only detaches it, no socket closes.
-    await Promise.all(gone.map(([, shown]) => shown.queue.close()));
+    await Promise.all(gone.map(([, queue]) => queue.close()));
   }
 
-  private async eventNames(ids: string[]): Promise<Map<string, string>> {
+  /** Booking requests still queued, per shown event (booking_requests_queued_idx). */
+  private async queuedRequests(ids: string[]): Promise<Map<string, number>> {
     if (ids.length === 0) return new Map();
-    const rows = await this.deps.sequelize.query<{ id: string; name: string }>(
-      'SELECT id, name FROM events WHERE id = ANY($ids::uuid[])',
+    const rows = await this.deps.sequelize.query<{ eventId: string; n: number }>(
+      `SELECT event_id AS "eventId", count(*)::int AS n FROM booking_requests
+        WHERE status = 'queued' AND event_id = ANY($ids::uuid[]) GROUP BY event_id`,
       { bind: { ids }, type: QueryTypes.SELECT },
     );
-    return new Map(rows.map((r) => [r.id, r.name]));
+    return new Map(rows.map((r) => [r.eventId, r.n]));
   }
 }
 

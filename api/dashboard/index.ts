@@ -61,6 +61,7 @@ export function dashboard(deps: ApiDeps, tokens: Tokens, limits: RateLimits): Da
       board.hasQueue(name),
     );
     await board.app(ctx, next);
+    if (typeof ctx.body === 'string' && ctx.response.is('html')) ctx.body = withoutRemoteFonts(ctx.body);
     // bull-board's router matched a template relative to the mount (assets match none).
     const inner = (ctx as Context & { _matchedRoute?: unknown })._matchedRoute;
     const relative = typeof inner === 'string' && !inner.startsWith(DASHBOARD_PATH) ? inner : null;
@@ -142,6 +143,14 @@ export function dashboard(deps: ApiDeps, tokens: Tokens, limits: RateLimits): Da
 
   return { routes: router, rest };
 }
+
+/**
+ * bull-board's page without its Google Fonts stylesheet: the service works offline and loads
+ * nothing from elsewhere (CSP, api/middleware/security-headers.ts). Its styles fall back to the
+ * system's sans-serif and monospace fonts (`--font-sans: "IBM Plex Sans", system-ui, ...`).
+ */
+export const withoutRemoteFonts = (html: string) =>
+  html.replace(/<link\b[^>]*\bhref="https:\/\/fonts\.(?:googleapis|gstatic)\.com\/[^"]*"[^>]*>\s*/g, '');
 
 /** What the form tells a person about a refused sign-in. */
 function formMessage(err: AppError): string {

@@ -28,20 +28,55 @@ export function labelRoute(ctx: Context, route: string): void {
   routeLabels.set(ctx, route);
 }
 
+/** What `routeTemplates()` needs of a @koa/router Router. */
+interface Layer {
+  methods: string[];
+  path: string | RegExp;
+}
+export interface RouteMatcher {
+  match(path: string, method: string): { path: Layer[]; pathAndMethod: Layer[] };
+}
+
+/** The template of the route a method and path would reach, if any (`routeTemplates()`). */
+export type RouteTemplateOf = (method: string, path: string) => string | undefined;
+
+/**
+ * The routers' own matching, for requests refused before they reached a router (a 413, a 415,
+ * a body that is not JSON, a CSRF refusal): the template of the route the method and path would
+ * reach, else of a route on that path with other methods (a 405), as @koa/router names a match.
+ */
+export function routeTemplates(routers: () => readonly RouteMatcher[]): RouteTemplateOf {
+  return (method, path) => {
+    let onPath: string | undefined;
+    for (const router of routers()) {
+      const match = router.match(path, method);
+      const route = (layers: Layer[]) =>
+        [...layers].reverse().find((layer) => layer.methods.length > 0 && typeof layer.path === 'string')
+          ?.path as string | undefined;
+      const exact = route(match.pathAndMethod);
+      if (exact) return exact;
+      onPath ??= route(match.path);
+    }
+    return onPath;
+  };
+}
+
 /**
  * The route's template (`/events/:id`), as @koa/router matched it, never the raw path: a label
- * value per event id would grow the series without bound. Unrouted requests share one value.
+ * value per event id would grow the series without bound. A request no router saw is named by
+ * `templateOf`; one that no route would take shares `unmatched`.
  */
-function routeOf(ctx: Context): string {
+function routeOf(ctx: Context, templateOf: RouteTemplateOf | undefined): string {
   const matched = (ctx as Context & { _matchedRoute?: unknown })._matchedRoute;
-  return routeLabels.get(ctx) ?? (typeof matched === 'string' ? matched : 'unmatched');
+  if (typeof matched === 'string') return routeLabels.get(ctx) ?? matched;
+  return routeLabels.get(ctx) ?? templateOf?.(ctx.method, ctx.path) ?? 'unmatched';
 }
 
 /**
  * Times every request. It sits outside the error handler, so the status it records is the one
  * the client got, errors included.
  */
-export function httpMetrics(): Middleware {
+export function httpMetrics(templateOf?: RouteTemplateOf): Middleware {
   const duration = histogram();
   return async (ctx, next) => {
     const stop = duration.startTimer();
@@ -50,7 +85,7 @@ export function httpMetrics(): Middleware {
     } finally {
       stop({
         method: METHODS.has(ctx.method) ? ctx.method : 'OTHER',
-        route: routeOf(ctx),
+        route: routeOf(ctx, templateOf),
         status_code: String(ctx.status),
       });
     }

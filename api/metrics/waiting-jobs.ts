@@ -1,6 +1,6 @@
 import { Gauge } from 'prom-client';
 import type { Logger } from '../../shared/logger.js';
-import { metricsRegistry } from '../../shared/metrics.js';
+import { scrapeTimeRegistry } from '../../shared/metrics.js';
 import { activeEventsKey, eventQueueKeys } from '../../shared/queues.js';
 import type { RedisClient } from '../../shared/redis.js';
 
@@ -41,14 +41,12 @@ function readOnce(): Promise<WaitingJobs | null> {
  * lose theirs.
  */
 function gauges(): void {
-  if (metricsRegistry.getSingleMetric('evently_queue_waiting_jobs')) return;
+  if (scrapeTimeRegistry.getSingleMetric('evently_queue_waiting_jobs')) return;
   new Gauge({
     name: 'evently_active_events',
     help: 'Events whose queue may hold work (the active-events set)',
-    registers: [metricsRegistry],
-    // Every API process reads the same Redis set: merged across processes (npm start), one
-    // reading, not their sum.
-    aggregator: 'first',
+    // Read once per scrape by the process that answers it: every process would read the same set.
+    registers: [scrapeTimeRegistry],
     async collect() {
       this.reset();
       const read = await readOnce();
@@ -59,8 +57,7 @@ function gauges(): void {
     name: 'evently_queue_waiting_jobs',
     help: `Waiting jobs (doorbells) per event queue; beyond the ${LABELLED_EVENTS} fullest queues, summed as event="other"`,
     labelNames: ['event'],
-    registers: [metricsRegistry],
-    aggregator: 'first',
+    registers: [scrapeTimeRegistry],
     async collect() {
       this.reset();
       const read = await readOnce();

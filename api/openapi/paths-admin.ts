@@ -1,7 +1,7 @@
 import type * as oas from 'openapi3-ts/oas31';
 import { EVENT_STATUSES } from '../../shared/domain.js';
-import { bearer, error, errors, json, serviceErrors } from './components.js';
-import { ref } from './schemas.js';
+import { bearer, error, errors, json, param, serviceErrors } from './components.js';
+import { ref, referenceProperties } from './schemas.js';
 
 const count: oas.SchemaObject = { type: 'integer', minimum: 0 };
 const share = (description: string): oas.SchemaObject => ({
@@ -17,6 +17,45 @@ const generatedAt: oas.SchemaObject = {
 const calendarDate: oas.SchemaObject = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' };
 
 export const adminSchemas: Record<string, oas.SchemaObject> = {
+  Attendee: {
+    type: 'object',
+    description: 'A booking of the event with its buyer: one line of the attendee list',
+    required: ['id', 'status', 'quantity', 'seats', 'externalReference', 'metadata', 'createdAt', 'user'],
+    properties: {
+      id: { type: 'string', format: 'uuid', description: 'The booking' },
+      status: { type: 'string', enum: ['confirmed', 'cancelled'] },
+      quantity: { type: 'integer', minimum: 1 },
+      seats: {
+        type: ['array', 'null'],
+        items: ref('BookedSeat'),
+        description: 'The seats booked (reserved seating); null for general admission',
+      },
+      ...referenceProperties,
+      createdAt: { type: 'string', format: 'date-time' },
+      user: {
+        type: 'object',
+        description: 'The account that owns the booking',
+        required: ['id', 'email', 'name'],
+        properties: {
+          id: { type: 'string', format: 'uuid' },
+          email: { type: 'string' },
+          name: { type: 'string' },
+        },
+      },
+    },
+  },
+  AttendeeList: {
+    type: 'object',
+    description: 'Attendees, newest booking first (then by id)',
+    required: ['data', 'next'],
+    properties: {
+      data: { type: 'array', items: ref('Attendee') },
+      next: {
+        type: ['string', 'null'],
+        description: 'Opaque cursor for the next page (pass it as `cursor`); null on the last page.',
+      },
+    },
+  },
   AnalyticsSummary: {
     type: 'object',
     required: [
@@ -224,6 +263,19 @@ const adminOnly: oas.ResponsesObject = {
 };
 const tags = ['analytics'];
 
+const noStore: Record<string, oas.HeaderObject> = {
+  'Cache-Control': {
+    description: 'Personal data: never stored',
+    schema: { type: 'string', enum: ['no-store'] },
+  },
+};
+const attendeeErrors: oas.ResponsesObject = {
+  '400': errors.invalid,
+  ...adminOnly,
+  '404': error('No event with that id', ['not_found']),
+  ...serviceErrors,
+};
+
 /** Admin analytics and queue figures (api/routes/analytics.ts, api/services/analytics*.ts). */
 export const adminPaths: oas.PathsObject = {
   '/admin/analytics/summary': {
@@ -285,6 +337,56 @@ export const adminPaths: oas.PathsObject = {
         '400': errors.invalid,
         ...adminOnly,
         ...serviceErrors,
+      },
+    },
+  },
+  '/admin/events/{id}/bookings': {
+    parameters: [param('Id')],
+    get: {
+      tags: ['admin'],
+      operationId: 'listEventAttendees',
+      summary: 'An event’s attendee list: its bookings with their buyers, newest first (admin only)',
+      description:
+        'Keyset-paginated (`limit`, `cursor`): a page costs the same at any depth, with no total count. ' +
+        '`q` matches a partner’s `externalReference` exactly or the start of the buyer’s email in any ' +
+        'letter case.',
+      security: bearer,
+      responses: {
+        '200': liveJson('A page of attendees', ref('AttendeeList')),
+        ...attendeeErrors,
+      },
+    },
+  },
+  '/admin/events/{id}/bookings.csv': {
+    parameters: [param('Id')],
+    get: {
+      tags: ['admin'],
+      operationId: 'exportEventAttendees',
+      summary:
+        'The same attendees (same `status` and `q` filters, same order) as a CSV download (admin only)',
+      description:
+        'RFC 4180, UTF-8, CRLF line ends, a header row: `bookingId,status,quantity,seats,externalReference,' +
+        'metadata,createdAt,userId,email,name`. `seats` reads `section A, row 1, seat 5; …`; `metadata` is ' +
+        'its JSON object (empty when `{}`). A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage ' +
+        "return gets a leading `'` so that spreadsheets show it as text, never run it as a formula. " +
+        'Streamed from the database 1,000 rows at a time: any size exports in constant memory. A failure ' +
+        'after the first rows went out ends the download early (no trailing error row).',
+      security: bearer,
+      responses: {
+        '200': {
+          description: 'The CSV',
+          headers: {
+            ...json('', {}).headers,
+            ...noStore,
+            'Content-Disposition': {
+              description:
+                'attachment; filename="<event-name-slug>-bookings.csv" (the event id when the name has no letters or digits)',
+              schema: { type: 'string' },
+            },
+          },
+          content: { 'text/csv; charset=utf-8': { schema: { type: 'string' } } },
+        },
+        ...attendeeErrors,
       },
     },
   },

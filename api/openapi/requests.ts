@@ -2,6 +2,7 @@ import type Joi from 'joi';
 import type * as oas from 'openapi3-ts/oas31';
 import { seatRequestBody } from '../intake/index.js';
 import { dailyQuery, eventsQuery, queueStatsQuery, summaryQuery } from '../routes/analytics.js';
+import { csvQuery as attendeesCsvQuery, listQuery as attendeesQuery } from '../routes/attendees.js';
 import {
   loginBody,
   logoutBody,
@@ -98,6 +99,8 @@ export const queryJoi: Record<string, Joi.ObjectSchema> = {
   analyticsEvents: eventsQuery,
   analyticsDaily: dailyQuery,
   queueStats: queueStatsQuery,
+  listEventAttendees: attendeesQuery,
+  exportEventAttendees: attendeesCsvQuery,
 };
 
 /** `operation` with its query parameters generated from the route's Joi schema, if it has one. */

@@ -459,7 +459,10 @@ export const schemas: Record<string, Schema> = {
       reason: {
         type: ['string', 'null'],
         enum: [...Object.values(REJECTION_REASONS), null],
-        description: 'Why it was rejected (or expired)',
+        description:
+          'Why it was rejected (or expired). `processing_failed`: the service failed on this request ' +
+          'every time it tried (MAX_PROCESSING_ATTEMPTS), so it was set aside rather than hold up the ' +
+          'requests behind it; nothing changed because of it',
       },
       reasonDetails: {
         type: ['object', 'null'],

@@ -3,10 +3,12 @@ import { scrapeMetrics } from '../../shared/cluster-metrics.js';
 import { Forbidden, Unauthorized } from '../../shared/errors.js';
 import { collectProcessMetrics, metricsAccessAllowed } from '../../shared/metrics.js';
 import type { ApiDeps, AppState } from '../context.js';
+import { observeBacklogs } from '../metrics/backlog.js';
 import { observeWaitingJobs } from '../metrics/waiting-jobs.js';
 
 /**
- * `GET /metrics`, Prometheus text format: the API's series, the waiting jobs per event, and
+ * `GET /metrics`, Prometheus text format: the API's series, the waiting jobs per event, the
+ * backlogs and the age of each event's oldest queued request (read once per scrape), and
  * under `npm start` those of every API process and of the worker, merged by the supervisor
  * (shared/cluster-metrics.ts): whichever API process a scrape reaches, it answers for all. With
  * METRICS_TOKEN set, a scraper sends it as a bearer token (Prometheus: `authorization:
@@ -18,6 +20,7 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 export function metricsRoutes(deps: ApiDeps): Router<AppState> {
   collectProcessMetrics();
   observeWaitingJobs({ redis: deps.redis, prefix: deps.config.redisPrefix, logger: deps.logger });
+  observeBacklogs({ sequelize: deps.sequelize, logger: deps.logger });
   const router = new Router<AppState>();
   router.get('/metrics', async (ctx) => {
     if (!deps.config.metricsToken) {

@@ -4,7 +4,13 @@ import type { Sequelize } from 'sequelize';
 import { SequelizeStorage, Umzug } from 'umzug';
 import type { Logger } from '../logger.js';
 
-const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
+const here = fileURLToPath(import.meta.url);
+const migrationsDir = path.resolve(path.dirname(here), '../../migrations');
+/**
+ * The migrations are in the language this module runs in: `.ts` from the sources (tsx in
+ * development and tests), `.js` from the compiled output (`npm run build`, the image).
+ */
+const extension = path.extname(here);
 
 export interface MigrationContext {
   sequelize: Sequelize;
@@ -14,9 +20,12 @@ export interface MigrationContext {
 export function createMigrator(sequelize: Sequelize, logger?: Logger) {
   return new Umzug<MigrationContext>({
     migrations: {
-      glob: ['*.ts', { cwd: migrationsDir, ignore: ['*.d.ts'] }],
+      glob: [`*${extension}`, { cwd: migrationsDir, ignore: ['*.d.ts'] }],
       resolve: ({ name, path: file, context }) => ({
-        name,
+        // A migration is known by its source file's name (`0001-create-users.ts`), as
+        // schema_migrations has recorded it from the start: compiled, the same migration must
+        // keep that name, or every database would run it again.
+        name: `${path.basename(name, extension)}.ts`,
         up: async () => {
           const migration = await import(file!);
           return migration.up({ context });

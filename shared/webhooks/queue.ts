@@ -1,11 +1,9 @@
 import type { Queue } from 'bullmq';
 import type { WebhookConfig } from '../config.js';
+import { scheduledJobOptions } from '../scheduled-retry.js';
 import { type DeliveryJobData, WEBHOOK_QUEUE, type WebhookJobData } from './types.js';
 
 export { WEBHOOK_QUEUE };
-
-/** BullMQ backoff type name; the delivery Worker implements it (schedule, jitter, Retry-After). */
-export const WEBHOOK_BACKOFF = 'webhook-schedule';
 
 /**
  * Adds (or re-adds) the delivery job for one delivery. The job id is the delivery id, so the
@@ -23,7 +21,7 @@ export async function enqueueDelivery(
     const state = existing ? await existing.getState() : 'missing';
     if (state === 'completed' || state === 'failed') await existing!.remove();
   }
-  await queue.add('deliver', { deliveryId }, deliveryJobOptions(config, deliveryId));
+  await queue.add('deliver', { deliveryId }, scheduledJobOptions(config.retryScheduleMs, deliveryId));
 }
 
 /** A delivery continued in a job of its own after a batch's first attempt (or instead of it). */
@@ -41,7 +39,7 @@ export async function enqueueFollowUps(
   if (followUps.length === 0) return;
   await queue.addBulk(
     followUps.map(({ deliveryId, attemptsBefore = 0, at }) => {
-      const options = deliveryJobOptions(config, deliveryId);
+      const options = scheduledJobOptions(config.retryScheduleMs, deliveryId);
       return {
         name: 'deliver',
         data: { deliveryId, attemptsBefore },
@@ -99,14 +97,4 @@ export async function hasLiveJob(
     if (job && states.includes(await job.getState())) return true;
   }
   return false;
-}
-
-function deliveryJobOptions(config: Pick<WebhookConfig, 'retryScheduleMs'>, deliveryId: string) {
-  return {
-    jobId: deliveryId,
-    attempts: config.retryScheduleMs.length + 1,
-    backoff: { type: WEBHOOK_BACKOFF },
-    removeOnComplete: { age: 3600, count: 10000 },
-    removeOnFail: { age: 7 * 24 * 3600 },
-  };
 }

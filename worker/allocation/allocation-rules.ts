@@ -10,13 +10,23 @@ export interface AllocationRules {
   waitlistLimit: number;
   /** Active holds one buyer may have per event (MAX_HOLDS_PER_USER). */
   maxHoldsPerUser: number;
+  /** Failed steps a request may cause before it is set aside (MAX_PROCESSING_ATTEMPTS). */
+  maxProcessingAttempts: number;
 }
 
 export const allocationRules = (
-  config: Pick<Config, 'holdTtlSeconds' | 'maxHoldTtlSeconds' | 'waitlistMaxPerUser' | 'maxHoldsPerUser'>,
+  config: Pick<
+    Config,
+    | 'holdTtlSeconds'
+    | 'maxHoldTtlSeconds'
+    | 'waitlistMaxPerUser'
+    | 'maxHoldsPerUser'
+    | 'maxProcessingAttempts'
+  >,
 ): AllocationRules => ({
   holdTtlSeconds: config.holdTtlSeconds,
   maxHoldTtlSeconds: config.maxHoldTtlSeconds,
   waitlistLimit: config.waitlistMaxPerUser,
   maxHoldsPerUser: config.maxHoldsPerUser,
+  maxProcessingAttempts: config.maxProcessingAttempts,
 });

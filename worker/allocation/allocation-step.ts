@@ -76,6 +76,11 @@ export async function runAllocationSteps(
           waitlistLimit: rules.waitlistLimit,
           buyers: state.buyers,
           maxHoldsPerUser: rules.maxHoldsPerUser,
+          setAside: new Set(
+            state.requests
+              .filter((r) => r.processingAttempts >= rules.maxProcessingAttempts)
+              .map((r) => r.id),
+          ),
           now,
           newId: randomUUID,
         },

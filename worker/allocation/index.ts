@@ -8,7 +8,8 @@
  *   and lock their state (load-event-state.ts), run each event's ledger, write the changes
  *   (apply-changes.ts); `runAllocationStep()` for one event. The processor's steps go through a
  *   `StepBatcher` (step-batcher.ts), which takes the steps asked for together into one
- *   transaction.
+ *   transaction, and narrows an event whose step fails to find and set aside a poison request
+ *   (poison-requests.ts; which failures count: step-failures.ts).
  * - `runLedger()`: the pure rules inside a step (ledger.ts, buyer-limits.ts, seat choice in
  *   seat-inventory.ts), state and requests in, changes out.
  * - `allocationRules(config)`: the rules that come from configuration.

@@ -43,6 +43,11 @@ export interface LedgerInput {
   buyers: ReadonlyMap<string, BuyerState>;
   /** Active holds one buyer may have (MAX_HOLDS_PER_USER). */
   maxHoldsPerUser: number;
+  /**
+   * Requests to set aside: each is rejected `processing_failed` when its turn comes, without
+   * being looked at (it made earlier steps fail; worker/allocation/poison-requests.ts). None if absent.
+   */
+  setAside?: ReadonlySet<string>;
   now: Date;
   newId: () => string;
 }
@@ -134,6 +139,10 @@ class Ledger {
   }
 
   decide(request: PendingRequest): void {
+    if (this.input.setAside?.has(request.id)) {
+      this.reject(request, REJECTION_REASONS.processingFailed);
+      return;
+    }
     switch (request.kind) {
       case 'book':
       case 'hold': {

@@ -14,8 +14,11 @@ import { type Seat, SeatInventory } from './seat-inventory.js';
 /** How much of the waitlist one step reads; a longer line is served over several steps. */
 export const WAITLIST_HEAD = 1000;
 
-/** A queued request, and how long it has waited (seconds, PostgreSQL's clock). */
-export type QueuedRequest = PendingRequest & { waited: number };
+/**
+ * A queued request, how long it has waited (seconds, PostgreSQL's clock) and how many failed
+ * steps it was found to cause (`processing_attempts`, worker/allocation/poison-requests.ts).
+ */
+export type QueuedRequest = PendingRequest & { waited: number; processingAttempts: number };
 
 export interface LoadedState {
   event: EventState;
@@ -167,11 +170,12 @@ async function loadQueuedRequests(
     external_reference: string | null;
     metadata: unknown;
     waited: number;
+    processing_attempts: number;
   }>(
     `SELECT q.* FROM unnest($eventIds::uuid[], $horizons::bigint[]) AS e(id, horizon)
        CROSS JOIN LATERAL (
          SELECT id, event_id, seq, user_id, kind, payload, queued_at, external_reference, metadata,
-                EXTRACT(EPOCH FROM now() - queued_at)::float8 AS waited
+                processing_attempts, EXTRACT(EPOCH FROM now() - queued_at)::float8 AS waited
            FROM booking_requests
           WHERE event_id = e.id AND status = 'queued' AND seq <= e.horizon
           ORDER BY seq LIMIT $limit FOR UPDATE) q`,
@@ -188,6 +192,7 @@ async function loadQueuedRequests(
       queuedAt: new Date(r.queued_at),
       reference: decodeReference(r.external_reference, r.metadata),
       waited: Number(r.waited),
+      processingAttempts: r.processing_attempts,
     });
   }
   return byEvent;

@@ -1,7 +1,10 @@
 import type { Sequelize } from 'sequelize';
 import type { Logger } from '../../shared/logger.js';
+import { countSetAside } from '../../shared/metrics.js';
 import type { AllocationRules } from './allocation-rules.js';
 import { type AllocationStepResult, runAllocationSteps } from './allocation-step.js';
+import { countFailure, rejectBare } from './poison-requests.js';
+import { failureMessage, isPassingFailure } from './step-failures.js';
 
 /** Most events one transaction steps together. */
 const MAX_EVENTS = 64;
@@ -22,10 +25,20 @@ interface Waiting {
  * request, and its round trips and commit, not its rows, are what it costs. A lone step goes
  * out at once, so an idle service adds no delay. If a shared transaction fails, each of its
  * events is stepped on its own, so one event's failure is only its own.
+ *
+ * An event whose own step fails with an error that is not a passing one (step-failures.ts) is
+ * narrowed: stepped alone, one request at a time, until the requests its failed step would have
+ * taken are decided. The requests before the culprit are decided one by one; the step that fails
+ * with one request names it, and the failure is counted against it (poison-requests.ts), unless
+ * a step deciding no request fails too (then the event's own state, its due holds or waitlist,
+ * is what fails, and no request is blamed). At MAX_PROCESSING_ATTEMPTS the request is set aside
+ * and the event goes back to full steps.
  */
 export class StepBatcher {
   private readonly waiting: Waiting[] = [];
   private inFlight = 0;
+  /** Narrowed events: how many more requests to decide one at a time before full steps again. */
+  private readonly narrowed = new Map<string, number>();
 
   constructor(
     private readonly sequelize: Sequelize,
@@ -41,6 +54,8 @@ export class StepBatcher {
   ) {}
 
   step(eventId: string): Promise<AllocationStepResult> {
+    // Alone: a step that may fail again must not fail the other events' transaction.
+    if (this.narrowed.has(eventId)) return this.narrowStep(eventId);
     const result = new Promise<AllocationStepResult>((resolve, reject) =>
       this.waiting.push({ eventId, resolve, reject }),
     );
@@ -59,7 +74,7 @@ export class StepBatcher {
         for (const w of batch) w.resolve(results.get(w.eventId)!);
       } catch (err) {
         if (batch.length === 1) {
-          batch[0]!.reject(err);
+          await this.afterFailure(batch[0]!.eventId, err).then(batch[0]!.resolve, batch[0]!.reject);
           continue;
         }
         this.logger.warn(
@@ -67,15 +82,102 @@ export class StepBatcher {
           'a shared allocation step failed; stepping its events one by one',
         );
         for (const w of batch) {
-          await this.run([w.eventId]).then((results) => w.resolve(results.get(w.eventId)!), w.reject);
+          await this.run([w.eventId]).then(
+            (results) => w.resolve(results.get(w.eventId)!),
+            (err: unknown) => this.afterFailure(w.eventId, err).then(w.resolve, w.reject),
+          );
         }
       }
     }
     this.inFlight -= 1;
   }
 
-  private async run(eventIds: string[]): Promise<Map<string, AllocationStepResult>> {
-    const results = await runAllocationSteps(this.sequelize, eventIds, this.limit, this.rules);
+  /**
+   * An event's own step failed. A passing failure is thrown as before (BullMQ retries the job
+   * with backoff); any other narrows the event to find the request it fails on.
+   */
+  private afterFailure(eventId: string, err: unknown): Promise<AllocationStepResult> {
+    if (isPassingFailure(err)) return Promise.reject(err);
+    this.narrowed.set(eventId, this.limit);
+    this.logger.warn(
+      { eventId, cause: failureMessage(err) },
+      'allocation step failed; stepping the event one request at a time to find the cause',
+    );
+    return this.narrowStep(eventId);
+  }
+
+  /** A step of one request; see the class comment. */
+  private async narrowStep(eventId: string): Promise<AllocationStepResult> {
+    let result: AllocationStepResult;
+    try {
+      result = (await this.run([eventId], 1)).get(eventId)!;
+    } catch (err) {
+      if (isPassingFailure(err)) throw err;
+      return this.blameHead(eventId, err);
+    }
+    const left = (this.narrowed.get(eventId) ?? 0) - result.decided.length;
+    if (result.decided.length === 0 || left <= 0) this.narrowed.delete(eventId);
+    else this.narrowed.set(eventId, left);
+    return result;
+  }
+
+  /**
+   * A step of one request failed with `err`. If a step deciding no request succeeds, that request
+   * is the cause: the failure is counted against it, and at the limit it is set aside. Holds or
+   * promotions that check step made have their timers left to the reconciler's sweep.
+   */
+  private async blameHead(eventId: string, err: unknown): Promise<AllocationStepResult> {
+    try {
+      await this.run([eventId], 0);
+    } catch (stateErr) {
+      if (!isPassingFailure(stateErr)) {
+        this.logger.error(
+          { eventId, cause: failureMessage(stateErr) },
+          'allocation step fails without any request (due holds or the waitlist): no request is set aside',
+        );
+      }
+      throw err;
+    }
+    const failure = await countFailure(this.sequelize, eventId, err);
+    if (!failure) throw err;
+    const max = this.rules.maxProcessingAttempts;
+    const fields = { eventId, bookingRequestId: failure.bookingRequestId, attempts: failure.attempts, max };
+    if (failure.attempts < max) {
+      this.logger.warn(
+        { ...fields, cause: failureMessage(err) },
+        'allocation step failed on this booking request',
+      );
+      throw err;
+    }
+    let result: AllocationStepResult;
+    try {
+      // The ledger rejects it unseen (its attempts reached the limit): outcome, message and email as usual.
+      result = (await this.run([eventId], 1)).get(eventId)!;
+    } catch (rejectErr) {
+      if (isPassingFailure(rejectErr)) throw rejectErr;
+      if (!(await rejectBare(this.sequelize, failure.bookingRequestId))) throw rejectErr;
+      this.logger.error(
+        { ...fields, cause: failureMessage(rejectErr) },
+        'setting the booking request aside failed too: rejected without its booking.rejected message',
+      );
+      result = {
+        decided: [],
+        changedRequestIds: [failure.bookingRequestId],
+        newHolds: [],
+        settledHoldIds: [],
+      };
+    }
+    this.narrowed.delete(eventId);
+    countSetAside();
+    this.logger.error(
+      { ...fields, cause: failureMessage(err) },
+      'booking request set aside: rejected processing_failed after failing every allocation step',
+    );
+    return result;
+  }
+
+  private async run(eventIds: string[], limit = this.limit): Promise<Map<string, AllocationStepResult>> {
+    const results = await runAllocationSteps(this.sequelize, eventIds, limit, this.rules);
     const changed = [...results.values()].flatMap((r) => r.changedRequestIds);
     if (changed.length > 0) {
       await this.announce(changed).catch((err: unknown) =>

@@ -1,12 +1,13 @@
-import { Queue, Worker } from 'bullmq';
+import { Queue } from 'bullmq';
 import type { Sequelize, Transaction } from 'sequelize';
 import type { EmailConfig } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
 import type { RedisClient } from '../../shared/redis.js';
+import { startScheduledWorker } from '../scheduled-worker.js';
 import type { RelayExtension } from '../webhooks/relay.js';
 import { createNotificationsForOutbox } from './create-notifications.js';
-import { createEmailProcessor, EmailAttemptFailed } from './process-email-job.js';
-import { EMAIL_BACKOFF, EMAIL_QUEUE, type EmailJobData, enqueueNotifications } from './queue.js';
+import { createEmailProcessor } from './process-email-job.js';
+import { EMAIL_QUEUE, type EmailJobData, enqueueNotifications } from './queue.js';
 import { EmailSweeper } from './sweeper.js';
 import { createMailer } from './transport.js';
 
@@ -52,25 +53,18 @@ export function startEmailDispatch(deps: {
   const queue = new Queue<EmailJobData>(EMAIL_QUEUE, { connection: redis, prefix });
   queue.on('error', (err) => logger.warn({ err }, 'email queue error'));
   const mailer = createMailer(config, logger);
-  const worker = new Worker<EmailJobData>(
+  const worker = startScheduledWorker(
     EMAIL_QUEUE,
     createEmailProcessor({ sequelize, config, mailer, logger }),
     {
-      connection: redis,
+      redis,
       prefix,
       concurrency: config.concurrency,
-      lockDuration: lockMs,
-      stalledInterval: lockMs,
-      settings: {
-        // The processor computed the delay (schedule with jitter) and put it on the error.
-        backoffStrategy: (_attempts, type, err) =>
-          type === EMAIL_BACKOFF && err instanceof EmailAttemptFailed
-            ? err.delayMs
-            : (config.retryScheduleMs[0] ?? 0),
-      },
+      lockMs,
+      retryScheduleMs: config.retryScheduleMs,
+      logger,
     },
   );
-  worker.on('error', (err) => logger.error({ err }, 'email worker error'));
   const sweeper = new EmailSweeper({ sequelize, queue, config, logger, strandedGraceMs });
   sweeper.start();
   return {

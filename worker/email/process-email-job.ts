@@ -3,7 +3,7 @@ import type { Sequelize } from 'sequelize';
 import type { EmailConfig } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
 import { type EmailResult, recordEmailAttempt } from '../../shared/metrics.js';
-import { retryDelayMs } from '../webhooks/retry-delay.js';
+import { AttemptFailed, retryDelayMs } from '../scheduled-worker.js';
 import {
   loadNotification,
   type NotificationToSend,
@@ -14,16 +14,6 @@ import {
 import type { EmailJobData } from './queue.js';
 import { type EmailFacts, renderEmail } from './render.js';
 import { classifySendError, type Mailer } from './transport.js';
-
-/** A temporary failure that BullMQ retries after `delayMs` (read by the backoff strategy). */
-export class EmailAttemptFailed extends Error {
-  constructor(
-    message: string,
-    readonly delayMs: number,
-  ) {
-    super(message);
-  }
-}
 
 /** Why a pending notification is not sent after all, read from the state now; null: send it. */
 function reasonToSkip(n: NotificationToSend): string | null {
@@ -85,7 +75,7 @@ export function createEmailProcessor(deps: {
       await recordRetry(sequelize, n.id, attempts, failure.error, new Date(Date.now() + delayMs));
       recordEmailAttempt(n.kind, 'retrying');
       logger.info({ ...log, attempts, error: failure.error, delayMs }, 'email attempt failed; retrying');
-      throw new EmailAttemptFailed(failure.error, delayMs);
+      throw new AttemptFailed(failure.error, delayMs);
     }
     await recordSent(sequelize, n.id, attempts);
     recordEmailAttempt(n.kind, 'sent');

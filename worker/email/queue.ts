@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { EmailConfig } from '../../shared/config.js';
+import { scheduledJobOptions } from '../../shared/scheduled-retry.js';
 
 /**
  * Notifications are sent through one fleet-wide BullMQ queue (job id = notification id). Its
@@ -8,24 +9,11 @@ import type { EmailConfig } from '../../shared/config.js';
  */
 export const EMAIL_QUEUE = '{emails}';
 
-/** BullMQ backoff type name; the email Worker implements it (the delay the processor computed). */
-export const EMAIL_BACKOFF = 'email-schedule';
-
 export interface EmailJobData {
   notificationId: string;
 }
 
 export type EmailQueue = Queue<EmailJobData>;
-
-function jobOptions(config: Pick<EmailConfig, 'retryScheduleMs'>, notificationId: string) {
-  return {
-    jobId: notificationId,
-    attempts: config.retryScheduleMs.length + 1,
-    backoff: { type: EMAIL_BACKOFF },
-    removeOnComplete: { age: 3600, count: 10000 },
-    removeOnFail: { age: 7 * 24 * 3600 },
-  };
-}
 
 /** Adds the jobs of new notifications in one round trip; adding an existing job is a no-op. */
 export async function enqueueNotifications(
@@ -38,7 +26,7 @@ export async function enqueueNotifications(
     notificationIds.map((notificationId) => ({
       name: 'send',
       data: { notificationId },
-      opts: jobOptions(config, notificationId),
+      opts: scheduledJobOptions(config.retryScheduleMs, notificationId),
     })),
   );
 }

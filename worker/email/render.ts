@@ -1,4 +1,4 @@
-import type { RejectionReason } from '../../shared/domain.js';
+import { type RejectionReason, seatsText } from '../../shared/domain.js';
 import type { EmailKind } from './kinds.js';
 
 /**
@@ -58,6 +58,8 @@ const REASONS: Record<RejectionReason, string> = {
   hold_expired: 'the hold had expired before you confirmed it',
   ticket_limit_reached: 'you have reached this event’s limit of tickets per person',
   hold_limit_reached: 'you already hold seats for this event as many times as one person may',
+  processing_failed:
+    'we could not process it because of an error on our side; nothing was charged or reserved',
 };
 
 const REQUESTS: Record<string, string> = {
@@ -84,9 +86,7 @@ export function formatInstant(at: Date, timeZone: string | null): string {
 }
 
 const seatsLine = (p: Purchase | null | undefined): string | null =>
-  p?.seats && p.seats.length > 0
-    ? p.seats.map((s) => `section ${s.section}, row ${s.row}, seat ${s.number}`).join('; ')
-    : null;
+  p?.seats && p.seats.length > 0 ? seatsText(p.seats) : null;
 
 /** One kind's content: a subject, what happened, the purchase's lines, and what to do next. */
 interface Content {

@@ -7,6 +7,7 @@ import { countWebhookDeliveries } from '../../shared/metrics.js';
 import { NOT_ENTITLED } from '../../shared/webhooks/entitlement.js';
 import { activeSecrets } from '../../shared/webhooks/signing.js';
 import type { DeliveryJobData, WebhookJobData } from '../../shared/webhooks/types.js';
+import { AttemptFailed, retryDelayMs } from '../scheduled-worker.js';
 import { DeliveredRecorder } from './delivered-recorder.js';
 import {
   type AttemptContext,
@@ -18,7 +19,6 @@ import {
   recordAttempt,
 } from './delivery-store.js';
 import { processBatch } from './process-batch-job.js';
-import { retryDelayMs } from './retry-delay.js';
 import { type SendResult, sendWebhook } from './send.js';
 import { SendSlots } from './send-slots.js';
 
@@ -28,16 +28,6 @@ export interface DeliveryDeps {
   queue: Queue<WebhookJobData>;
   config: WebhookConfig;
   logger: Logger;
-}
-
-/** A failed attempt that BullMQ should retry after `delayMs` (read by the backoff strategy). */
-export class DeliveryAttemptFailed extends Error {
-  constructor(
-    message: string,
-    readonly delayMs: number,
-  ) {
-    super(message);
-  }
 }
 
 /** What an attempt's result did to the delivery, once recorded. */
@@ -206,7 +196,7 @@ function createSingleDeliveryProcessor(delivering: Delivering) {
       case 'failed':
         throw new UnrecoverableError(`gave up after ${attempt.attempts + 1} attempts: ${settled.error}`);
       case 'retry':
-        throw new DeliveryAttemptFailed(settled.error, settled.delayMs);
+        throw new AttemptFailed(settled.error, settled.delayMs);
     }
   };
 
