@@ -113,6 +113,8 @@ describe('attendee emails over SMTP', () => {
       { bind: { id: outcome.id }, type: QueryTypes.SELECT },
     );
     expect(email!.messageId).toBe(`<${outbox!.messageId}@evently.test>`);
+    // The row is marked sent just after the server's 250, which the receiver may report first.
+    await waitFor(async () => (await notificationsOf(buyer))[0]?.status === 'sent');
     expect(await notificationsOf(buyer)).toEqual([
       expect.objectContaining({
         kind: 'booking_confirmed',
