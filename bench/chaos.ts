@@ -6,7 +6,7 @@ import { createSequelize } from '../shared/db/sequelize.js';
 import { WebhookReceiver } from '../test/support/webhook-receiver.js';
 import { freePort, type Role, startRole, stopRole } from './cluster.js';
 import { OwnPostgres, OwnRedis } from './services.js';
-import { seedUsers } from './setup.js';
+import { apiCaller, seedUsers } from './setup.js';
 
 export interface ChaosOptions {
   seconds: number;
@@ -101,22 +101,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const [admin] = await seedUsers({ url: postgres.url, pool: db }, 1, jwtSecret, 'admin');
     const [partner] = await seedUsers({ url: postgres.url, pool: db }, 1, jwtSecret, 'partner');
     const http = new Pool(base, { connections: options.clients });
-    const call = async (method: string, path: string, token: string, body?: unknown, key?: string) => {
-      const res = await http.request({
-        method: method as 'POST',
-        path,
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${token}`,
-          ...(key ? { 'idempotency-key': key } : {}),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return {
-        status: res.statusCode,
-        body: (await res.body.json().catch(() => null)) as Record<string, unknown> | null,
-      };
-    };
+    const call = apiCaller(http);
     const event = await call('POST', '/events', admin!.token, {
       name: 'Chaos Night',
       venue: 'Chaos Hall',

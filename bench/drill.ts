@@ -9,7 +9,7 @@ import { freePort, type Role, startRole, stopRole } from './cluster.js';
 import { assertClientMatchesServer, backup, databaseUrl, dropDatabase, restore } from './drill-tools.js';
 import { judgeRequests, type Statuses } from './drill-verdict.js';
 import { OwnRedis } from './services.js';
-import { freshDatabase, seedUsers } from './setup.js';
+import { apiCaller, freshDatabase, seedUsers } from './setup.js';
 
 export interface DrillOptions {
   /** Any database of the PostgreSQL server to use; the drill makes its own two there. */
@@ -142,22 +142,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     ];
     const client = new Pool(`http://127.0.0.1:${port}`, { connections: options.clients });
     http = client;
-    const call = async (method: string, route: string, token: string, body?: unknown, key?: string) => {
-      const res = await client.request({
-        method: method as 'POST',
-        path: route,
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${token}`,
-          ...(key ? { 'idempotency-key': key } : {}),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return {
-        status: res.statusCode,
-        body: (await res.body.json().catch(() => null)) as Record<string, unknown> | null,
-      };
-    };
+    const call = apiCaller(client);
     const event = await call('POST', '/events', admin!.token, {
       name: 'Drill Night',
       venue: 'Drill Hall',

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
+import type { Pool as UndiciPool } from 'undici';
 import { migrate } from '../shared/db/migrator.js';
 import { createSequelize } from '../shared/db/sequelize.js';
 
@@ -65,4 +66,36 @@ export async function deleteKeys(url: string, keyPrefix: string): Promise<void> 
     if (keys.length > 0) await redis.unlink(...keys);
   } while (cursor !== '0');
   redis.disconnect();
+}
+
+/** An API answer as the harness reads it: the status, and the JSON body (null when none). */
+export interface ApiAnswer {
+  status: number;
+  body: Record<string, unknown> | null;
+}
+
+/** JSON calls to the API over `http` with a bearer token (and an Idempotency-Key when given). */
+export function apiCaller(http: UndiciPool) {
+  return async (
+    method: string,
+    route: string,
+    token: string,
+    body?: unknown,
+    key?: string,
+  ): Promise<ApiAnswer> => {
+    const res = await http.request({
+      method: method as 'POST',
+      path: route,
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${token}`,
+        ...(key ? { 'idempotency-key': key } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return {
+      status: res.statusCode,
+      body: (await res.body.json().catch(() => null)) as Record<string, unknown> | null,
+    };
+  };
 }
