@@ -2797,12 +2797,7 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
             /** @description The account that owns the booking */
-            user: {
-                /** Format: uuid */
-                id: string;
-                email: string;
-                name: string;
-            };
+            user: components["schemas"]["UserSummary"];
         };
         /** @description Attendees, newest booking first (then by id) */
         AttendeeList: {

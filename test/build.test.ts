@@ -1,7 +1,7 @@
 // The image's way of running the service, outside Docker: `npm run build` (the Dockerfile's build
 // stage) into a folder laid out like the runtime stage's /app (package.json, the production
 // dependencies, dist/), then plain `node` on the compiled entries, with no tsx anywhere.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import {
   copyFileSync,
@@ -21,6 +21,7 @@ import { testEnv } from './support/config.js';
 import { TEST_DATABASE_URL } from './support/database.js';
 import { freePort } from './support/environment.js';
 import { flushRedisPrefix, outcomeOf, repoRoot, waitFor } from './support/harness.js';
+import { runNode } from './support/node-process.js';
 
 /** tsc over the whole service, then node's start-up, on a machine shared with other test files. */
 const BUILD_TIMEOUT_MS = 240_000;
@@ -62,40 +63,6 @@ async function dropDatabase(name: string): Promise<void> {
   } finally {
     await client.end();
   }
-}
-
-interface Run {
-  child: ChildProcess;
-  output: () => string;
-  /** Its JSON log lines so far. */
-  lines: () => Record<string, unknown>[];
-  exited: Promise<number | null>;
-}
-
-/** `node <script> <args>` in `cwd`: plain node, and no NODE_OPTIONS (jest's included). */
-function run(cwd: string, args: string[], env: Record<string, string>): Run {
-  const child = spawn(process.execPath, args, {
-    cwd,
-    env: { ...process.env, ...env, NODE_OPTIONS: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr!.on('data', (chunk) => {
-    output += chunk;
-  });
-  return {
-    child,
-    output: () => output,
-    lines: () =>
-      output
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
-    exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
-  };
 }
 
 /** A process's command line, from /proc (Linux, as CI and the image are). */
@@ -163,7 +130,7 @@ describe('the compiled service (npm run build, as the image runs it)', () => {
   test(
     'compiled migrations create a database under the names the sources record, and find nothing to do on one the sources migrated',
     async () => {
-      const fresh = run(app, ['dist/bin/migrate.js'], env({ DATABASE_URL: databaseUrl(dbName) }));
+      const fresh = runNode(app, ['dist/bin/migrate.js'], env({ DATABASE_URL: databaseUrl(dbName) }));
       expect(await fresh.exited).toBe(0);
       const client = new pg.Client({ connectionString: databaseUrl(dbName) });
       await client.connect();
@@ -176,7 +143,7 @@ describe('the compiled service (npm run build, as the image runs it)', () => {
       expect(rows.map((row) => row.name)).toEqual(sources);
 
       // The test database was migrated from the sources (tsx) by the global set-up.
-      const again = run(app, ['dist/bin/migrate.js'], env({}));
+      const again = runNode(app, ['dist/bin/migrate.js'], env({}));
       expect(await again.exited).toBe(0);
       expect(again.lines().filter((line) => line.event === 'migrating')).toEqual([]);
     },
@@ -188,7 +155,7 @@ describe('the compiled service (npm run build, as the image runs it)', () => {
     async () => {
       const port = await freePort();
       const adminPassword = `admin-${randomUUID()}`;
-      const service = run(
+      const service = runNode(
         app,
         ['dist/bin/start.js'],
         env({

@@ -11,6 +11,7 @@ import { testEnv } from './support/config.js';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from './support/database.js';
 import { freePort } from './support/environment.js';
 import { DEFAULT_WAIT_MS, flushRedisPrefix, repoRoot, waitFor } from './support/harness.js';
+import { runNode } from './support/node-process.js';
 
 /** Runs `npm start`'s entry with `env` and collects how it ends. */
 function start(env: Record<string, string>): Promise<{ code: number | null; stderr: string; ms: number }> {
@@ -141,32 +142,20 @@ type RunningService = LaunchedService;
 function launchService(dbName: string, env: Record<string, string>, port: number): LaunchedService {
   const url = new URL(TEST_DATABASE_URL);
   url.pathname = `/${dbName}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'bin/start.ts')], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env, NODE_OPTIONS: '', DATABASE_URL: url.toString(), PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const run = runNode(repoRoot, ['--import', 'tsx', path.join(repoRoot, 'bin/start.ts')], {
+    ...env,
+    DATABASE_URL: url.toString(),
+    PORT: String(port),
   });
-  let output = '';
-  child.stdout!.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr!.on('data', (chunk) => {
-    output += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return {
     base: `http://127.0.0.1:${port}`,
-    pid: child.pid!,
-    output: () => output,
-    lines: () =>
-      output
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
-    exited,
+    pid: run.child.pid!,
+    output: run.output,
+    lines: run.lines,
+    exited: run.exited,
     stop: async () => {
-      child.kill('SIGTERM');
-      return exited;
+      run.child.kill('SIGTERM');
+      return run.exited;
     },
   };
 }

@@ -32,16 +32,7 @@ export const adminSchemas: Record<string, oas.SchemaObject> = {
       },
       ...referenceProperties,
       createdAt: { type: 'string', format: 'date-time' },
-      user: {
-        type: 'object',
-        description: 'The account that owns the booking',
-        required: ['id', 'email', 'name'],
-        properties: {
-          id: { type: 'string', format: 'uuid' },
-          email: { type: 'string' },
-          name: { type: 'string' },
-        },
-      },
+      user: { ...ref('UserSummary'), description: 'The account that owns the booking' },
     },
   },
   AttendeeList: {
