@@ -176,7 +176,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           await postgres.crashAndRestart();
           pgRestarts += 1;
         }
-        while (options.killEveryMs > 0 && Date.now() >= nextKill) {
+        if (options.killEveryMs > 0 && Date.now() >= nextKill) {
           const i = kills % workers.length;
           const victim = workers[i]!;
           faults.push({ fault: `kill ${victim.name}`, at: Date.now() });
@@ -186,7 +186,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           );
           kills += 1;
           workers[i] = await startWorker(i);
-          nextKill += options.killEveryMs;
+          // From the restart, not the schedule: on a slow machine a start-up can take longer than
+          // the interval, and a schedule that fell behind would kill without end.
+          nextKill = Date.now() + options.killEveryMs;
         }
         await sleep(Math.max(0, tickEnd - Date.now()));
       }

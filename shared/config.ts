@@ -46,6 +46,11 @@ export interface Config {
   workerConcurrency: number;
   /** How long one event's turn lasts before it goes to the back of the line. */
   workerTurnMs: number;
+  /**
+   * How long a worker process's claim on an event, and the lock of the event's job it runs, last
+   * without renewal (EVENT_CLAIM_MS): a process that stopped loses its events after at most this.
+   */
+  eventClaimMs: number;
   reconcileIntervalMs: number;
   reconcileGraceMs: number;
   startupTimeoutMs: number;
@@ -272,6 +277,7 @@ const schema = Joi.object({
   LONG_POLL_MAX_SECONDS: Joi.number().integer().min(0).max(120).default(30),
   WORKER_CONCURRENCY: Joi.number().integer().min(1).max(200).default(32),
   WORKER_TURN_MS: Joi.number().integer().min(10).max(60000).default(200),
+  EVENT_CLAIM_MS: Joi.number().integer().min(400).max(60000).default(1000),
   RECONCILE_INTERVAL_MS: Joi.number().integer().min(100).default(5000),
   RECONCILE_GRACE_MS: Joi.number().integer().min(0).default(10000),
   STARTUP_TIMEOUT_MS: Joi.number().integer().min(500).max(60000).default(8000),
@@ -433,6 +439,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     longPollMaxSeconds: value.LONG_POLL_MAX_SECONDS,
     workerConcurrency: value.WORKER_CONCURRENCY,
     workerTurnMs: value.WORKER_TURN_MS,
+    eventClaimMs: value.EVENT_CLAIM_MS,
     reconcileIntervalMs: value.RECONCILE_INTERVAL_MS,
     reconcileGraceMs: value.RECONCILE_GRACE_MS,
     startupTimeoutMs: value.STARTUP_TIMEOUT_MS,

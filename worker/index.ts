@@ -60,7 +60,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     logger,
     concurrency: config.workerConcurrency,
     turnMs: config.workerTurnMs,
-    lockMs: config.jobLockMs,
+    claimMs: config.eventClaimMs,
     pollMs: 500,
   });
   const reconciler = new Reconciler({

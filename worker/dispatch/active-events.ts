@@ -4,12 +4,21 @@ import type { RedisClient } from '../../shared/redis.js';
 /**
  * Takes the longest-waiting events whose turn has come (score <= now) and claims them until
  * `until` by moving their score there, atomically, so two processes never take the same event.
- * One key: safe on a Redis Cluster.
+ * Also returns the first score left in line: when the next event comes due (a retry, a paused
+ * queue's look, or a claim running out because its process is gone). One key: safe on a Redis
+ * Cluster.
  */
 const CLAIM = `
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
 for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[2], id) end
-return ids`;
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {ids, first[2] or false}`;
+
+export interface Claimed {
+  eventIds: string[];
+  /** When the first event left in line comes due (ms since epoch), or null with none left. */
+  nextDueAt: number | null;
+}
 
 /**
  * What an event queue still holds, read atomically from its own keys (one hash slot, since all
@@ -57,10 +66,13 @@ export class ActiveEvents {
     this.key = activeEventsKey(prefix);
   }
 
-  async claim(max: number, leaseMs: number): Promise<string[]> {
-    if (max <= 0) return [];
+  async claim(max: number, leaseMs: number): Promise<Claimed> {
     const now = Date.now();
-    return (await this.redis.eval(CLAIM, 1, this.key, now, now + leaseMs, max)) as string[];
+    const [eventIds, first] = (await this.redis.eval(CLAIM, 1, this.key, now, now + leaseMs, max)) as [
+      string[],
+      string | null,
+    ];
+    return { eventIds, nextDueAt: first === null ? null : Number(first) };
   }
 
   /** Extends the claims of events still being served (XX: one released meanwhile stays out). */

@@ -18,19 +18,20 @@ export interface DispatcherOptions {
   concurrency: number;
   /** How long one event's turn lasts before the event goes to the back of the line. */
   turnMs: number;
-  /** A job's lock without renewal (`JOB_LOCK_MS`). */
-  lockMs: number;
-  /** Safety net for a missed `event-activated` and for retries coming due. */
+  /**
+   * How long a claim on an event, and the lock of the event's job being run, last without renewal
+   * (`EVENT_CLAIM_MS`). Claims are renewed every quarter of it while the event is served, so only
+   * a process that stopped (or whose event loop stalled for three quarters of it) loses them; then
+   * the event is free again, and whoever claims it next takes over its job.
+   */
+  claimMs: number;
+  /** Safety net for a missed `event-activated`. */
   pollMs: number;
 }
-
-/**
- * How long a claim on an event lasts without renewal. Claims are renewed every third of it while
- * the event is served, so only a process that stopped loses them; then the event is free again.
- */
-const CLAIM_LEASE_MS = 3000;
 /** Event runners kept for reuse; one costs a few objects and no connection. */
 const MAX_RUNNERS = 2048;
+/** The shortest sleep between claims, so clocks a little apart cannot make the loop spin. */
+const MIN_SLEEP_MS = 5;
 
 /**
  * Serves every event queue of the fleet with a constant number of Redis connections per process.
@@ -65,7 +66,7 @@ export class Dispatcher {
 
   constructor(private readonly options: DispatcherOptions) {
     this.active = new ActiveEvents(options.redis, options.prefix);
-    this.stalledRecheckMs = Math.max(250, Math.floor(options.lockMs / 4));
+    this.stalledRecheckMs = Math.floor(options.claimMs / 4);
   }
 
   async start(): Promise<void> {
@@ -74,7 +75,7 @@ export class Dispatcher {
       if (channel === eventActivatedChannel(prefix)) this.signal.notify();
     });
     await subscriber.subscribe(eventActivatedChannel(prefix));
-    this.renewTimer = setInterval(() => void this.renewClaims(), CLAIM_LEASE_MS / 3);
+    this.renewTimer = setInterval(() => void this.renewClaims(), Math.floor(this.options.claimMs / 4));
     this.loop = this.run();
   }
 
@@ -84,16 +85,26 @@ export class Dispatcher {
   }
 
   private async run(): Promise<void> {
-    const { concurrency, pollMs, logger } = this.options;
+    const { concurrency, claimMs, pollMs, logger } = this.options;
     while (!this.closed) {
-      try {
-        const taken = await this.active.claim(concurrency - this.serving.size, CLAIM_LEASE_MS);
-        for (const eventId of taken) this.serve(eventId);
-      } catch (err) {
-        logger.error({ err }, 'could not claim events; will retry');
+      let sleepMs = pollMs;
+      const free = concurrency - this.serving.size;
+      if (free > 0) {
+        try {
+          const { eventIds, nextDueAt } = await this.active.claim(free, claimMs);
+          for (const eventId of eventIds) this.serve(eventId);
+          // A free slot left means nothing else is due yet: sleep until the first event in line
+          // comes due, so a retry, or a claim running out because its process died, is taken then,
+          // not at the next poll.
+          if (eventIds.length < free && nextDueAt !== null) {
+            sleepMs = Math.min(pollMs, Math.max(MIN_SLEEP_MS, nextDueAt - Date.now()));
+          }
+        } catch (err) {
+          logger.error({ err }, 'could not claim events; will retry');
+        }
       }
       // Wakes early when an event becomes active or a slot comes free.
-      await this.signal.wait(pollMs);
+      await this.signal.wait(sleepMs);
     }
   }
 
@@ -143,8 +154,8 @@ export class Dispatcher {
       this.runners.set(eventId, existing);
       return existing;
     }
-    const { redis, prefix, processor, lockMs, logger } = this.options;
-    const runner = new EventRunner(eventId, { connection: redis, prefix, processor, lockMs });
+    const { redis, prefix, processor, claimMs, logger } = this.options;
+    const runner = new EventRunner(eventId, { connection: redis, prefix, processor, lockMs: claimMs });
     runner.on('failed', (job, err) =>
       logger.error({ err, eventId, jobId: job?.id, attempts: job?.attemptsMade }, 'allocation job failed'),
     );
@@ -174,7 +185,7 @@ export class Dispatcher {
 
   private async renewClaims(): Promise<void> {
     try {
-      await this.active.renew([...this.claimed], CLAIM_LEASE_MS);
+      await this.active.renew([...this.claimed], this.options.claimMs);
     } catch (err) {
       this.options.logger.warn({ err }, 'could not renew event claims');
     }

@@ -6,7 +6,10 @@ export interface EventRunnerOptions {
   connection: RedisClient;
   prefix: string;
   processor: Processor<AllocationJobData>;
-  /** How long a job's lock lasts without renewal; renewed while the job runs. */
+  /**
+   * How long a job's lock lasts without renewal: the event claim's lease, so a job and the claim
+   * of the process running it run out together. BullMQ renews it while the job runs.
+   */
   lockMs: number;
 }
 
@@ -19,6 +22,8 @@ export interface EventRunnerOptions {
  * process pays no connection per event it has ever served.
  */
 export class EventRunner extends Worker<AllocationJobData> {
+  private readonly connection: RedisClient;
+
   constructor(
     readonly eventId: string,
     options: EventRunnerOptions,
@@ -32,14 +37,15 @@ export class EventRunner extends Worker<AllocationJobData> {
         autorun: false,
         concurrency: 1,
         lockDuration: options.lockMs,
-        // Only run when a turn finds a job active but none to take (its owner may be gone):
-        // often enough that a crashed worker's job is retried soon after its lock runs out.
-        stalledInterval: Math.max(250, Math.floor(options.lockMs / 4)),
+        // The fleet-wide throttle of the stall check, which only runs when a turn finds a job
+        // active but none to take (`recoverStalled()`).
+        stalledInterval: Math.floor(options.lockMs / 4),
         skipVersionCheck: true,
       },
       // No `withBlockingConnection`: the backend shares `connection` and opens nothing.
       (name, opts) => createRedisBackend(name, opts),
     );
+    this.connection = options.connection;
     // Renews the locks of the jobs `processJob` tracks; `run()` would start it, we never call it.
     this.lockManager.start();
   }
@@ -59,10 +65,20 @@ export class EventRunner extends Worker<AllocationJobData> {
   }
 
   /**
-   * BullMQ's stall check for this queue (throttled fleet-wide by the queue's `stalled-check` key):
-   * an active job whose lock has run out goes back to `wait`. Returns the ids it moved.
+   * Takes over the job of a process that stopped: BullMQ's stall check, run twice in a row. An
+   * active job whose lock has run out goes back to `wait`. BullMQ moves only jobs that an earlier
+   * check already saw active (its first pass marks, a later one moves), and throttles checks
+   * fleet-wide with the queue's `stalled-check` key; a dispatcher calls this only while it holds
+   * the event's claim, after the claim of the job's process ran out, so that process has been
+   * silent for a whole lease already and waiting another interval would only add to the freeze.
+   * A job whose lock is still renewed stays where it is. Returns the ids it moved.
    */
-  recoverStalled(): Promise<string[]> {
-    return this.backend.moveStalledJobsToWait();
+  async recoverStalled(): Promise<string[]> {
+    const moved: string[] = [];
+    for (let pass = 0; pass < 2; pass++) {
+      await this.connection.del(this.keys['stalled-check']!);
+      moved.push(...(await this.backend.moveStalledJobsToWait()));
+    }
+    return moved;
   }
 }
