@@ -33,9 +33,14 @@ for (const [key, value] of Object.entries(figures)) process.stdout.write(`${key.
 process.stdout.write('\nfault                  at (s)  first decision after (ms)\n');
 for (const r of recoveries) {
   process.stdout.write(
-    `${r.fault.padEnd(22)} ${String(r.atSecond).padStart(6)}  ${r.recoveredAfterMs ?? 'none'}\n`,
+    `${r.fault.padEnd(22)} ${String(r.atSecond).padStart(6)}  ${r.idle ? 'idle (nothing was waiting)' : (r.recoveredAfterMs ?? 'none')}\n`,
   );
 }
+const kills = recoveries.filter((r) => r.fault.startsWith('kill ') && !r.idle);
+const worst = Math.max(...kills.map((r) => r.recoveredAfterMs ?? Number.POSITIVE_INFINITY));
+process.stdout.write(
+  `\nworker kills with requests waiting: ${kills.length}; slowest first decision after one: ${kills.length ? `${worst} ms` : 'n/a'}\n`,
+);
 if (args.json) writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
 const clean = ['lost', 'duplicated', 'oversold', 'webhooksMissing', 'counterDrift'].every(
   (k) => report[k as keyof typeof report] === 0,

@@ -33,7 +33,11 @@ export interface ChaosReport {
   oversold: number;
   webhooksMissing: number;
   counterDrift: number;
-  recoveries: { fault: string; atSecond: number; recoveredAfterMs: number | null }[];
+  /**
+   * Per fault, how long after it the event's next decision came. `idle`: no request was waiting
+   * at that moment, so there was nothing to recover (`recoveredAfterMs` null).
+   */
+  recoveries: { fault: string; atSecond: number; idle: boolean; recoveredAfterMs: number | null }[];
   wallSeconds: number;
 }
 
@@ -283,14 +287,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     );
     const recoveries = [];
     for (const f of faults) {
-      const [next] = await query<{ at: Date | null }>(
-        'SELECT min(decided_at) AS at FROM booking_requests WHERE event_id = $1 AND decided_at > $2',
+      // A fault with nothing queued at that moment (the load over, say) has nothing to recover.
+      const [next] = await query<{ at: Date | null; waiting: boolean }>(
+        `SELECT min(decided_at) AS at,
+                bool_or(queued_at <= $2) AS waiting
+           FROM booking_requests WHERE event_id = $1 AND decided_at > $2`,
         [eventId, new Date(f.at)],
       );
       recoveries.push({
         fault: f.fault,
         atSecond: Math.round((f.at - started) / 100) / 10,
-        recoveredAfterMs: next?.at ? new Date(next.at).getTime() - f.at : null,
+        idle: !next?.waiting,
+        recoveredAfterMs: next?.at && next.waiting ? new Date(next.at).getTime() - f.at : null,
       });
     }
     await http.close();
