@@ -46,8 +46,6 @@ export class EventRunner extends Worker<AllocationJobData> {
       (name, opts) => createRedisBackend(name, opts),
     );
     this.connection = options.connection;
-    // Renews the locks of the jobs `processJob` tracks; `run()` would start it, we never call it.
-    this.lockManager.start();
   }
 
   /**
@@ -55,13 +53,22 @@ export class EventRunner extends Worker<AllocationJobData> {
    * previous one's completion (one round trip). Returns how many jobs ran.
    */
   async runTurn(token: string, more: () => boolean): Promise<number> {
-    let ran = 0;
-    let job: Job<AllocationJobData> | undefined = await this.getNextJob(token, { block: false });
-    while (job) {
-      ran += 1;
-      job = (await this.processJob(job, token, more)) || undefined;
+    // BullMQ's lock manager renews the locks of the jobs `processJob` tracks, on a timer every
+    // quarter of the lock. `run()` would start one for the Worker's life; a process keeps up to
+    // 2,048 runners, whose idle timers would cost CPU for nothing, so each turn has its own.
+    this.createLockManager();
+    this.lockManager.start();
+    try {
+      let ran = 0;
+      let job: Job<AllocationJobData> | undefined = await this.getNextJob(token, { block: false });
+      while (job) {
+        ran += 1;
+        job = (await this.processJob(job, token, more)) || undefined;
+      }
+      return ran;
+    } finally {
+      await this.lockManager.close();
     }
-    return ran;
   }
 
   /**
