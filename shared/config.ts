@@ -47,8 +47,8 @@ export interface Config {
   /** How long one event's turn lasts before it goes to the back of the line. */
   workerTurnMs: number;
   /**
-   * How long a worker process's claim on an event, and the lock of the event's job it runs, last
-   * without renewal (EVENT_CLAIM_MS): a process that stopped loses its events after at most this.
+   * How long a worker process's claim on an event lasts without renewal (EVENT_CLAIM_MS): a
+   * process that stopped loses its events, and the job it was running, after at most this.
    */
   eventClaimMs: number;
   reconcileIntervalMs: number;

@@ -61,6 +61,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     concurrency: config.workerConcurrency,
     turnMs: config.workerTurnMs,
     claimMs: config.eventClaimMs,
+    lockMs: config.jobLockMs,
     pollMs: 500,
   });
   const reconciler = new Reconciler({

@@ -19,12 +19,14 @@ export interface DispatcherOptions {
   /** How long one event's turn lasts before the event goes to the back of the line. */
   turnMs: number;
   /**
-   * How long a claim on an event, and the lock of the event's job being run, last without renewal
-   * (`EVENT_CLAIM_MS`). Claims are renewed every quarter of it while the event is served, so only
-   * a process that stopped (or whose event loop stalled for three quarters of it) loses them; then
-   * the event is free again, and whoever claims it next takes over its job.
+   * How long a claim on an event lasts without renewal (`EVENT_CLAIM_MS`). Claims are renewed
+   * every quarter of it while the event is served, so only a process that stopped (or whose event
+   * loop stalled for three quarters of it) loses them; then the event is free again, and whoever
+   * claims it next takes over its job.
    */
   claimMs: number;
+  /** A job's lock without renewal (`JOB_LOCK_MS`). */
+  lockMs: number;
   /** Safety net for a missed `event-activated`. */
   pollMs: number;
 }
@@ -154,8 +156,8 @@ export class Dispatcher {
       this.runners.set(eventId, existing);
       return existing;
     }
-    const { redis, prefix, processor, claimMs, logger } = this.options;
-    const runner = new EventRunner(eventId, { connection: redis, prefix, processor, lockMs: claimMs });
+    const { redis, prefix, processor, lockMs, logger } = this.options;
+    const runner = new EventRunner(eventId, { connection: redis, prefix, processor, lockMs });
     runner.on('failed', (job, err) =>
       logger.error({ err, eventId, jobId: job?.id, attempts: job?.attemptsMade }, 'allocation job failed'),
     );

@@ -6,10 +6,7 @@ export interface EventRunnerOptions {
   connection: RedisClient;
   prefix: string;
   processor: Processor<AllocationJobData>;
-  /**
-   * How long a job's lock lasts without renewal: the event claim's lease, so a job and the claim
-   * of the process running it run out together. BullMQ renews it while the job runs.
-   */
+  /** How long a job's lock lasts without renewal (`JOB_LOCK_MS`); renewed while the job runs. */
   lockMs: number;
 }
 
@@ -37,9 +34,8 @@ export class EventRunner extends Worker<AllocationJobData> {
         autorun: false,
         concurrency: 1,
         lockDuration: options.lockMs,
-        // The fleet-wide throttle of the stall check, which only runs when a turn finds a job
-        // active but none to take (`recoverStalled()`).
-        stalledInterval: Math.floor(options.lockMs / 4),
+        // The fleet-wide throttle of BullMQ's stall check; `recoverStalled()` runs it past that.
+        stalledInterval: Math.max(250, Math.floor(options.lockMs / 4)),
         skipVersionCheck: true,
       },
       // No `withBlockingConnection`: the backend shares `connection` and opens nothing.
@@ -72,15 +68,21 @@ export class EventRunner extends Worker<AllocationJobData> {
   }
 
   /**
-   * Takes over the job of a process that stopped: BullMQ's stall check, run twice in a row. An
-   * active job whose lock has run out goes back to `wait`. BullMQ moves only jobs that an earlier
-   * check already saw active (its first pass marks, a later one moves), and throttles checks
-   * fleet-wide with the queue's `stalled-check` key; a dispatcher calls this only while it holds
-   * the event's claim, after the claim of the job's process ran out, so that process has been
-   * silent for a whole lease already and waiting another interval would only add to the freeze.
-   * A job whose lock is still renewed stays where it is. Returns the ids it moved.
+   * Takes over the job of a process that stopped. The dispatcher calls this only while it holds
+   * the event's claim and finds a job active that is not its own: the claim of the job's process
+   * ran out, so that process has not renewed anything for a whole lease (`EVENT_CLAIM_MS`). Its
+   * job's lock (`JOB_LOCK_MS`) would still hold the event for seconds, so the lock is deleted, and
+   * BullMQ's stall check runs twice in a row (it moves only jobs an earlier check saw active and
+   * without a lock, and throttles itself with the queue's `stalled-check` key). The job goes back
+   * to `wait` through BullMQ's own script. Should the process be alive after all (an event loop
+   * stalled for most of a lease), its job runs twice, one after the other: the event row lock
+   * serializes the steps and the second finds the requests decided. Returns the ids it moved.
    */
   async recoverStalled(): Promise<string[]> {
+    // By id: global concurrency 1 lets no other job of the event start while this one is active,
+    // and a job that finished meanwhile took its lock with it.
+    const active = await this.connection.lrange(this.keys.active!, 0, -1);
+    if (active.length > 0) await this.connection.del(...active.map((jobId) => `${this.toKey(jobId)}:lock`));
     const moved: string[] = [];
     for (let pass = 0; pass < 2; pass++) {
       await this.connection.del(this.keys['stalled-check']!);
