@@ -134,13 +134,18 @@ export class Dispatcher {
   private async turn(eventId: string): Promise<void> {
     const runner = await this.runner(eventId);
     const deadline = Date.now() + this.options.turnMs;
-    const ran = await runner.runTurn(randomUUID(), () => !this.closed && Date.now() < deadline);
+    const token = randomUUID();
+    const more = () => !this.closed && Date.now() < deadline;
+    const ran = await runner.runTurn(token, more);
     let state: QueueState = await this.active.queueState(eventId);
     if (ran === 0 && state.active > 0) {
       // A job active that is not ours: its process's claim ran out, so it may be gone.
       const moved = await runner.recoverStalled();
       if (moved.length > 0) {
         this.options.logger.warn({ eventId, jobIds: moved }, 'stalled allocation jobs moved back to wait');
+        // The event has waited a whole lease already: run the job now, in this turn (at least
+        // one job, even past the deadline), not after going round the line again.
+        await runner.runTurn(token, more);
         state = await this.active.queueState(eventId);
       }
     }
