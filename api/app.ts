@@ -36,7 +36,7 @@ export function createApp(deps: ApiDeps): Koa<AppState> {
   // right of X-Forwarded-For, so a client cannot choose it); otherwise the socket's peer.
   const hops = deps.config.trustProxyHops;
   const app = new Koa<AppState>({ proxy: hops > 0, maxIpsCount: hops });
-  const tokens = new Tokens(deps.config, deps.redis, deps.config.redisPrefix);
+  const tokens = new Tokens(deps.config, deps.redis, deps.config.redisPrefix, deps.sequelize);
   const limits = new RateLimits(deps.config, deps.redis, deps.logger);
   let routers: Router<AppState>[] = [];
 

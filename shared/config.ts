@@ -18,6 +18,11 @@ export interface Config {
   jwtSecret: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  /**
+   * How long a user's revocations copied to Redis are trusted before the next token check reads
+   * them from PostgreSQL again (REVOCATION_RELOAD_SECONDS; api/services/tokens.ts).
+   */
+  revocationReloadSeconds: number;
   adminEmail?: string;
   adminPassword?: string;
   redisPrefix: string;
@@ -229,6 +234,7 @@ const schema = Joi.object({
     .integer()
     .min(60)
     .default(30 * 24 * 3600),
+  REVOCATION_RELOAD_SECONDS: Joi.number().integer().min(1).max(86400).default(300),
   // Empty counts as unset: compose passes `${ADMIN_EMAIL:-}` through.
   ADMIN_EMAIL: Joi.string().email({ tlds: false }).empty('').optional(),
   ADMIN_PASSWORD: secret('ADMIN_PASSWORD', 8, 12, { minBits: 50, refuseCommonWords: true })
@@ -417,6 +423,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtSecret: value.JWT_SECRET,
     accessTokenTtlSeconds: value.ACCESS_TOKEN_TTL,
     refreshTokenTtlSeconds: value.REFRESH_TOKEN_TTL,
+    revocationReloadSeconds: value.REVOCATION_RELOAD_SECONDS,
     adminEmail: value.ADMIN_EMAIL,
     adminPassword: value.ADMIN_PASSWORD,
     redisPrefix: value.REDIS_PREFIX,
