@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import jwt from 'jsonwebtoken';
 import type { Sequelize } from 'sequelize';
 import { Tokens } from '../api/services/tokens.js';
+import { loadConfig } from '../shared/config.js';
 import { type Actor, createActor, registerUser } from './support/actors.js';
 import { TEST_REDIS_URL } from './support/database.js';
 import { useTestApi } from './support/environment.js';
@@ -266,3 +267,16 @@ describe('token revocations survive a Redis loss', () => {
 });
 
 const asPair = (actor: Actor) => ({ accessToken: actor.token, refreshToken: actor.refreshToken });
+
+describe('REVOCATION_RELOAD_SECONDS', () => {
+  test('defaults to 300; whole seconds from 1 to 86400', () => {
+    expect(loadConfig({ NODE_ENV: 'test' }).revocationReloadSeconds).toBe(300);
+    expect(loadConfig({ NODE_ENV: 'test', REVOCATION_RELOAD_SECONDS: '60' }).revocationReloadSeconds).toBe(
+      60,
+    );
+    for (const bad of ['0', '1.5', '86401', 'soon'])
+      expect(() => loadConfig({ NODE_ENV: 'test', REVOCATION_RELOAD_SECONDS: bad })).toThrow(
+        'REVOCATION_RELOAD_SECONDS',
+      );
+  });
+});
