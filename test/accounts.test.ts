@@ -162,7 +162,12 @@ describe('accounts: admins list, disable and re-role them; a disabled or deleted
     const user = await registerUser(api.baseUrl);
     expect((await patch(user.id, { disabled: true })).status).toBe(200);
     // What a sign-in that read the account just before the disabling would hand out after it.
-    const tokens = new Tokens(api.deps.config, api.deps.redis, api.deps.config.redisPrefix, api.deps.sequelize);
+    const tokens = new Tokens(
+      api.deps.config,
+      api.deps.redis,
+      api.deps.config.redisPrefix,
+      api.deps.sequelize,
+    );
     const raced = tokens.issue({ id: user.id, role: 'user' });
     const me = await http().get('/auth/me').set('Authorization', `Bearer ${raced.accessToken}`);
     expect(me.status).toBe(401);
