@@ -200,6 +200,16 @@ describe('token revocations survive a Redis loss', () => {
     expect(queries[0]).toMatch(/FROM "users" AS "User" WHERE "User"."id" = /);
   });
 
+  test('a burst of one user’s requests after the loss shares one load', async () => {
+    const user = await registerUser(api.baseUrl, 'burst');
+    await loseRedis();
+    const queries = await queriesDuring(api.deps.sequelize, async () => {
+      const answers = await Promise.all(Array.from({ length: 20 }, () => me(user.token)));
+      expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+    });
+    expect(queries.filter((sql) => sql.includes('token_revocations'))).toHaveLength(1);
+  });
+
   test('a copy that lost one key is corrected by the next reload', async () => {
     // What a Redis that kept its old data but lost its last writes looks like: the user's copy is
     // marked loaded, the newest revocation is missing. It lasts until the mark expires.

@@ -74,6 +74,12 @@ export class Tokens {
    * on every call, which cost ~1 ms of CPU per request.
    */
   private readonly key: KeyObject;
+  /**
+   * Loads in progress, by user: the checks of one user that find no mark at the same moment (a
+   * burst of that user's requests after a loss) share one load instead of queueing one each for
+   * the pool's connections.
+   */
+  private readonly loading = new Map<string, Promise<UserTokenState>>();
 
   constructor(
     private readonly config: Pick<
@@ -244,8 +250,9 @@ export class Tokens {
    * One MGET: the token's, its user's and its family's revocation keys, whether the account is
    * disabled, the user's role, and the mark saying the user's copy is loaded; all the user's
    * keys, so one slot, read at one instant (see the class comment). Without the mark, the user's
-   * state comes from PostgreSQL (`load`); a key the MGET found still counts (it revokes
-   * something PostgreSQL recorded too, or a revocation from before PostgreSQL recorded them).
+   * state comes from PostgreSQL (`load`), and what the MGET found still counts: a key revokes
+   * something PostgreSQL recorded too (maybe after a shared load had read it), or a revocation
+   * from before PostgreSQL recorded them.
    */
   private async revocations(claims: Claims): Promise<RevocationView> {
     const keys = [
@@ -270,10 +277,20 @@ export class Tokens {
     return {
       tokenRevoked: cached.tokenRevoked || revoked.has(claims.jti),
       familyRevoked: cached.familyRevoked || (claims.fam !== undefined && revoked.has(claims.fam)),
-      validAfterMs: state.tokensValidAfterMs,
-      disabled: state.disabled,
+      validAfterMs: Math.max(cached.validAfterMs ?? 0, state.tokensValidAfterMs ?? 0) || null,
+      disabled: cached.disabled || state.disabled,
       role: state.role,
     };
+  }
+
+  /** One user's state from PostgreSQL, copied to Redis; one load per user at a time (`loading`). */
+  private load(userId: string): Promise<UserTokenState> {
+    let loading = this.loading.get(userId);
+    if (!loading) {
+      loading = this.copyToRedis(userId).finally(() => this.loading.delete(userId));
+      this.loading.set(userId, loading);
+    }
+    return loading;
   }
 
   /**
@@ -283,7 +300,7 @@ export class Tokens {
    * has, before Redis had it. The user's own keys are set to what the row says, removed when it
    * says nothing. An account that no longer exists is refused, and nothing is marked.
    */
-  private async load(userId: string): Promise<UserTokenState> {
+  private async copyToRedis(userId: string): Promise<UserTokenState> {
     return this.sequelize.transaction(async (transaction) => {
       const state = await readUserTokenState(this.sequelize, userId, transaction);
       if (!state) throw new Unauthorized('Account no longer exists');
