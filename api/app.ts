@@ -1,6 +1,7 @@
 import { bodyParser } from '@koa/bodyparser';
 import type Router from '@koa/router';
 import Koa from 'koa';
+import { isClientAbort } from './client-abort.js';
 import { consoleRoutes } from './console/index.js';
 import type { ApiDeps, AppState } from './context.js';
 import { dashboard } from './dashboard/index.js';
@@ -36,7 +37,7 @@ export function createApp(deps: ApiDeps): Koa<AppState> {
   // right of X-Forwarded-For, so a client cannot choose it); otherwise the socket's peer.
   const hops = deps.config.trustProxyHops;
   const app = new Koa<AppState>({ proxy: hops > 0, maxIpsCount: hops });
-  const tokens = new Tokens(deps.config, deps.redis, deps.config.redisPrefix);
+  const tokens = new Tokens(deps.config, deps.redis, deps.config.redisPrefix, deps.sequelize);
   const limits = new RateLimits(deps.config, deps.redis, deps.logger);
   let routers: Router<AppState>[] = [];
 
@@ -85,10 +86,16 @@ export function createApp(deps: ApiDeps): Koa<AppState> {
   // Errors a middleware handled but still emitted (bull-board's sub-app does) go to the log,
   // not to stderr in Koa's default format. A client's error (4xx: a bad path or body) is the
   // client's: one debug line naming it, without its message or stack (which can name server files).
-  app.on('error', (err: Error & { status?: unknown }, ctx) => {
+  // So is a client that closed the connection while its answer streamed (Koa reports the cut pipe).
+  app.on('error', (err: Error & { status?: unknown; code?: unknown }, ctx) => {
     const requestId = ctx?.state?.requestId;
     if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
       deps.logger.debug({ status: err.status, err: err.name, requestId }, 'request rejected');
+    } else if (ctx && isClientAbort(err, ctx)) {
+      deps.logger.debug(
+        { code: err.code, requestId },
+        'client closed the connection before the answer ended',
+      );
     } else {
       deps.logger.error({ err, requestId }, 'unhandled app error');
     }

@@ -24,6 +24,8 @@ export interface Principal {
   id: string;
   role: Role;
   tokenId: string;
+  /** Which kind of token it is: the caller of a request holds an access token. */
+  tokenType: 'access' | 'refresh';
   expiresAt: number;
   /** The session the token belongs to (its `fam` claim); logout and refresh reuse revoke it whole. */
   familyId?: string;

@@ -1,5 +1,5 @@
 // `npm run drill`: the backup and restore drill (see bench/drill.ts); exits non-zero unless
-// nothing the backup holds was lost, decided twice or oversold.
+// nothing the backup holds was lost, decided twice or oversold, and no token it revoked works again.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runDrill } from './drill.js';
@@ -33,7 +33,8 @@ const report = await runDrill({
 });
 for (const [key, value] of Object.entries(report)) process.stdout.write(`${key.padEnd(34)} ${value}\n`);
 if (args.json) writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
-const clean = ['lost', 'redecided', 'oversold', 'counterDrift', 'overdueHolds', 'webhooksMissing'].every(
-  (k) => report[k as keyof typeof report] === 0,
-);
+const clean =
+  ['lost', 'redecided', 'oversold', 'counterDrift', 'overdueHolds', 'webhooksMissing'].every(
+    (k) => report[k as keyof typeof report] === 0,
+  ) && !report.revokedTokenAcceptedAfterRedisLoss;
 process.exitCode = clean ? 0 : 1;

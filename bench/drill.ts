@@ -67,7 +67,7 @@ export interface DrillReport {
   outcomeChanged: number;
   /** Webhook messages that reached the partner more than once (same id, from both primaries). */
   webhooksRedelivered: number;
-  /** Whether a token logged out before the backup authenticates again once Redis is wiped. */
+  /** Whether a token logged out before the backup authenticates again once Redis is wiped (a failure). */
   revokedTokenAcceptedAfterRedisLoss: boolean;
   wallSeconds: number;
 }
@@ -158,7 +158,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       eventTypes: ['booking.confirmed', 'booking.rejected', 'booking.cancelled'],
     });
     if (endpoint.status !== 201) throw new Error(`register endpoint: ${endpoint.status}`);
-    // A session ended before the backup; its revocation lives in Redis only.
+    // A session ended before the backup: its revocation is in the backup, and must outlive the
+    // Redis the drill wipes.
     if ((await call('POST', '/auth/logout', leaver!.token)).status !== 204) throw new Error('logout failed');
     if ((await call('GET', '/auth/me', leaver!.token)).status !== 401)
       throw new Error('logout did not revoke');

@@ -18,6 +18,11 @@ export interface Config {
   jwtSecret: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  /**
+   * How long a user's revocations copied to Redis are trusted before the next token check reads
+   * them from PostgreSQL again (REVOCATION_RELOAD_SECONDS; api/services/tokens.ts).
+   */
+  revocationReloadSeconds: number;
   adminEmail?: string;
   adminPassword?: string;
   redisPrefix: string;
@@ -155,6 +160,8 @@ export interface RetentionConfig {
   webhookDays: number;
   /** Sent, failed and skipped email notifications (RETENTION_EMAIL_DAYS). */
   emailDays: number;
+  /** Token revocations, counted from the expiry of what they revoke (RETENTION_TOKEN_REVOCATIONS_DAYS). */
+  tokenRevocationsDays: number;
   /** Rows one pruning statement deletes at most (RETENTION_BATCH_SIZE). */
   batchSize: number;
   /** Pause between two batches, so pruning never takes a connection or a core for long. */
@@ -234,6 +241,7 @@ const schema = Joi.object({
     .integer()
     .min(60)
     .default(30 * 24 * 3600),
+  REVOCATION_RELOAD_SECONDS: Joi.number().integer().min(1).max(86400).default(300),
   // Empty counts as unset: compose passes `${ADMIN_EMAIL:-}` through.
   ADMIN_EMAIL: Joi.string().email({ tlds: false }).empty('').optional(),
   ADMIN_PASSWORD: secret('ADMIN_PASSWORD', 8, 12, { minBits: 50, refuseCommonWords: true })
@@ -378,6 +386,8 @@ const schema = Joi.object({
   RETENTION_BOOKING_REQUESTS_DAYS: retentionDays().default(90),
   RETENTION_WEBHOOK_DAYS: retentionDays().default(30),
   RETENTION_EMAIL_DAYS: retentionDays().default(30),
+  // A day past the expiry: the revoked token is refused by its own `exp` by then, on any clock.
+  RETENTION_TOKEN_REVOCATIONS_DAYS: retentionDays().default(1),
   RETENTION_BATCH_SIZE: Joi.number().integer().min(1).max(10000).default(1000),
   RETENTION_PAUSE_MS: Joi.number().integer().min(0).max(60000).default(100),
   RETENTION_INTERVAL_MS: Joi.number().integer().min(100).max(86_400_000).default(300_000),
@@ -423,6 +433,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtSecret: value.JWT_SECRET,
     accessTokenTtlSeconds: value.ACCESS_TOKEN_TTL,
     refreshTokenTtlSeconds: value.REFRESH_TOKEN_TTL,
+    revocationReloadSeconds: value.REVOCATION_RELOAD_SECONDS,
     adminEmail: value.ADMIN_EMAIL,
     adminPassword: value.ADMIN_PASSWORD,
     redisPrefix: value.REDIS_PREFIX,
@@ -489,6 +500,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       bookingRequestsDays: value.RETENTION_BOOKING_REQUESTS_DAYS,
       webhookDays: value.RETENTION_WEBHOOK_DAYS,
       emailDays: value.RETENTION_EMAIL_DAYS,
+      tokenRevocationsDays: value.RETENTION_TOKEN_REVOCATIONS_DAYS,
       batchSize: value.RETENTION_BATCH_SIZE,
       pauseMs: value.RETENTION_PAUSE_MS,
       intervalMs: value.RETENTION_INTERVAL_MS,

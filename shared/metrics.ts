@@ -160,6 +160,7 @@ export const PRUNED_TABLES = [
   'webhook_deliveries',
   'email_notifications',
   'webhook_outbox',
+  'token_revocations',
 ] as const;
 export type PrunedTable = (typeof PRUNED_TABLES)[number];
 

@@ -31,6 +31,7 @@ describe('backup and restore drill', () => {
       counterDrift: 0,
       overdueHolds: 0,
       webhooksMissing: 0,
+      revokedTokenAcceptedAfterRedisLoss: false,
     });
     expect(report.accepted).toBeGreaterThan(0);
     expect(report.decided).toBe(report.accepted);

@@ -217,7 +217,7 @@ describe('retention: finished rows older than their age are pruned in batches, t
 
     expect(report.pruned.booking_requests).toBeGreaterThanOrEqual(7);
     // 12 old candidates at 2 a batch in this table alone; every other table at least one batch.
-    expect(report.batches).toBeGreaterThanOrEqual(6 + 3);
+    expect(report.batches).toBeGreaterThanOrEqual(6 + 4);
     expect(await existing('booking_requests', ids)).toEqual([]);
     expect(
       await existing(
@@ -231,6 +231,27 @@ describe('retention: finished rows older than their age are pruned in batches, t
     const batch = await pruneBatch(api.deps.sequelize, target, 90, 2, null);
     expect(batch.scanned).toBeLessThanOrEqual(2);
     expect(batch.pruned).toBe(0);
+  });
+
+  test('a token revocation goes the age after what it revokes expired; one still in force stays', async () => {
+    const revocation = async (expiresAt: string) => {
+      const [row] = await sql<{ id: string }>(
+        `INSERT INTO token_revocations (id, kind, user_id, expires_at)
+         VALUES (gen_random_uuid(), 'refresh', $userId, now() + $expiresAt::interval) RETURNING id`,
+        { userId: bob.id, expiresAt },
+      );
+      return row!.id;
+    };
+    const old = await revocation('-2 days');
+    const justExpired = await revocation('-1 hour');
+    const live = await revocation('29 days');
+    const before = await prunedCount('token_revocations');
+
+    const report = await retention().runOnce();
+
+    expect(report.pruned.token_revocations).toBeGreaterThanOrEqual(1);
+    expect(await prunedCount('token_revocations')).toBe(before + report.pruned.token_revocations);
+    expect(await existing('token_revocations', [old, justExpired, live])).toEqual([justExpired, live].sort());
   });
 
   test('an age of 0 keeps rows for good, and a second pruner waits while one holds the lease', async () => {
@@ -321,11 +342,12 @@ describe('retention: finished rows older than their age are pruned in batches, t
 });
 
 describe('retention settings', () => {
-  test('defaults: 90 days of booking requests, 30 of webhooks and emails, batches of 1,000', () => {
+  test('defaults: 90 days of booking requests, 30 of webhooks and emails, 1 past a revoked token’s expiry, batches of 1,000', () => {
     expect(loadConfig({ NODE_ENV: 'test' }).retention).toEqual({
       bookingRequestsDays: 90,
       webhookDays: 30,
       emailDays: 30,
+      tokenRevocationsDays: 1,
       batchSize: 1000,
       pauseMs: 100,
       intervalMs: 300_000,
@@ -337,6 +359,7 @@ describe('retention settings', () => {
     ['RETENTION_BOOKING_REQUESTS_DAYS', '-1'],
     ['RETENTION_WEBHOOK_DAYS', '1.5'],
     ['RETENTION_EMAIL_DAYS', 'a month'],
+    ['RETENTION_TOKEN_REVOCATIONS_DAYS', '-1'],
     ['RETENTION_BATCH_SIZE', '0'],
     ['RETENTION_INTERVAL_MS', '10'],
   ])('%s=%s is refused, naming the setting', (name, value) => {

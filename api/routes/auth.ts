@@ -7,7 +7,7 @@ import { authenticate, principalOf } from '../middleware/authenticate.js';
 import { limitAuthAttempts } from '../middleware/rate-limit.js';
 import { validate } from '../middleware/validate.js';
 import { singleLine } from '../schemas.js';
-import { createUser, updateOwnAccount } from '../services/accounts.js';
+import { changePassword, createUser, updateOwnAccount } from '../services/accounts.js';
 import { hashPassword, verifyPassword } from '../services/passwords.js';
 import type { RateLimits } from '../services/rate-limits.js';
 import { signIn } from '../services/sign-in.js';
@@ -91,10 +91,7 @@ export function authRoutes(tokens: Tokens, limits: RateLimits): Router<AppState>
       await limits.recordLoginFailure(user.email);
       throw new AppError(403, 'wrong_password', 'The current password is wrong');
     }
-    const passwordHash = await hashPassword(body.newPassword);
-    // Sessions end first: should the update then fail, the old password still signs in.
-    await tokens.revokeUserTokensIssuedBefore(user.id);
-    await user.update({ passwordHash });
+    await changePassword(tokens, user.id, await hashPassword(body.newPassword));
     await limits.clearLoginFailures(user.email);
     // A fresh session for the caller, issued after the cut-off.
     ctx.body = tokens.issue(user);

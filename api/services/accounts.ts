@@ -88,9 +88,10 @@ export interface AccountChanges {
  * An admin disables, enables or changes the role of an account; both take effect on the
  * account's next request, without a database read on every request: disabling revokes every
  * token issued so far (sign-in and refresh then refuse the account), a role change is recorded
- * where token checks read it (`Tokens.recordRole`). The Redis write happens inside the
- * transaction, so the row never says one thing while the tokens say another. An admin cannot
- * disable or demote themselves (the last admin could lock everyone out).
+ * where token checks read it (`Tokens.recordRole`). The Redis writes happen inside the
+ * transaction, which holds the row FOR UPDATE, so the row never says one thing while the tokens
+ * say another, and a copy of the row's state to Redis (`Tokens`) is made before or after, never
+ * across. An admin cannot disable or demote themselves (the last admin could lock everyone out).
  */
 export async function updateAccount(
   tokens: Tokens,
@@ -112,11 +113,27 @@ export async function updateAccount(
           ? (user.disabledAt ?? new Date())
           : null;
     const role = changes.role ?? user.role;
-    if (changes.disabled === true && !user.disabledAt) await tokens.revokeUserTokensIssuedBefore(user.id);
+    if (changes.disabled === true && !user.disabledAt)
+      await tokens.revokeUserTokensIssuedBefore(user.id, transaction);
     if (changes.disabled !== undefined) await tokens.recordDisabled(user.id, changes.disabled);
     if (role !== user.role) await tokens.recordRole(user.id, role);
     await user.update({ disabledAt, role }, { transaction });
     return user;
+  });
+}
+
+/**
+ * A new password hash for the account, ending every session issued before it: both in one
+ * transaction that holds the row FOR UPDATE (as `updateAccount`), so neither happens without the
+ * other.
+ */
+export async function changePassword(tokens: Tokens, userId: string, passwordHash: string): Promise<void> {
+  const sequelize = User.sequelize!;
+  await sequelize.transaction(async (transaction) => {
+    const user = await User.findByPk(userId, { transaction, lock: transaction.LOCK.UPDATE });
+    if (!user) throw new Unauthorized('Account no longer exists');
+    await tokens.revokeUserTokensIssuedBefore(user.id, transaction);
+    await user.update({ passwordHash }, { transaction });
   });
 }
 

@@ -3,6 +3,7 @@ import net from 'node:net';
 import request from 'supertest';
 import type { ApiDeps } from '../../api/context.js';
 import type { Config } from '../../shared/config.js';
+import type { Logger } from '../../shared/logger.js';
 import type { RunningWorker } from '../../worker/index.js';
 import { testConfig, testEnv } from './config.js';
 import {
@@ -27,6 +28,8 @@ export interface TestApiOptions {
    * order they were registered, so a file's own would come after the API has stopped).
    */
   beforeStop?: () => Promise<void>;
+  /** The API's logger (not its workers'), for a file that reads what the API logs. */
+  logger?: Logger;
 }
 
 /** One test file's service: its API (and workers), started before its tests and stopped after. */
@@ -86,7 +89,7 @@ export function useTestApi(
     // A file whose workers relay the outbox (WEBHOOKS_ENABLED=true) takes its turn with the other
     // such files (test/support/outbox-turn.ts) before they start, until they stopped.
     if (config.webhooks.enabled) endTurn = await takeOutboxTurn();
-    started = await startTestApi(config);
+    started = await startTestApi(config, options.logger);
     if (options.workers === 'in-process') inProcess = await startInProcessWorker(config);
     else if (options.workers)
       processes = await Promise.all(Array.from({ length: options.workers }, () => startWorkerProcess(env)));

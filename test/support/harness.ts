@@ -9,7 +9,7 @@ import { createApp } from '../../api/app.js';
 import type { ApiDeps } from '../../api/context.js';
 import { createApiDeps } from '../../api/index.js';
 import type { Config } from '../../shared/config.js';
-import { createLogger } from '../../shared/logger.js';
+import { createLogger, type Logger } from '../../shared/logger.js';
 import { type RunningWorker, startWorker } from '../../worker/index.js';
 import type { Actor } from './actors.js';
 import { TEST_REDIS_URL } from './database.js';
@@ -31,9 +31,12 @@ export interface StartedApi {
 /**
  * The real API on an ephemeral loopback port, in this process. Every answer of a documented
  * route is checked against the OpenAPI document; `close()` fails the test file if one broke it.
+ * `logger`: for a test that reads what the API logs.
  */
-export async function startTestApi(config: Config): Promise<StartedApi> {
-  const logger = createLogger(config.logLevel, 'api');
+export async function startTestApi(
+  config: Config,
+  logger: Logger = createLogger(config.logLevel, 'api'),
+): Promise<StartedApi> {
   const deps = await createApiDeps(config, logger);
   const app = createApp(deps);
   const violations: ContractViolation[] = [];

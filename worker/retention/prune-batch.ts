@@ -31,6 +31,9 @@ export interface PruneTarget {
  *   finished; pending ones stay however old.
  * - an outbox message goes once relayed longer ago than the age and nothing names it any more;
  *   an unrelayed one stays.
+ * - a token revocation goes the age after what it revokes expired: a token past its `exp` is
+ *   refused by its signature check, whatever Redis or PostgreSQL say. Every row finishes; its
+ *   age is `expires_at` (migration 0021).
  */
 export const PRUNE_TARGETS: readonly PruneTarget[] = [
   {
@@ -72,6 +75,15 @@ export const PRUNE_TARGETS: readonly PruneTarget[] = [
     idType: 'uuid',
     firstId: '00000000-0000-0000-0000-000000000000',
     days: (c) => c.bookingRequestsDays,
+  },
+  {
+    table: 'token_revocations',
+    age: 'expires_at',
+    finished: 'true',
+    kept: null,
+    idType: 'uuid',
+    firstId: '00000000-0000-0000-0000-000000000000',
+    days: (c) => c.tokenRevocationsDays,
   },
 ];
 

@@ -71,7 +71,13 @@ export class Retention {
     const { redis, prefix, logger, config } = this.options;
     const report: RoundReport = {
       ran: false,
-      pruned: { booking_requests: 0, webhook_deliveries: 0, email_notifications: 0, webhook_outbox: 0 },
+      pruned: {
+        booking_requests: 0,
+        webhook_deliveries: 0,
+        email_notifications: 0,
+        webhook_outbox: 0,
+        token_revocations: 0,
+      },
       batches: 0,
     };
     const key = `${prefix}:retention-lease`;
