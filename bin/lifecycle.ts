@@ -46,7 +46,9 @@ export async function run(roles: Role[]): Promise<void> {
     // API first (stop taking requests), then the worker (finish the job in hand).
     for (const role of running.reverse()) await role.close();
     // Last: the spans of the work the roles finished while stopping are exported too.
-    await tracing.shutdown().catch((err: unknown) => logger.warn({ err }, 'tracing did not shut down cleanly'));
+    await tracing
+      .shutdown()
+      .catch((err: unknown) => logger.warn({ err }, 'tracing did not shut down cleanly'));
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -9,6 +9,14 @@
  *   attributes.ts the service's own span attribute names
  */
 export { ATTR } from './attributes.js';
-export { endSpan, failSpan, inSpan, spanTraceparent, storedContext, traceparentOf, tracer } from './context.js';
+export {
+  endSpan,
+  failSpan,
+  inSpan,
+  spanTraceparent,
+  storedContext,
+  traceparentOf,
+  tracer,
+} from './context.js';
 export { startTracing, type Tracing } from './sdk.js';
 export { type TraceExporterName, type TracingConfig, tracingConfig, tracingSchema } from './settings.js';

@@ -43,7 +43,9 @@ export async function startTracing(
       import('@opentelemetry/semantic-conventions'),
     ]);
   const spanProcessors = [
-    ...(await Promise.all(config.exporters.map(async (name) => new BatchSpanProcessor(await EXPORTERS[name]())))),
+    ...(await Promise.all(
+      config.exporters.map(async (name) => new BatchSpanProcessor(await EXPORTERS[name]())),
+    )),
     ...processors,
   ];
   diag.setLogger(
