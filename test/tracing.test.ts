@@ -77,9 +77,10 @@ describe('one booking, one trace: HTTP request, intake, allocation, webhook and 
   });
 
   let admin: Actor;
-  beforeAll(async () => {
+  /** The admin, and its endpoint: an admin's receives every message (docs/architecture.md, Webhook pipeline). */
+  beforeEach(async () => {
+    if (admin) return;
     admin = await createActor(api.baseUrl, 'admin');
-    // An admin's endpoint receives every message (docs/architecture.md, Webhook pipeline).
     const res = await api
       .http()
       .post('/webhook-endpoints')
