@@ -19,7 +19,7 @@ const EXPORTERS = ['otlp', 'console', 'none'];
  * OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, the span limits' OTEL_SPAN_*.
  */
 export const tracingSchema = {
-  OTEL_SDK_DISABLED: Joi.boolean().default(false),
+  OTEL_SDK_DISABLED: Joi.boolean().empty('').default(false),
   // A list, as the specification allows (`otlp,console`); an exporter this service does not ship
   // (zipkin, jaeger, prometheus...) stops start-up rather than tracing nowhere in silence.
   OTEL_TRACES_EXPORTER: Joi.string()
