@@ -4,6 +4,7 @@ import {
   propagation,
   ROOT_CONTEXT,
   type Span,
+  type SpanOptions,
   SpanStatusCode,
   type Tracer,
   trace,
@@ -55,7 +56,7 @@ export function failSpan(span: Span, err: unknown): void {
  */
 export async function inSpan<T>(
   name: string,
-  options: Parameters<Tracer['startSpan']>[1],
+  options: SpanOptions,
   fn: (span: Span) => Promise<T>,
   parent: Context = context.active(),
 ): Promise<T> {

@@ -38,13 +38,13 @@ export function startDecisionSpans<S extends TracedStep>(steps: readonly S[]): D
   const links: Link[] = [];
   const spans: Span[] = [];
   const traced = steps.map((step): S => {
-    const kinds = new Map(step.requests.map((r) => [r.id, r]));
+    const queued = new Map(step.requests.map((r) => [r.id, r]));
     const decisionContexts = new Map<string, string>();
     for (const update of step.changes.requests) {
       const stored = step.traceContexts.get(update.requestId);
       if (!stored) continue;
       const parent = storedContext(stored);
-      const request = kinds.get(update.requestId);
+      const request = queued.get(update.requestId);
       const span = tracer().startSpan(
         'allocation.decide',
         {
@@ -52,6 +52,7 @@ export function startDecisionSpans<S extends TracedStep>(steps: readonly S[]): D
           attributes: {
             [ATTR.eventId]: step.eventId,
             [ATTR.bookingRequestId]: update.requestId,
+            // Not among the queued requests: a waitlist entry promoted, whose request is a `book`.
             [ATTR.bookingRequestKind]: request?.kind ?? 'book',
             [ATTR.bookingRequestStatus]: update.status,
             ...(update.reason ? { [ATTR.bookingRequestReason]: update.reason } : {}),
