@@ -13,6 +13,7 @@ import { errorHandler } from './middleware/error-handler.js';
 import { requestContext } from './middleware/request-id.js';
 import { sameOriginForCookies } from './middleware/same-origin.js';
 import { securityHeaders } from './middleware/security-headers.js';
+import { traceRequests } from './middleware/tracing.js';
 import { docsRoutes } from './openapi/routes.js';
 import { analyticsRoutes } from './routes/analytics.js';
 import { attendeeRoutes } from './routes/attendees.js';
@@ -41,10 +42,14 @@ export function createApp(deps: ApiDeps): Koa<AppState> {
   const limits = new RateLimits(deps.config, deps.redis, deps.logger);
   let routers: Router<AppState>[] = [];
 
+  const templateOf = routeTemplates(() => routers);
+  // First: the request's span is active for everything after it, the request log line included
+  // (its `traceId`).
+  app.use(traceRequests(templateOf));
   app.use(requestContext(deps.logger));
   // Outside the error handler, so it records the status the client got; a request refused before
   // routing (413, 415, a body that is not JSON) is still labelled with the route it asked for.
-  app.use(httpMetrics(routeTemplates(() => routers)));
+  app.use(httpMetrics(templateOf));
   app.use(errorHandler());
   app.use(securityHeaders());
   app.use(crossOrigin(deps.config.corsOrigins));

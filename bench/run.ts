@@ -14,6 +14,8 @@
 // `--topology all-in-one` starts the service as `npm start` does (bin/start.ts, the supervisor,
 // with `--api-processes` API processes and one worker), to compare the two shapes on one machine.
 // `--redis-cluster N` runs the service on a Redis Cluster of N masters of the run's own.
+// `--tracing` turns OpenTelemetry tracing on in every process, exported over OTLP/HTTP to a local
+// sink of the run's own (bench/otlp-sink.ts), which counts what arrives once the roles stopped.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -32,6 +34,7 @@ import {
   supervisedChildren,
 } from './cluster.js';
 import { type Callbacks, type ClientMode, fire, fireAtRate, type Learned, type Sent } from './load.js';
+import { OtlpSink } from './otlp-sink.js';
 import { OwnRedisCluster } from './redis-cluster.js';
 import { type BenchDatabase, deleteKeys, freshDatabase, seedUsers } from './setup.js';
 import { percentile, round } from './stats.js';
@@ -64,6 +67,8 @@ const { values: args } = parseArgs({
     'redis-cluster': { type: 'string' },
     // One subscribed webhook endpoint (a local receiver): reports webhookLagP99Ms and deliveries/s.
     'webhook-endpoint': { type: 'boolean', default: false },
+    // Tracing on, every span exported to a local OTLP/HTTP sink: what tracing costs.
+    tracing: { type: 'boolean', default: false },
   },
 });
 const scenario = args.scenario as 'flash' | 'mixed';
@@ -129,6 +134,7 @@ async function bench(cluster: OwnRedisCluster | null) {
   const db = await freshDatabase(args['database-url']!, args.database!);
   const port = await freePort();
   const webhooks = args['webhook-endpoint'] ? await new WebhookLag().start() : null;
+  const sink = args.tracing ? await new OtlpSink().start() : null;
   const env = {
     NODE_ENV: 'production',
     DATABASE_URL: db.url,
@@ -148,6 +154,7 @@ async function bench(cluster: OwnRedisCluster | null) {
     RATE_LIMIT_PARTNER_BOOKINGS_PER_MINUTE: '1000000',
     ...(topology === 'all-in-one' ? { API_PROCESSES: String(apiProcesses) } : {}),
     ...(webhooks?.env() ?? {}),
+    ...(sink?.env() ?? {}),
   };
   const redis = new RedisNodes(
     cluster ? cluster.ports.map((p) => new Redis(p, '127.0.0.1')) : [new Redis(args['redis-url']!)],
@@ -300,7 +307,6 @@ async function bench(cluster: OwnRedisCluster | null) {
       ...(webhookFigures ?? {}),
     };
     printTable(figures);
-    if (args.json) writeFileSync(args.json, `${JSON.stringify(figures, null, 2)}\n`);
     clearInterval(redisSampler);
     memory.stop();
     stopped = true;
@@ -308,6 +314,14 @@ async function bench(cluster: OwnRedisCluster | null) {
     const exits = await Promise.all(roles.map(stopRole));
     const unclean = roles.flatMap((role, i) => (exits[i] === 0 ? [] : [`${role.name} exited ${exits[i]}`]));
     if (unclean.length > 0) log(`stopping the service: ${unclean.join(', ')}`);
+    // Every role flushed its spans as it stopped: only now are they all in the sink.
+    const tracing = sink ? sink.figures() : null;
+    if (tracing) log(`tracing: ${JSON.stringify(tracing)}`);
+    if (args.json)
+      writeFileSync(
+        args.json,
+        `${JSON.stringify({ ...figures, tracing: sink !== null, ...tracing }, null, 2)}\n`,
+      );
     const clean =
       figures.oversold === 0 &&
       figures.lost === 0 &&
@@ -324,6 +338,7 @@ async function bench(cluster: OwnRedisCluster | null) {
     await redis.quit();
     await db.pool.end();
     await webhooks?.stop();
+    await sink?.stop();
     if (!cluster) await deleteKeys(args['redis-url']!, prefix);
   }
 }

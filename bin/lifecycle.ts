@@ -1,5 +1,6 @@
 import { startApi } from '../api/index.js';
 import { answerMetricsRequests, underSupervisor } from '../shared/cluster-metrics.js';
+import { startTracing } from '../shared/tracing/index.js';
 import { startWorker } from '../worker/index.js';
 import { prepare, runMigrations, SHUTDOWN_GRACE_MS } from './prepare.js';
 
@@ -18,10 +19,14 @@ export async function run(roles: Role[]): Promise<void> {
   // The migrate step creates a missing database, so only it may start without one.
   const { config, logger } = await prepare(roles.join('+'), { migrating: roles.includes('migrate') });
   if (roles.includes('migrate')) await runMigrations(config, logger);
+  const serving = roles.filter((role) => role !== 'migrate');
+  if (serving.length === 0) return;
+  // Before the roles, so their first spans are recorded; the default service name says which
+  // role made a span (OTEL_SERVICE_NAME overrides it). The supervisor makes no spans of its own.
+  const tracing = await startTracing(config.tracing, `evently-${serving.join('+')}`, logger);
   const running: Stoppable[] = [];
   if (roles.includes('worker')) running.push(await startWorker(config, logger));
   if (roles.includes('api')) running.push(await startApi(config, logger));
-  if (running.length === 0) return;
   if (underSupervisor()) {
     answerMetricsRequests();
     // The supervisor counts a child as up (and asks it for metrics) only from here on.
@@ -40,6 +45,10 @@ export async function run(roles: Role[]): Promise<void> {
     force.unref();
     // API first (stop taking requests), then the worker (finish the job in hand).
     for (const role of running.reverse()) await role.close();
+    // Last: the spans of the work the roles finished while stopping are exported too.
+    await tracing
+      .shutdown()
+      .catch((err: unknown) => logger.warn({ err }, 'tracing did not shut down cleanly'));
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

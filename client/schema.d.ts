@@ -2984,6 +2984,8 @@ export interface components {
         WebhookTimestamp: string;
         /** @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per secret that signs (two during a rotation’s overlap); verify with any Standard Webhooks library */
         WebhookSignature: string;
+        /** @description W3C Trace Context of this attempt, sent only when the service traces (`OTEL_*` settings): continue it to see your processing in the trace of the booking that made the message. New on every attempt; not signed, so never trust it for anything but tracing */
+        Traceparent: string;
     };
     requestBodies: never;
     headers: {
@@ -11124,6 +11126,8 @@ export interface operations {
                 "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
                 /** @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per secret that signs (two during a rotation’s overlap); verify with any Standard Webhooks library */
                 "webhook-signature": components["parameters"]["WebhookSignature"];
+                /** @description W3C Trace Context of this attempt, sent only when the service traces (`OTEL_*` settings): continue it to see your processing in the trace of the booking that made the message. New on every attempt; not signed, so never trust it for anything but tracing */
+                traceparent?: components["parameters"]["Traceparent"];
             };
             path?: never;
             cookie?: never;
@@ -11167,6 +11171,8 @@ export interface operations {
                 "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
                 /** @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per secret that signs (two during a rotation’s overlap); verify with any Standard Webhooks library */
                 "webhook-signature": components["parameters"]["WebhookSignature"];
+                /** @description W3C Trace Context of this attempt, sent only when the service traces (`OTEL_*` settings): continue it to see your processing in the trace of the booking that made the message. New on every attempt; not signed, so never trust it for anything but tracing */
+                traceparent?: components["parameters"]["Traceparent"];
             };
             path?: never;
             cookie?: never;
@@ -11210,6 +11216,8 @@ export interface operations {
                 "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
                 /** @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per secret that signs (two during a rotation’s overlap); verify with any Standard Webhooks library */
                 "webhook-signature": components["parameters"]["WebhookSignature"];
+                /** @description W3C Trace Context of this attempt, sent only when the service traces (`OTEL_*` settings): continue it to see your processing in the trace of the booking that made the message. New on every attempt; not signed, so never trust it for anything but tracing */
+                traceparent?: components["parameters"]["Traceparent"];
             };
             path?: never;
             cookie?: never;
@@ -11253,6 +11261,8 @@ export interface operations {
                 "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
                 /** @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per secret that signs (two during a rotation’s overlap); verify with any Standard Webhooks library */
                 "webhook-signature": components["parameters"]["WebhookSignature"];
+                /** @description W3C Trace Context of this attempt, sent only when the service traces (`OTEL_*` settings): continue it to see your processing in the trace of the booking that made the message. New on every attempt; not signed, so never trust it for anything but tracing */
+                traceparent?: components["parameters"]["Traceparent"];
             };
             path?: never;
             cookie?: never;
@@ -11296,6 +11306,8 @@ export interface operations {
                 "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
                 /** @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per secret that signs (two during a rotation’s overlap); verify with any Standard Webhooks library */
                 "webhook-signature": components["parameters"]["WebhookSignature"];
+                /** @description W3C Trace Context of this attempt, sent only when the service traces (`OTEL_*` settings): continue it to see your processing in the trace of the booking that made the message. New on every attempt; not signed, so never trust it for anything but tracing */
+                traceparent?: components["parameters"]["Traceparent"];
             };
             path?: never;
             cookie?: never;
@@ -11339,6 +11351,8 @@ export interface operations {
                 "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
                 /** @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per secret that signs (two during a rotation’s overlap); verify with any Standard Webhooks library */
                 "webhook-signature": components["parameters"]["WebhookSignature"];
+                /** @description W3C Trace Context of this attempt, sent only when the service traces (`OTEL_*` settings): continue it to see your processing in the trace of the booking that made the message. New on every attempt; not signed, so never trust it for anything but tracing */
+                traceparent?: components["parameters"]["Traceparent"];
             };
             path?: never;
             cookie?: never;
@@ -11382,6 +11396,8 @@ export interface operations {
                 "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
                 /** @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per secret that signs (two during a rotation’s overlap); verify with any Standard Webhooks library */
                 "webhook-signature": components["parameters"]["WebhookSignature"];
+                /** @description W3C Trace Context of this attempt, sent only when the service traces (`OTEL_*` settings): continue it to see your processing in the trace of the booking that made the message. New on every attempt; not signed, so never trust it for anything but tracing */
+                traceparent?: components["parameters"]["Traceparent"];
             };
             path?: never;
             cookie?: never;
@@ -11425,6 +11441,8 @@ export interface operations {
                 "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
                 /** @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per secret that signs (two during a rotation’s overlap); verify with any Standard Webhooks library */
                 "webhook-signature": components["parameters"]["WebhookSignature"];
+                /** @description W3C Trace Context of this attempt, sent only when the service traces (`OTEL_*` settings): continue it to see your processing in the trace of the booking that made the message. New on every attempt; not signed, so never trust it for anything but tracing */
+                traceparent?: components["parameters"]["Traceparent"];
             };
             path?: never;
             cookie?: never;
@@ -11468,6 +11486,8 @@ export interface operations {
                 "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
                 /** @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per secret that signs (two during a rotation’s overlap); verify with any Standard Webhooks library */
                 "webhook-signature": components["parameters"]["WebhookSignature"];
+                /** @description W3C Trace Context of this attempt, sent only when the service traces (`OTEL_*` settings): continue it to see your processing in the trace of the booking that made the message. New on every attempt; not signed, so never trust it for anything but tracing */
+                traceparent?: components["parameters"]["Traceparent"];
             };
             path?: never;
             cookie?: never;
@@ -11511,6 +11531,8 @@ export interface operations {
                 "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
                 /** @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per secret that signs (two during a rotation’s overlap); verify with any Standard Webhooks library */
                 "webhook-signature": components["parameters"]["WebhookSignature"];
+                /** @description W3C Trace Context of this attempt, sent only when the service traces (`OTEL_*` settings): continue it to see your processing in the trace of the booking that made the message. New on every attempt; not signed, so never trust it for anything but tracing */
+                traceparent?: components["parameters"]["Traceparent"];
             };
             path?: never;
             cookie?: never;
@@ -11554,6 +11576,8 @@ export interface operations {
                 "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
                 /** @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per secret that signs (two during a rotation’s overlap); verify with any Standard Webhooks library */
                 "webhook-signature": components["parameters"]["WebhookSignature"];
+                /** @description W3C Trace Context of this attempt, sent only when the service traces (`OTEL_*` settings): continue it to see your processing in the trace of the booking that made the message. New on every attempt; not signed, so never trust it for anything but tracing */
+                traceparent?: components["parameters"]["Traceparent"];
             };
             path?: never;
             cookie?: never;
@@ -11597,6 +11621,8 @@ export interface operations {
                 "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
                 /** @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per secret that signs (two during a rotation’s overlap); verify with any Standard Webhooks library */
                 "webhook-signature": components["parameters"]["WebhookSignature"];
+                /** @description W3C Trace Context of this attempt, sent only when the service traces (`OTEL_*` settings): continue it to see your processing in the trace of the booking that made the message. New on every attempt; not signed, so never trust it for anything but tracing */
+                traceparent?: components["parameters"]["Traceparent"];
             };
             path?: never;
             cookie?: never;
@@ -11640,6 +11666,8 @@ export interface operations {
                 "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
                 /** @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per secret that signs (two during a rotation’s overlap); verify with any Standard Webhooks library */
                 "webhook-signature": components["parameters"]["WebhookSignature"];
+                /** @description W3C Trace Context of this attempt, sent only when the service traces (`OTEL_*` settings): continue it to see your processing in the trace of the booking that made the message. New on every attempt; not signed, so never trust it for anything but tracing */
+                traceparent?: components["parameters"]["Traceparent"];
             };
             path?: never;
             cookie?: never;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import Joi from 'joi';
 import { type SecretRules, secretProblem } from './secret-strength.js';
+import { type TracingConfig, tracingConfig, tracingSchema } from './tracing/index.js';
 import { parseAllowEntry } from './webhooks/address-guard.js';
 
 /** Every setting of the service, validated once at start-up. Nothing else reads `process.env`. */
@@ -80,6 +81,8 @@ export interface Config {
   webhooks: WebhookConfig;
   email: EmailConfig;
   retention: RetentionConfig;
+  /** OpenTelemetry tracing (OTEL_*, shared/tracing/settings.ts); off by default. */
+  tracing: TracingConfig;
 }
 
 /** A Redis Cluster node to learn the cluster's layout from; the client finds the rest itself. */
@@ -391,6 +394,7 @@ const schema = Joi.object({
   RETENTION_BATCH_SIZE: Joi.number().integer().min(1).max(10000).default(1000),
   RETENTION_PAUSE_MS: Joi.number().integer().min(0).max(60000).default(100),
   RETENTION_INTERVAL_MS: Joi.number().integer().min(100).max(86_400_000).default(300_000),
+  ...tracingSchema,
 }).unknown(true);
 
 /** A retention age in whole days: 0 (keep for good) or 1 to 3650. */
@@ -505,6 +509,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pauseMs: value.RETENTION_PAUSE_MS,
       intervalMs: value.RETENTION_INTERVAL_MS,
     },
+    tracing: tracingConfig(value),
   };
 }
 

@@ -118,3 +118,53 @@ describe('Redis settings', () => {
     expect(() => loadConfig({ NODE_ENV: 'test', REDIS_PREFIX: '{evently}' })).toThrow('REDIS_PREFIX');
   });
 });
+
+describe('tracing settings (the standard OTEL_* variables)', () => {
+  const tracing = (env: Record<string, string>) => loadConfig({ NODE_ENV: 'test', ...env }).tracing;
+
+  test.each<[string, Record<string, string>, string[]]>([
+    ['off by default', {}, []],
+    ['an exporter asked for', { OTEL_TRACES_EXPORTER: 'otlp' }, ['otlp']],
+    ['two, in any case and spacing', { OTEL_TRACES_EXPORTER: ' OTLP, console' }, ['otlp', 'console']],
+    ['an OTLP endpoint alone means otlp', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }, ['otlp']],
+    [
+      'the traces endpoint alone too',
+      { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces' },
+      ['otlp'],
+    ],
+    [
+      'none wins over an endpoint',
+      { OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' },
+      [],
+    ],
+    [
+      'OTEL_SDK_DISABLED=true wins over everything',
+      {
+        OTEL_SDK_DISABLED: 'TRUE',
+        OTEL_TRACES_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318',
+      },
+      [],
+    ],
+    [
+      'OTEL_SDK_DISABLED=false changes nothing',
+      { OTEL_SDK_DISABLED: 'false', OTEL_TRACES_EXPORTER: 'console' },
+      ['console'],
+    ],
+  ])('%s', (_, env, exporters) => {
+    expect(tracing(env)).toEqual({ exporters });
+  });
+
+  test.each([
+    [{ OTEL_TRACES_EXPORTER: 'zipkin' }, 'OTEL_TRACES_EXPORTER: "zipkin" is not supported'],
+    [{ OTEL_TRACES_EXPORTER: 'none,otlp' }, 'none cannot be combined'],
+    [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, 'OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" is not supported'],
+    [{ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' }, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT'],
+    [{ OTEL_SDK_DISABLED: 'yes' }, 'OTEL_SDK_DISABLED'],
+  ])('%j stops start-up with one line naming it', (env, message) => {
+    expect(() => tracing(env)).toThrow(
+      new RegExp(`^Invalid configuration: .*${message.replace(/[.*"]/g, '.')}`),
+    );
+  });
+});

@@ -33,6 +33,7 @@ describe('intake group commit: requests for many events, one statement', () => {
           reference: NO_REFERENCE,
           idempotencyKey: null,
           fingerprint: `book:${event.id}:1`,
+          traceContext: null,
         }),
       ),
     );

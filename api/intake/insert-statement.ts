@@ -33,6 +33,8 @@ export interface IntakeInput {
   reference: PurchaseReference;
   idempotencyKey: string | null;
   fingerprint: string;
+  /** The intake span's traceparent, for the allocation step to parent the decision to; null when tracing is off. */
+  traceContext: string | null;
 }
 
 /** What the statement did with one submission. */
@@ -56,9 +58,10 @@ export type IntakeResult =
 const INTAKE_SQL = `
   WITH input AS (
     SELECT * FROM unnest($ids::uuid[], $eventIds::uuid[], $userIds::uuid[], $kinds::text[], $payloads::jsonb[],
-                         $references::text[], $metadata::jsonb[], $keys::text[], $prints::text[])
+                         $references::text[], $metadata::jsonb[], $keys::text[], $prints::text[],
+                         $traceContexts::text[])
       WITH ORDINALITY AS t(id, event_id, user_id, kind, payload, external_reference, metadata, idempotency_key,
-                           fingerprint, ord)
+                           fingerprint, trace_context, ord)
   ),
   barrier AS (
     SELECT count(pg_advisory_xact_lock_shared(${intakeLockKeySql('b.event_id')})) AS n
@@ -80,9 +83,9 @@ const INTAKE_SQL = `
   ),
   inserted AS (
     INSERT INTO booking_requests (id, user_id, event_id, kind, payload, external_reference, metadata,
-                                  idempotency_key, fingerprint)
+                                  idempotency_key, fingerprint, trace_context)
     SELECT i.id, i.user_id, i.event_id, i.kind, i.payload, i.external_reference, i.metadata, i.idempotency_key,
-           i.fingerprint
+           i.fingerprint, i.trace_context
       FROM input i JOIN active a ON a.id = i.user_id JOIN eligible el ON el.id = i.event_id ORDER BY i.ord
     ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING *
@@ -132,6 +135,7 @@ export async function insertGroup(
       metadata: group.map((i) => JSON.stringify(i.reference.metadata)),
       keys: group.map((i) => i.idempotencyKey),
       prints: group.map((i) => i.fingerprint),
+      traceContexts: group.map((i) => i.traceContext),
     },
     type: QueryTypes.SELECT,
   });

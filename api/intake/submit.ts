@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { context, type Span, trace } from '@opentelemetry/api';
 import { BookingRequest, Event } from '../../shared/db/models/index.js';
 import {
   type BookingRequestKind,
@@ -6,7 +7,8 @@ import {
   NO_REFERENCE,
   type PurchaseReference,
 } from '../../shared/domain.js';
-import { ServiceUnavailable, Unauthorized, Unprocessable } from '../../shared/errors.js';
+import { AppError, ServiceUnavailable, Unauthorized, Unprocessable } from '../../shared/errors.js';
+import { ATTR, endSpan, spanTraceparent, tracer } from '../../shared/tracing/index.js';
 import type { ApiDeps, Principal } from '../context.js';
 import { REQUEST_INCLUDES } from '../presenters.js';
 import { GroupCommit } from './group-commit.js';
@@ -50,7 +52,36 @@ export class Intake {
     this.groups = new GroupCommit(deps.sequelize, deps);
   }
 
+  /**
+   * In an `intake.submit` span (a child of the HTTP request's), whose context is stored on the
+   * row: the request's decision, webhooks and email join its trace from there. A refusal (4xx)
+   * is an answer, not a failure of the span.
+   */
   async submit(submission: Submission): Promise<IntakeAnswer> {
+    const span = tracer().startSpan('intake.submit', {
+      attributes: { [ATTR.eventId]: submission.eventId, [ATTR.bookingRequestKind]: submission.kind },
+    });
+    try {
+      const answer = await context.with(trace.setSpan(context.active(), span), () =>
+        this.record(submission, span),
+      );
+      span.setAttributes({
+        [ATTR.bookingRequestId]: answer.body.id,
+        [ATTR.bookingRequestStatus]: answer.body.status,
+        [ATTR.intakeReplayed]: answer.headers['Idempotent-Replayed'] === 'true',
+      });
+      endSpan(span);
+      return answer;
+    } catch (err) {
+      if (err instanceof AppError && err.status < 500) {
+        span.setAttribute(ATTR.intakeRefusal, err.code);
+        endSpan(span);
+      } else endSpan(span, err);
+      throw err;
+    }
+  }
+
+  private async record(submission: Submission, span: Span): Promise<IntakeAnswer> {
     const { principal, eventId, kind, payload, idempotencyKey } = submission;
     const print = fingerprint(submission.fingerprintOf);
     // Book and hold need an event that can take bookings; cancel and hold actions are decided
@@ -79,6 +110,7 @@ export class Intake {
       reference: submission.reference ?? NO_REFERENCE,
       idempotencyKey,
       fingerprint: print,
+      traceContext: spanTraceparent(span),
     });
     if (result.inserted) {
       const { position, ...fields } = result.inserted;

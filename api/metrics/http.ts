@@ -63,13 +63,13 @@ export function routeTemplates(routers: () => readonly RouteMatcher[]): RouteTem
 
 /**
  * The route's template (`/events/:id`), as @koa/router matched it, never the raw path: a label
- * value per event id would grow the series without bound. A request no router saw is named by
- * `templateOf`; one that no route would take shares `unmatched`.
+ * value (or span name) per event id would grow without bound. A request no router saw is named
+ * by `templateOf`; one that no route would take has none.
  */
-function routeOf(ctx: Context, templateOf: RouteTemplateOf | undefined): string {
+export function routeOf(ctx: Context, templateOf: RouteTemplateOf | undefined): string | undefined {
   const matched = (ctx as Context & { _matchedRoute?: unknown })._matchedRoute;
   if (typeof matched === 'string') return routeLabels.get(ctx) ?? matched;
-  return routeLabels.get(ctx) ?? templateOf?.(ctx.method, ctx.path) ?? 'unmatched';
+  return routeLabels.get(ctx) ?? templateOf?.(ctx.method, ctx.path);
 }
 
 /**
@@ -85,7 +85,7 @@ export function httpMetrics(templateOf?: RouteTemplateOf): Middleware {
     } finally {
       stop({
         method: METHODS.has(ctx.method) ? ctx.method : 'OTHER',
-        route: routeOf(ctx, templateOf),
+        route: routeOf(ctx, templateOf) ?? 'unmatched',
         status_code: String(ctx.status),
       });
     }

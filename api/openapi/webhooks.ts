@@ -274,7 +274,7 @@ export const webhookMessageSchemas: Record<string, oas.SchemaObject> = {
   ),
 };
 
-/** The Standard Webhooks headers of every message. */
+/** The Standard Webhooks headers of every message, and the trace context when the service traces. */
 export const webhookHeaders = {
   WebhookId: {
     name: 'webhook-id',
@@ -303,6 +303,20 @@ export const webhookHeaders = {
       examples: ['v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4='],
     },
   },
+  Traceparent: {
+    name: 'traceparent',
+    in: 'header',
+    required: false,
+    description:
+      'W3C Trace Context of this attempt, sent only when the service traces (`OTEL_*` settings): continue ' +
+      'it to see your processing in the trace of the booking that made the message. New on every ' +
+      'attempt; not signed, so never trust it for anything but tracing',
+    schema: {
+      type: 'string',
+      pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+      examples: ['00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'],
+    },
+  },
 } satisfies Record<string, oas.ParameterObject>;
 
 const header = (name: keyof typeof webhookHeaders): oas.ReferenceObject => ({
@@ -325,7 +339,12 @@ export const webhooks: Record<string, oas.PathItemObject> = Object.fromEntries(
             : 'Sent to every endpoint subscribed to this type whose owner is entitled to it, signed per ' +
               'Standard Webhooks v1. Messages about one purchase arrive in order.',
         security: [],
-        parameters: [header('WebhookId'), header('WebhookTimestamp'), header('WebhookSignature')],
+        parameters: [
+          header('WebhookId'),
+          header('WebhookTimestamp'),
+          header('WebhookSignature'),
+          header('Traceparent'),
+        ],
         requestBody: {
           required: true,
           content: { 'application/json': { schema: ref(messageSchemaName(type)) } },

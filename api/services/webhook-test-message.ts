@@ -4,6 +4,7 @@ import { QueryTypes } from 'sequelize';
 import type { WebhookConfig } from '../../shared/config.js';
 import { WebhookDelivery, type WebhookEndpoint } from '../../shared/db/models/index.js';
 import { AppError, RateLimited } from '../../shared/errors.js';
+import { traceparentOf } from '../../shared/tracing/index.js';
 import { enqueueDelivery } from '../../shared/webhooks/queue.js';
 import { testMessage } from '../../shared/webhooks/test-message.js';
 import { TEST_WEBHOOK_TYPE, type WebhookJobData } from '../../shared/webhooks/types.js';
@@ -52,8 +53,9 @@ export async function sendTestMessage(
     }
     const [delivery] = await sequelize.query<{ id: string }>(
       `WITH message AS (
-         INSERT INTO webhook_outbox (message_id, type, user_id, audience, payload, ordering_key, relayed_at)
-         VALUES ($messageId, $type, $userId, 'owner', $payload, $orderingKey, now())
+         INSERT INTO webhook_outbox (message_id, type, user_id, audience, payload, ordering_key, relayed_at,
+                                     trace_context)
+         VALUES ($messageId, $type, $userId, 'owner', $payload, $orderingKey, now(), $traceContext)
          RETURNING id, ordering_key)
        INSERT INTO webhook_deliveries (endpoint_id, outbox_id, ordering_key, next_attempt_at)
        SELECT $endpointId, id, ordering_key, now() FROM message
@@ -67,6 +69,8 @@ export async function sendTestMessage(
           // Its own subject: a test message neither waits for nor holds up any other.
           orderingKey: `test:${messageId}`,
           endpointId: endpoint.id,
+          // Its delivery joins the trace of the request that asked for it.
+          traceContext: traceparentOf(),
         },
         transaction,
         type: QueryTypes.SELECT,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Sequelize, Transaction } from 'sequelize';
+import { traceparentOf } from '../tracing/index.js';
 import type { WebhookType } from '../webhooks/types.js';
 
 /**
@@ -21,6 +22,12 @@ export interface NewOutboxMessage {
   data: Record<string, unknown>;
   /** Messages with the same key reach an endpoint in order (default: the booking, request or event). */
   orderingKey?: string;
+  /**
+   * The traceparent its webhook deliveries and email are parented to: the allocation step gives
+   * each decision's; by default the span active where it is written (the API request that changed
+   * the event, the allocation step). None with tracing off.
+   */
+  traceContext?: string;
 }
 
 const audienceOf = (m: NewOutboxMessage): Audience => (m.userId ? 'owner' : (m.audience ?? 'admins'));
@@ -37,9 +44,11 @@ export async function appendToOutbox(
 ): Promise<void> {
   if (messages.length === 0) return;
   const now = new Date().toISOString();
+  const active = traceparentOf();
   await sequelize.query(
-    `INSERT INTO webhook_outbox (message_id, type, event_id, user_id, payload, ordering_key, audience)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::uuid[], $5::jsonb[], $6::text[], $7::text[])`,
+    `INSERT INTO webhook_outbox (message_id, type, event_id, user_id, payload, ordering_key, audience, trace_context)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::uuid[], $5::jsonb[], $6::text[], $7::text[],
+                          $8::text[])`,
     {
       bind: [
         messages.map(() => `msg_${randomUUID()}`),
@@ -49,6 +58,7 @@ export async function appendToOutbox(
         messages.map((m) => JSON.stringify({ type: m.type, timestamp: now, data: m.data })),
         messages.map((m) => m.orderingKey ?? null),
         messages.map(audienceOf),
+        messages.map((m) => m.traceContext ?? active),
       ],
       transaction,
     },

@@ -15,6 +15,8 @@ export interface Arrival {
   timestamp: string;
   signature: string;
   body: string;
+  /** The W3C `traceparent` header, sent when the service traces (test/tracing.test.ts). */
+  traceparent: string | undefined;
   payload: { type: string; timestamp: string; data: MessageData };
   receivedAt: number;
   /** The status this receiver answered with. */
@@ -88,6 +90,7 @@ export class WebhookReceiver {
         timestamp: String(req.headers['webhook-timestamp']),
         signature: String(req.headers['webhook-signature']),
         body,
+        traceparent: req.headers.traceparent as string | undefined,
         payload: JSON.parse(body),
         receivedAt: Date.now(),
       };

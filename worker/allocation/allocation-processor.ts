@@ -1,9 +1,11 @@
+import { SpanKind } from '@opentelemetry/api';
 import type { Job } from 'bullmq';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { Logger } from '../../shared/logger.js';
 import { recordDecisions } from '../../shared/metrics.js';
 import { type AllocationJobData, type EventQueues, requestDecidedChannel } from '../../shared/queues.js';
 import type { RedisClient } from '../../shared/redis.js';
+import { ATTR, inSpan } from '../../shared/tracing/index.js';
 import type { HoldExpiryTimers } from '../hold-expiry.js';
 import type { AllocationRules } from './allocation-rules.js';
 import type { AllocationStepResult } from './allocation-step.js';
@@ -61,15 +63,49 @@ export function createAllocationProcessor(deps: AllocationDeps) {
     return result;
   }
 
+  /**
+   * A job that runs steps is an `allocation.job` span, the root of a trace of its own: a doorbell
+   * stands for whichever requests are queued, not for one booking (each decision is in its
+   * booking's trace, decision-spans.ts). A job whose request was decided already makes none.
+   */
+  const traced = (job: Job<AllocationJobData>, run: () => Promise<AllocationJobResult>) =>
+    inSpan(
+      'allocation.job',
+      {
+        kind: SpanKind.CONSUMER,
+        root: true,
+        attributes: {
+          [ATTR.jobId]: job.id ?? '',
+          [ATTR.queue]: job.queueName,
+          [ATTR.eventId]: job.data.eventId,
+          ...(job.data.requestId ? { [ATTR.bookingRequestId]: job.data.requestId } : {}),
+        },
+      },
+      async (span) => {
+        const result = await run();
+        span.setAttribute(ATTR.bookingRequestStatus, result.status);
+        return result;
+      },
+    );
+
   return async function allocationProcessor(job: Job<AllocationJobData>): Promise<AllocationJobResult> {
     const { requestId: bookingRequestId } = job.data;
     if (!bookingRequestId) {
       // An expiry or rebalance: one step does it (a later step would find nothing more to do).
-      await step(job);
-      return { status: job.name, batches: 1 };
+      return traced(job, async () => {
+        await step(job);
+        return { status: job.name, batches: 1 };
+      });
     }
     const known = recent.get(bookingRequestId);
     if (known) return { status: known, batches: 0 };
+    return traced(job, () => untilDecided(job, bookingRequestId));
+  };
+
+  async function untilDecided(
+    job: Job<AllocationJobData>,
+    bookingRequestId: string,
+  ): Promise<AllocationJobResult> {
     let batches = 0;
     let idleRounds = 0;
     for (;;) {
@@ -88,7 +124,7 @@ export function createAllocationProcessor(deps: AllocationDeps) {
       if (++idleRounds > 1)
         throw new Error(`booking request ${bookingRequestId} is queued but no step picks it up`);
     }
-  };
+  }
 }
 
 /**

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { AllocationRules } from './allocation-rules.js';
 import { applyChanges } from './apply-changes.js';
+import { type DecisionSpans, startDecisionSpans } from './decision-spans.js';
 import { runLedger } from './ledger.js';
 import type { Changes, RequestUpdate } from './ledger-types.js';
 import { loadEventStates, type QueuedRequest } from './load-event-state.js';
@@ -48,7 +49,8 @@ async function arrivalHorizons(
  * outbox commit together or not at all. Each event is its own ledger; taking several together
  * only shares the round trips and the commit (most steps of a quiet event decide one request).
  * Safe to run concurrently with itself (event rows are locked in id order) and to repeat (only
- * `queued` requests and `active` holds are read).
+ * `queued` requests and `active` holds are read). Each decision gets a span in its booking's
+ * trace (decision-spans.ts), ended when the transaction commits, failed if it does not.
  */
 export async function runAllocationSteps(
   sequelize: Sequelize,
@@ -57,6 +59,27 @@ export async function runAllocationSteps(
   rules: AllocationRules,
 ): Promise<Map<string, AllocationStepResult>> {
   const horizons = await arrivalHorizons(sequelize, [...new Set(eventIds)].sort());
+  let decisions: DecisionSpans | undefined;
+  try {
+    const results = await decide(sequelize, horizons, limit, rules, (spans) => {
+      decisions = spans;
+    });
+    decisions?.end();
+    return results;
+  } catch (err) {
+    decisions?.fail(err);
+    throw err;
+  }
+}
+
+/** The transaction of `runAllocationSteps()`; `traced` hears of the decision spans before the writes. */
+function decide(
+  sequelize: Sequelize,
+  horizons: Map<string, string | null>,
+  limit: number,
+  rules: AllocationRules,
+  traced: (spans: DecisionSpans) => void,
+): Promise<Map<string, AllocationStepResult>> {
   return sequelize.transaction(async (transaction) => {
     const now = new Date();
     const states = await loadEventStates(sequelize, transaction, horizons, limit, now, rules);
@@ -86,9 +109,17 @@ export async function runAllocationSteps(
         },
         state.requests,
       );
-      return { eventId, before: state.event, changes, requests: state.requests };
+      return {
+        eventId,
+        before: state.event,
+        changes,
+        requests: state.requests,
+        traceContexts: state.traceContexts,
+      };
     });
-    await applyChanges(sequelize, transaction, steps);
+    const decisions = startDecisionSpans(steps);
+    traced(decisions);
+    await applyChanges(sequelize, transaction, decisions.steps);
     return new Map(steps.map((step) => [step.eventId, stepResult(step.changes, step.requests)]));
   });
 }

@@ -30,6 +30,11 @@ export interface LoadedState {
   waitlistComplete: boolean;
   waitingPerUser: Map<string, number>;
   buyers: Map<string, BuyerState>;
+  /**
+   * The stored trace context (`trace_context`) of the queued requests and waitlist entries read,
+   * by request id, for those that have one: the step parents each decision to it (decision-spans.ts).
+   */
+  traceContexts: Map<string, string>;
 }
 
 type Select = <T extends object>(sql: string, bind: Record<string, unknown>) => Promise<T[]>;
@@ -64,11 +69,11 @@ export async function loadEventStates(
   for (const eventId of eventIds) {
     const row = rows.get(eventId);
     if (!row) continue;
-    const requests = queued.get(eventId) ?? [];
+    const { requests, traceContexts } = queued.get(eventId) ?? { requests: [], traceContexts: new Map() };
     const seats = row.event.seating === 'reserved' ? await loadSeats(select, eventId) : null;
     const bookings = await loadBookingsToCancel(select, eventId, requests, seats);
     const holds = await loadHolds(select, eventId, requests, row.event.held, now, seats);
-    const waitlist = row.hasWaitlist ? await loadWaitlistHead(select, eventId) : [];
+    const waitlist = row.hasWaitlist ? await loadWaitlistHead(select, eventId, traceContexts) : [];
     const waitingPerUser = await loadWaitingPerUser(select, eventId, requests);
     const buyers = await loadBuyers(select, eventId, requests, waitlist, row);
     states.set(eventId, {
@@ -81,6 +86,7 @@ export async function loadEventStates(
       waitlistComplete: waitlist.length < WAITLIST_HEAD,
       waitingPerUser,
       buyers,
+      traceContexts,
     });
   }
   return states;
@@ -149,15 +155,15 @@ async function loadEvents(
 
 /**
  * Up to `limit` queued requests of each event with `seq <=` its horizon, oldest first, FOR
- * UPDATE, by event; payloads decoded.
+ * UPDATE, by event; payloads decoded; and their stored trace contexts.
  */
 async function loadQueuedRequests(
   select: Select,
   eventIds: readonly string[],
   horizons: ReadonlyMap<string, string | null>,
   limit: number,
-): Promise<Map<string, QueuedRequest[]>> {
-  const byEvent = new Map<string, QueuedRequest[]>();
+): Promise<Map<string, { requests: QueuedRequest[]; traceContexts: Map<string, string> }>> {
+  const byEvent = new Map<string, { requests: QueuedRequest[]; traceContexts: Map<string, string> }>();
   if (eventIds.length === 0) return byEvent;
   const rows = await select<{
     id: string;
@@ -171,20 +177,22 @@ async function loadQueuedRequests(
     metadata: unknown;
     waited: number;
     processing_attempts: number;
+    trace_context: string | null;
   }>(
     `SELECT q.* FROM unnest($eventIds::uuid[], $horizons::bigint[]) AS e(id, horizon)
        CROSS JOIN LATERAL (
          SELECT id, event_id, seq, user_id, kind, payload, queued_at, external_reference, metadata,
-                processing_attempts, EXTRACT(EPOCH FROM now() - queued_at)::float8 AS waited
+                processing_attempts, trace_context, EXTRACT(EPOCH FROM now() - queued_at)::float8 AS waited
            FROM booking_requests
           WHERE event_id = e.id AND status = 'queued' AND seq <= e.horizon
           ORDER BY seq LIMIT $limit FOR UPDATE) q`,
     { eventIds, horizons: eventIds.map((id) => horizons.get(id)), limit },
   );
   for (const r of rows) {
-    const list = byEvent.get(r.event_id) ?? [];
-    byEvent.set(r.event_id, list);
-    list.push({
+    const loaded = byEvent.get(r.event_id) ?? { requests: [], traceContexts: new Map<string, string>() };
+    byEvent.set(r.event_id, loaded);
+    if (r.trace_context) loaded.traceContexts.set(r.id, r.trace_context);
+    loaded.requests.push({
       id: r.id,
       seq: r.seq,
       userId: r.user_id,
@@ -345,8 +353,15 @@ async function loadHolds(
   );
 }
 
-/** The first WAITLIST_HEAD waiting entries in line order, FOR UPDATE (a leave waits for the step). */
-async function loadWaitlistHead(select: Select, eventId: string): Promise<WaitlistEntryState[]> {
+/**
+ * The first WAITLIST_HEAD waiting entries in line order, FOR UPDATE (a leave waits for the step);
+ * their requests' trace contexts go into `traceContexts` (a promotion is that request's decision).
+ */
+async function loadWaitlistHead(
+  select: Select,
+  eventId: string,
+  traceContexts: Map<string, string>,
+): Promise<WaitlistEntryState[]> {
   const rows = await select<
     {
       id: string;
@@ -356,13 +371,16 @@ async function loadWaitlistHead(select: Select, eventId: string): Promise<Waitli
       quantity: number;
       min_quantity: number;
       section: string | null;
+      trace_context: string | null;
     } & ReferenceColumns
   >(
-    `SELECT w.id, w.user_id, w.request_id, w.seq, w.quantity, w.min_quantity, w.section, ${REFERENCE_COLUMNS}
+    `SELECT w.id, w.user_id, w.request_id, w.seq, w.quantity, w.min_quantity, w.section, p.trace_context,
+            ${REFERENCE_COLUMNS}
        FROM waitlist_entries w JOIN booking_requests p ON p.id = w.request_id
       WHERE w.event_id = $eventId AND w.status = 'waiting' ORDER BY w.seq LIMIT ${WAITLIST_HEAD} FOR UPDATE OF w`,
     { eventId },
   );
+  for (const w of rows) if (w.trace_context) traceContexts.set(w.request_id, w.trace_context);
   return rows.map((w) => ({
     id: w.id,
     userId: w.user_id,

@@ -1,6 +1,8 @@
+import { type Context, context, type Link, trace } from '@opentelemetry/api';
 import type { Sequelize } from 'sequelize';
 import type { Logger } from '../../shared/logger.js';
 import { countSetAside } from '../../shared/metrics.js';
+import { ATTR, inSpan } from '../../shared/tracing/index.js';
 import type { AllocationRules } from './allocation-rules.js';
 import { type AllocationStepResult, runAllocationSteps } from './allocation-step.js';
 import { countFailure, rejectBare } from './poison-requests.js';
@@ -13,6 +15,8 @@ const MAX_IN_FLIGHT = 2;
 
 interface Waiting {
   eventId: string;
+  /** The asking job's context: its span is the step's parent, or linked from it. */
+  context: Context;
   resolve: (result: AllocationStepResult) => void;
   reject: (err: unknown) => void;
 }
@@ -57,7 +61,7 @@ export class StepBatcher {
     // Alone: a step that may fail again must not fail the other events' transaction.
     if (this.narrowed.has(eventId)) return this.narrowStep(eventId);
     const result = new Promise<AllocationStepResult>((resolve, reject) =>
-      this.waiting.push({ eventId, resolve, reject }),
+      this.waiting.push({ eventId, context: context.active(), resolve, reject }),
     );
     if (this.inFlight < MAX_IN_FLIGHT) {
       this.inFlight += 1;
@@ -70,11 +74,16 @@ export class StepBatcher {
     while (this.waiting.length > 0) {
       const batch = this.takeBatch();
       try {
-        const results = await this.run(batch.map((w) => w.eventId));
+        const results = await this.run(
+          batch.map((w) => w.eventId),
+          this.limit,
+          batch.map((w) => w.context),
+        );
         for (const w of batch) w.resolve(results.get(w.eventId)!);
       } catch (err) {
         if (batch.length === 1) {
-          await this.afterFailure(batch[0]!.eventId, err).then(batch[0]!.resolve, batch[0]!.reject);
+          const [w] = batch as [Waiting];
+          await context.with(w.context, () => this.afterFailure(w.eventId, err)).then(w.resolve, w.reject);
           continue;
         }
         this.logger.warn(
@@ -82,9 +91,11 @@ export class StepBatcher {
           'a shared allocation step failed; stepping its events one by one',
         );
         for (const w of batch) {
-          await this.run([w.eventId]).then(
-            (results) => w.resolve(results.get(w.eventId)!),
-            (err: unknown) => this.afterFailure(w.eventId, err).then(w.resolve, w.reject),
+          await context.with(w.context, () =>
+            this.run([w.eventId]).then(
+              (results) => w.resolve(results.get(w.eventId)!),
+              (err: unknown) => this.afterFailure(w.eventId, err).then(w.resolve, w.reject),
+            ),
           );
         }
       }
@@ -176,8 +187,36 @@ export class StepBatcher {
     return result;
   }
 
-  private async run(eventIds: string[], limit = this.limit): Promise<Map<string, AllocationStepResult>> {
-    const results = await runAllocationSteps(this.sequelize, eventIds, limit, this.rules);
+  /**
+   * One transaction, in an `allocation.step` span: a child of the first asking job's span, linked
+   * from the others' (`askers`, the active context by default).
+   */
+  private async run(
+    eventIds: string[],
+    limit = this.limit,
+    askers: Context[] = [context.active()],
+  ): Promise<Map<string, AllocationStepResult>> {
+    const links = askers.slice(1).flatMap((asker): Link[] => {
+      const job = trace.getSpanContext(asker);
+      return job ? [{ context: job }] : [];
+    });
+    const attributes = {
+      [ATTR.events]: eventIds.length,
+      ...(eventIds.length === 1 ? { [ATTR.eventId]: eventIds[0] } : {}),
+    };
+    const results = await inSpan(
+      'allocation.step',
+      { links, attributes },
+      async (span) => {
+        const stepped = await runAllocationSteps(this.sequelize, eventIds, limit, this.rules);
+        span.setAttribute(
+          ATTR.decided,
+          [...stepped.values()].reduce((n, r) => n + r.decided.length, 0),
+        );
+        return stepped;
+      },
+      askers[0],
+    );
     const changed = [...results.values()].flatMap((r) => r.changedRequestIds);
     if (changed.length > 0) {
       await this.announce(changed).catch((err: unknown) =>

@@ -23,6 +23,8 @@ export interface NotificationToSend {
   hold: { id: string; status: string; quantity: number; seats: unknown; expiresAt: Date } | null;
   /** A `waitlisted` email's place in line now, if the entry is still waiting; null otherwise. */
   waitlistPosition: number | null;
+  /** The outbox message's stored trace context, which the sending span is parented to; null for a reminder. */
+  traceContext: string | null;
 }
 
 export async function loadNotification(sequelize: Sequelize, id: string): Promise<NotificationToSend | null> {
@@ -31,7 +33,7 @@ export async function loadNotification(sequelize: Sequelize, id: string): Promis
             u.email, u.name, u.email_notifications AS "emailsOn", u.disabled_at IS NOT NULL AS disabled,
             e.id AS "eventId", e.name AS "eventName", e.venue, e.starts_at AS "startsAt",
             e.time_zone AS "timeZone",
-            o.payload -> 'data' AS data,
+            o.payload -> 'data' AS data, o.trace_context AS "traceContext",
             CASE WHEN h.id IS NULL THEN NULL ELSE json_build_object(
               'id', h.id, 'status', h.status, 'quantity', h.quantity, 'seats', h.seats,
               'expiresAt', h.expires_at) END AS hold,

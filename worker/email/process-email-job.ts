@@ -1,8 +1,10 @@
+import { type Span, SpanKind } from '@opentelemetry/api';
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { Sequelize } from 'sequelize';
 import type { EmailConfig } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
 import { type EmailResult, recordEmailAttempt } from '../../shared/metrics.js';
+import { ATTR, inSpan, storedContext } from '../../shared/tracing/index.js';
 import { AttemptFailed, retryDelayMs } from '../scheduled-worker.js';
 import {
   loadNotification,
@@ -42,11 +44,31 @@ export function createEmailProcessor(deps: {
     const n = await loadNotification(sequelize, job.data.notificationId);
     // Sent, failed or skipped already: a job that ran again after a crash or a re-queue.
     if (n?.status !== 'pending') return 'done';
+    // Each attempt is an `email.send` span parented to the outbox message's context (the decision
+    // the email reports: the booking's trace); a reminder has none and starts a trace of its own.
+    return inSpan(
+      'email.send',
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          [ATTR.notificationId]: n.id,
+          [ATTR.emailKind]: n.kind,
+          [ATTR.messageId]: n.messageId,
+          [ATTR.attempt]: n.attempts + 1,
+        },
+      },
+      (span) => attempt(n, span),
+      storedContext(n.traceContext),
+    );
+  };
+
+  async function attempt(n: NotificationToSend, span: Span): Promise<EmailResult> {
     const log = { notificationId: n.id, kind: n.kind, messageId: n.messageId };
     const skip = reasonToSkip(n);
     if (skip) {
       await recordFinal(sequelize, n.id, 'skipped', n.attempts, skip);
       recordEmailAttempt(n.kind, 'skipped');
+      span.setAttribute(ATTR.emailResult, 'skipped');
       return 'skipped';
     }
     const attempts = n.attempts + 1;
@@ -65,6 +87,7 @@ export function createEmailProcessor(deps: {
       if (failure.permanent || last) {
         await recordFinal(sequelize, n.id, 'failed', attempts, failure.error);
         recordEmailAttempt(n.kind, 'failed');
+        span.setAttribute(ATTR.emailResult, 'failed');
         logger.warn(
           { ...log, attempts, error: failure.error, permanent: failure.permanent },
           'email failed for good',
@@ -74,13 +97,15 @@ export function createEmailProcessor(deps: {
       const delayMs = retryDelayMs(config.retryScheduleMs, attempts, null);
       await recordRetry(sequelize, n.id, attempts, failure.error, new Date(Date.now() + delayMs));
       recordEmailAttempt(n.kind, 'retrying');
+      span.setAttribute(ATTR.emailResult, 'retrying');
       logger.info({ ...log, attempts, error: failure.error, delayMs }, 'email attempt failed; retrying');
       throw new AttemptFailed(failure.error, delayMs);
     }
     await recordSent(sequelize, n.id, attempts);
     recordEmailAttempt(n.kind, 'sent');
+    span.setAttribute(ATTR.emailResult, 'sent');
     return 'sent';
-  };
+  }
 }
 
 function factsOf(n: NotificationToSend): EmailFacts {

@@ -20,7 +20,11 @@ export interface AttemptContext {
   circuitOpenUntil: Date | null;
   orderingKey: string;
   messageId: string;
+  /** The outbox message's type (`booking.confirmed`...). */
+  messageType: string;
   payload: unknown;
+  /** The outbox message's stored trace context: each attempt's span is parented to it. */
+  traceContext: string | null;
   /**
    * An earlier message about the same subject to this endpoint is still pending, other than
    * those loaded in the same call (a batch orders those itself): wait for it.
@@ -40,7 +44,7 @@ export async function loadAttempts(
             (e.status = 'enabled' AND e.deleted_at IS NULL) AS "endpointUsable",
             ${entitledSql('e', 'o')} AS entitled,
             e.url, e.secrets, e.circuit_open_until AS "circuitOpenUntil", d.ordering_key AS "orderingKey",
-            o.message_id AS "messageId", o.payload,
+            o.message_id AS "messageId", o.type AS "messageType", o.payload, o.trace_context AS "traceContext",
             earlier.n > 0 AS "earlierPending", earlier.due AS "earlierDue"
        FROM webhook_deliveries d
        JOIN webhook_endpoints e ON e.id = d.endpoint_id

@@ -47,7 +47,7 @@ export async function processBatch(delivering: Delivering, deliveryIds: readonly
         attempt.circuitOpenUntil === null &&
         !attempt.earlierPending;
       if (!fastPath) return handOn(chain.slice(i));
-      const settled = await delivering.settle(attempt, await delivering.send(attempt), 1);
+      const settled = await delivering.settle(attempt, await delivering.send(attempt, 1), 1);
       if (settled.kind === 'delivered') {
         countWebhookDelivery('delivered');
         continue;

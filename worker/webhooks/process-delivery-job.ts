@@ -1,9 +1,19 @@
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_FULL,
+} from '@opentelemetry/semantic-conventions';
 import type { Queue } from 'bullmq';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { Sequelize } from 'sequelize';
 import type { WebhookConfig } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
 import { countWebhookDeliveries } from '../../shared/metrics.js';
+import { ATTR, inSpan, storedContext } from '../../shared/tracing/index.js';
 import { NOT_ENTITLED } from '../../shared/webhooks/entitlement.js';
 import { activeSecrets } from '../../shared/webhooks/signing.js';
 import type { DeliveryJobData, WebhookJobData } from '../../shared/webhooks/types.js';
@@ -42,8 +52,11 @@ export interface Delivering {
   deps: DeliveryDeps;
   slots: SendSlots;
   recorder: DeliveredRecorder;
-  /** Signs and sends the delivery's message in one of the process's send slots. */
-  send(attempt: AttemptContext): Promise<SendResult>;
+  /**
+   * Signs and sends the delivery's message in one of the process's send slots, as attempt number
+   * `attemptNumber` (as `settle()` counts them).
+   */
+  send(attempt: AttemptContext, attemptNumber: number): Promise<SendResult>;
   /**
    * Records the result of attempt number `attemptNumber` (1-based, over the delivery's current
    * set of attempts): delivered (and the endpoint's failures cleared), 410 (endpoint disabled,
@@ -61,13 +74,15 @@ export function createDelivering(deps: DeliveryDeps): Delivering {
     deps,
     slots,
     recorder,
-    send: (attempt) =>
+    send: (attempt, attemptNumber) =>
       slots.run(() =>
-        sendWebhook(
-          attempt.url,
-          activeSecrets(attempt.secrets, new Date()),
-          { messageId: attempt.messageId, body: JSON.stringify(attempt.payload) },
-          config,
+        traceAttempt(attempt, attemptNumber, () =>
+          sendWebhook(
+            attempt.url,
+            activeSecrets(attempt.secrets, new Date()),
+            { messageId: attempt.messageId, body: JSON.stringify(attempt.payload) },
+            config,
+          ),
         ),
       ),
     async settle(attempt, result, attemptNumber) {
@@ -121,6 +136,49 @@ export function createDelivering(deps: DeliveryDeps): Delivering {
         : { kind: 'retry', delayMs, error: result.error };
     },
   };
+}
+
+/**
+ * One attempt as a CLIENT span `webhook.deliver`, parented to the outbox message's stored context
+ * (the decision it reports: the booking's trace), so every attempt of every delivery, batched or
+ * not, is its own span in that trace; its context is the `traceparent` the partner receives
+ * (send.ts). Only the exchange is timed, not the wait for a send slot. Anything but a 2xx marks
+ * it failed, with the recorded category (never the system error) as `error.type`.
+ */
+function traceAttempt(
+  attempt: AttemptContext,
+  attemptNumber: number,
+  send: () => Promise<SendResult>,
+): Promise<SendResult> {
+  const url = new URL(attempt.url);
+  return inSpan(
+    'webhook.deliver',
+    {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        [ATTR_HTTP_REQUEST_METHOD]: 'POST',
+        // A partner's query string may hold a token of theirs.
+        [ATTR_URL_FULL]: `${url.origin}${url.pathname}${url.search ? '?REDACTED' : ''}`,
+        [ATTR_SERVER_ADDRESS]: url.hostname,
+        [ATTR_SERVER_PORT]: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+        [ATTR.deliveryId]: attempt.deliveryId,
+        [ATTR.endpointId]: attempt.endpointId,
+        [ATTR.messageId]: attempt.messageId,
+        [ATTR.messageType]: attempt.messageType,
+        [ATTR.attempt]: attemptNumber,
+      },
+    },
+    async (span) => {
+      const result = await send();
+      if (result.status !== null) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, result.status);
+      if (result.kind !== 'delivered') {
+        span.setAttribute(ATTR_ERROR_TYPE, result.kind === 'gone' ? '410' : result.error);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+      }
+      return result;
+    },
+    storedContext(attempt.traceContext),
+  );
 }
 
 /** The processor of the webhook queue: a batch job, or one delivery's own job. */
@@ -184,9 +242,9 @@ function createSingleDeliveryProcessor(delivering: Delivering) {
       return postpone(job, token, attempt.deliveryId, Math.max(due, now) + 200);
     }
 
-    const result = await delivering.send(attempt);
     // Attempt numbers continue from those a batch made before handing the delivery on.
     const attemptNumber = (job.data.attemptsBefore ?? 0) + job.attemptsMade + 1;
+    const result = await delivering.send(attempt, attemptNumber);
     const settled = await delivering.settle(attempt, result, attemptNumber);
     switch (settled.kind) {
       case 'delivered':

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { context, propagation } from '@opentelemetry/api';
 import got from 'got';
 import type { WebhookConfig } from '../../shared/config.js';
 import {
@@ -142,16 +143,21 @@ export async function sendWebhook(
   }
   const timestamp = Math.floor(Date.now() / 1000);
   const pools = poolsFor(resolve)[allowListed ? 'unguarded' : 'guarded'];
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': 'Evently-Webhooks/1.0',
+    'webhook-id': message.messageId,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': signatureHeader(secrets, message.messageId, timestamp, message.body),
+  };
+  // W3C `traceparent` of the attempt's span (process-delivery-job.ts), so a partner that traces
+  // can continue the booking's trace; none with tracing off. Not signed: it says nothing about the
+  // message.
+  propagation.inject(context.active(), headers);
   try {
     const response = await client.post(target, {
       body: message.body,
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'Evently-Webhooks/1.0',
-        'webhook-id': message.messageId,
-        'webhook-timestamp': String(timestamp),
-        'webhook-signature': signatureHeader(secrets, message.messageId, timestamp, message.body),
-      },
+      headers,
       agent: pools,
       dnsLookup: guardedLookup(!allowListed, resolve) as never,
       timeout: { request: config.timeoutMs },
