@@ -8,9 +8,9 @@ export type BlockCounts = Map<string, { hit: number; read: number }>;
 /**
  * A database's block counts (pg_statio_user_tables and _indexes) once the service's connections
  * have ended: a backend publishes its counts at the latest when it exits, so the figures are
- * complete once only the bench's own pool (the backlog polls, the span query: a few blocks per
- * sale) is connected. Unlike latency, they do not move with the machine's load; user relations
- * only, so a new connection's catalog reads do not count.
+ * complete once only `db.pool` is connected (it reads nothing but these views). Unlike latency,
+ * they do not move with the machine's load; user relations only, so a new connection's catalog
+ * reads do not count.
  */
 export async function blockCounts(admin: pg.Pool, db: BenchDatabase): Promise<BlockCounts> {
   const name = new URL(db.url).pathname.slice(1);

@@ -23,6 +23,7 @@ import pg from 'pg';
 import { type Config, loadConfig } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
 import { PRUNE_TARGETS, pruneBatch } from '../worker/retention/index.js';
+import { seedOldRows } from './retention-seed.js';
 import {
   intake,
   newEvent,
@@ -79,48 +80,6 @@ function configOf(side: Side['name']): Config {
     RETENTION_INTERVAL_MS: '86400000',
     WORKER_METRICS_PORT: '0',
   });
-}
-
-/** `rows` old finished rows on the loaded side, all prunable, in the shares the header gives. */
-async function seed(side: Side, shape: SaleShape, adminId: string, logger: ReturnType<typeof createLogger>) {
-  const archiveEvent = await withApi(side, logger, (api) => newEvent(api, shape));
-  const requestRows = Math.round(rows * 0.8);
-  const outboxRows = Math.round(rows * 0.1);
-  const chunk = 1_000_000;
-  for (let from = 1; from <= requestRows; from += chunk) {
-    const to = Math.min(requestRows, from + chunk - 1);
-    // A quarter cancellation requests, the rest rejected: all finished long ago, all prunable.
-    await side.db.pool.query(
-      `INSERT INTO booking_requests (user_id, event_id, kind, payload, fingerprint, status, reason, queued_at, decided_at)
-       SELECT ($1::uuid[])[1 + i % cardinality($1::uuid[])], $2, CASE WHEN i % 4 = 0 THEN 'cancel' ELSE 'book' END,
-              '{"quantity": 1}', 'seed', CASE WHEN i % 4 = 0 THEN 'cancelled' ELSE 'rejected' END,
-              CASE WHEN i % 4 = 0 THEN NULL ELSE 'sold_out' END,
-              now() - interval '200 days' + make_interval(secs => i / 100.0),
-              now() - interval '200 days' + make_interval(secs => i / 100.0)
-         FROM generate_series($3::int, $4::int) i`,
-      [shape.buyers.map((b) => b.id), archiveEvent, from, to],
-    );
-    log(`seeded booking requests ${to}/${requestRows}`);
-  }
-  const { rows: endpoint } = await side.db.pool.query(
-    `INSERT INTO webhook_endpoints (user_id, url, event_types, secrets)
-     VALUES ($1, 'https://example.test/hook', ARRAY['booking.confirmed'], '[]') RETURNING id`,
-    [adminId],
-  );
-  await side.db.pool.query(
-    `INSERT INTO webhook_outbox (message_id, type, event_id, payload, created_at, relayed_at)
-     SELECT 'seed-' || i, 'booking.confirmed', $1, '{"type": "booking.confirmed"}',
-            now() - interval '100 days', now() - interval '100 days' + make_interval(secs => i / 100.0)
-       FROM generate_series(1, $2::int) i`,
-    [archiveEvent, outboxRows],
-  );
-  await side.db.pool.query(
-    `INSERT INTO webhook_deliveries (endpoint_id, outbox_id, ordering_key, status, attempts, delivered_at,
-                                     created_at, updated_at)
-     SELECT $1, o.id, 'seed', 'delivered', 1, o.relayed_at, o.relayed_at, o.relayed_at
-       FROM webhook_outbox o WHERE o.message_id LIKE 'seed-%'`,
-    [endpoint[0].id],
-  );
 }
 
 /** Retention's batches (no pause) on the loaded side while a sale's intake runs there. */
@@ -226,10 +185,17 @@ async function main() {
     const shape: SaleShape = { requests, buyers, adminToken: adminUser!.token };
 
     const seedStarted = performance.now();
-    await seed(loaded, shape, adminUser!.id, logger);
+    const archiveEvent = await withApi(loaded, logger, (api) => newEvent(api, shape));
+    await seedOldRows(loaded.db, { rows, eventId: archiveEvent, userIds: buyers.map((b) => b.id) }, log);
     const seedSeconds = (performance.now() - seedStarted) / 1000;
     log(`seeded ${rows} rows in ${round(seedSeconds, 0)} s; VACUUM ANALYZE, CHECKPOINT`);
-    for (const side of sides) await side.db.pool.query('VACUUM ANALYZE');
+    for (const side of sides) {
+      await side.db.pool.query('VACUUM ANALYZE');
+      // The connections that seeded and vacuumed end, so their block counts are published now,
+      // not in a round's; the new one only reads the counts (blockCounts).
+      await side.db.pool.end();
+      side.db.pool = new pg.Pool({ connectionString: side.db.url, max: 1 });
+    }
     // The seeding's dirty buffers written out now, not during the first rounds.
     await admin.query('CHECKPOINT');
     const { rows: size } = await admin.query(`SELECT pg_size_pretty(pg_database_size($1)) AS size`, [
