@@ -79,6 +79,20 @@ describe('queries over queued requests on a table of old rows', () => {
     expect(position.buffers).toBeLessThan(10);
   });
 
+  test("the allocator's arrival horizon and work list read the index by event", async () => {
+    const horizon = await planOf(`SELECT max(seq) FROM requests WHERE event_id = $1 AND status = 'queued'`, [
+      quietEvent,
+    ]);
+    expect(horizon.indexes).toEqual([byEventIndex]);
+    const workList = await planOf(
+      `SELECT * FROM requests WHERE event_id = $1 AND status = 'queued' AND seq <= $2
+        ORDER BY seq LIMIT 500 FOR UPDATE`,
+      [quietEvent, '9000000000'],
+    );
+    expect(workList.indexes).toEqual([byEventIndex]);
+    expect(horizon.buffers + workList.buffers).toBeLessThan(20);
+  });
+
   test("the reconciler's stale requests, oldest first, still read the index by age", async () => {
     const stale = await planOf(
       `SELECT id, event_id FROM requests
