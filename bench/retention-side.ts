@@ -36,7 +36,7 @@ export interface RunningSide {
   close(): Promise<void>;
 }
 
-export async function openSide(side: Side, logger: Logger): Promise<RunningSide> {
+async function openSide(side: Side, logger: Logger): Promise<RunningSide> {
   const deps = await createApiDeps(side.config, logger);
   const server = http.createServer(createApp(deps).callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -158,7 +158,7 @@ export interface SaleFigures {
 /**
  * One sale on a side: the event created, then intake with no worker running, then a worker
  * started on the backlog. The service is closed between the stages so each one's buffer accesses
- * can be counted (blockCounts); intake's include the API's start-up (its pool's connections).
+ * can be counted (blockCounts).
  */
 export async function sale(
   side: Side,
