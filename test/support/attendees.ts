@@ -13,10 +13,17 @@ export interface SeededAttendees {
  * `seq`) is cancelled; every 3rd carries a partner's
  * reference `<tag>-ref-<n>` and metadata; account n is `<tag>-<n>@example.test`, named
  * `Attendee <n>`, except every 50th, whose name starts with `=` (a formula, for the CSV guard).
+ * With `buyers`, only that many accounts, booking n made by account ((n - 1) mod buyers) + 1: for a
+ * test that needs many rows, not many accounts (the users table is shared by every test file).
  */
 export async function seedAttendees(
   sequelize: Sequelize,
-  { count, tag, since = new Date('2030-01-01T00:00:00Z') }: { count: number; tag: string; since?: Date },
+  {
+    count,
+    tag,
+    since = new Date('2030-01-01T00:00:00Z'),
+    buyers = count,
+  }: { count: number; tag: string; since?: Date; buyers?: number },
 ): Promise<SeededAttendees> {
   return sequelize.transaction(async (transaction) => {
     const q = <T extends object>(sql: string, bind: Record<string, unknown>) =>
@@ -27,12 +34,12 @@ export async function seedAttendees(
       { name: `Attendees ${tag}`, capacity: count * 2 },
     );
     const eventId = event!.id;
-    const bind = { tag, count, eventId, since: since.toISOString() };
+    const bind = { tag, count, buyers, eventId, since: since.toISOString() };
     await q(
       `INSERT INTO users (email, password_hash, name)
        SELECT $tag || '-' || n || '@example.test', 'seeded: no password',
               CASE WHEN n % 50 = 0 THEN '=HYPERLINK("x", "Attendee ' || n || '")' ELSE 'Attendee ' || n END
-         FROM generate_series(1, $count::int) n`,
+         FROM generate_series(1, $buyers::int) n`,
       bind,
     );
     await q(
@@ -43,7 +50,7 @@ export async function seedAttendees(
               CASE WHEN n % 3 = 0 THEN $tag || '-ref-' || n END,
               CASE WHEN n % 3 = 0 THEN jsonb_build_object('order', 'o-' || n) ELSE '{}'::jsonb END
          FROM generate_series(1, $count::int) n
-         JOIN users u ON u.email = $tag || '-' || n || '@example.test'
+         JOIN users u ON u.email = $tag || '-' || ((n - 1) % $buyers::int + 1) || '@example.test'
          CROSS JOIN LATERAL (SELECT $since::timestamptz + n * interval '1 millisecond' AS t) at`,
       bind,
     );
