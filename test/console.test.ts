@@ -199,6 +199,8 @@ describe('the admin console (/admin)', () => {
         await page.screenshot({ path: screenshot('overview.png'), fullPage: true });
 
         // The event's page: sales, queue, holds and waitlist by name; it follows the sale live.
+        // Searched for again: unfiltered, other test files' events may push it off the first page.
+        await page.getByPlaceholder('Search events by name').fill(name);
         await page.getByRole('link', { name }).first().click();
         await page.waitForURL(`${api.baseUrl}/admin#/events/${event.id}`);
         await page.getByRole('heading', { name }).waitFor();
