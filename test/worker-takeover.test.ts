@@ -33,17 +33,24 @@ describe('a worker killed mid-job: its event is taken over once its claim runs o
   const takeoverLine = (w: WorkerProcess) =>
     w.output().includes('"msg":"stalled allocation jobs moved back to wait"');
 
-  test('the job of a killed process is run again by another, and decided once', async () => {
+  /**
+   * A booking whose job a first worker process has taken (active, with its lock) and runs,
+   * waiting on the event row the test holds.
+   */
+  const jobWaitingOnTheEventRow = async (quantity: number) => {
     const admin = await createActor(api.baseUrl, 'admin');
     const buyer = await registerUser(api.baseUrl);
     const event = await createEvent(api.baseUrl, admin, { capacity: 5 });
-
     const rowLock = await lockEventRow(event.id);
     const first = await startWorkerProcess(api.env);
     workers.push(first);
-    const requestId = await queueBooking(api, buyer, event.id, { quantity: 2 });
-    // The first process has the job active (and its lock) and waits on the event row.
+    const requestId = await queueBooking(api, buyer, event.id, { quantity });
     await waitFor(async () => (await activeJobs(event.id)) === 1, undefined, 'the job to be active');
+    return { buyer, event, rowLock, first, requestId };
+  };
+
+  test('the job of a killed process is run again by another, and decided once', async () => {
+    const { buyer, event, rowLock, first, requestId } = await jobWaitingOnTheEventRow(2);
 
     await first.kill();
     await rowLock.commit();
@@ -57,16 +64,8 @@ describe('a worker killed mid-job: its event is taken over once its claim runs o
     expect(counters.booked).toBe(2);
   }, 120_000);
 
-  test('a process that is slow but alive keeps its job: its lock is renewed, nothing is taken over', async () => {
-    const admin = await createActor(api.baseUrl, 'admin');
-    const buyer = await registerUser(api.baseUrl);
-    const event = await createEvent(api.baseUrl, admin, { capacity: 5 });
-
-    const rowLock = await lockEventRow(event.id);
-    const first = await startWorkerProcess(api.env);
-    workers.push(first);
-    const requestId = await queueBooking(api, buyer, event.id, { quantity: 1 });
-    await waitFor(async () => (await activeJobs(event.id)) === 1, undefined, 'the job to be active');
+  test('a process that is slow but alive keeps its job: its claim is renewed, nothing is taken over', async () => {
+    const { buyer, event, rowLock, first, requestId } = await jobWaitingOnTheEventRow(1);
     const second = await startWorkerProcess(api.env);
     workers.push(second);
 
